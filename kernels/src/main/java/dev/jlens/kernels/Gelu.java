@@ -1,0 +1,176 @@
+package dev.jlens.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * GELU, elementwise, in the two forms models use:
+ * <ul>
+ *   <li>{@link Kind#TANH}, Hugging Face's {@code gelu_new} (GPT-2): ½x(1 + tanh(√(2/π)(x + 0.044715x³)));
+ *   <li>{@link Kind#ERF}, the exact {@code gelu} (GPT-NeoX): x·Φ(x) = ½x·erfc(−x/√2).
+ * </ul>
+ * Φ is computed through erfc with a Chebyshev fit whose relative error is below 1.2e-7 for every
+ * argument (see {@link #erfc}), so even the tiny negative tail of GELU keeps float precision.
+ */
+public final class Gelu {
+    private static final VectorSpecies<Float> S = Simd.SPECIES;
+    private static final int L = Simd.LANES;
+    private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2 / Math.PI);
+    private static final float INV_SQRT_2 = (float) (1 / Math.sqrt(2));
+    private static final float INV_SQRT_2PI = (float) (1 / Math.sqrt(2 * Math.PI));
+    private static final float CUBIC = 0.044715f;
+    private static final int CHUNK = 8192;
+
+    /** Which GELU. */
+    public enum Kind {
+        TANH, ERF;
+
+        /** The Hugging Face {@code activation_function} / {@code hidden_act} name for this GELU. */
+        public static Kind fromHuggingFace(String name) {
+            return switch (name) {
+                case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> TANH;
+                case "gelu" -> ERF;
+                default -> throw new IllegalArgumentException("unsupported activation function '" + name
+                        + "' (jlens knows gelu, gelu_new, gelu_pytorch_tanh, gelu_fast)");
+            };
+        }
+    }
+
+    private Gelu() {}
+
+    /** y = gelu(x) over n elements. */
+    public static void forward(Kind kind, float[] x, float[] y, int n) {
+        Parallel.forEach(Gemm.ceilDiv(n, CHUNK), t -> {
+            int from = t * CHUNK, to = Math.min(n, from + CHUNK);
+            if (kind == Kind.TANH) tanhForward(x, y, from, to);
+            else erfForward(x, y, from, to);
+        });
+    }
+
+    /** dx += gelu'(x)·dy over n elements. */
+    public static void backward(Kind kind, float[] x, float[] dy, float[] dx, int n) {
+        Parallel.forEach(Gemm.ceilDiv(n, CHUNK), t -> {
+            int from = t * CHUNK, to = Math.min(n, from + CHUNK);
+            if (kind == Kind.TANH) tanhBackward(x, dy, dx, from, to);
+            else erfBackward(x, dy, dx, from, to);
+        });
+    }
+
+    private static void tanhForward(float[] x, float[] y, int from, int to) {
+        int i = from, bound = from + S.loopBound(to - from);
+        for (; i < bound; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, i);
+            FloatVector u = v.mul(v).mul(v).mul(CUBIC).add(v).mul(SQRT_2_OVER_PI);
+            v.mul(0.5f).mul(u.lanewise(VectorOperators.TANH).add(1f)).intoArray(y, i);
+        }
+        for (; i < to; i++) {
+            float v = x[i];
+            y[i] = 0.5f * v * (1f + (float) Math.tanh(SQRT_2_OVER_PI * (v + CUBIC * v * v * v)));
+        }
+    }
+
+    private static void tanhBackward(float[] x, float[] dy, float[] dx, int from, int to) {
+        int i = from, bound = from + S.loopBound(to - from);
+        for (; i < bound; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, i);
+            FloatVector v2 = v.mul(v);
+            FloatVector th = v2.mul(v).mul(CUBIC).add(v).mul(SQRT_2_OVER_PI).lanewise(VectorOperators.TANH);
+            FloatVector du = v2.mul(3 * CUBIC).add(1f).mul(SQRT_2_OVER_PI);
+            FloatVector sech2 = th.mul(th).neg().add(1f);
+            FloatVector grad = th.add(1f).mul(0.5f).add(v.mul(0.5f).mul(sech2).mul(du));
+            grad.fma(FloatVector.fromArray(S, dy, i), FloatVector.fromArray(S, dx, i)).intoArray(dx, i);
+        }
+        for (; i < to; i++) {
+            float v = x[i];
+            float th = (float) Math.tanh(SQRT_2_OVER_PI * (v + CUBIC * v * v * v));
+            float du = SQRT_2_OVER_PI * (1f + 3 * CUBIC * v * v);
+            dx[i] += dy[i] * (0.5f * (1f + th) + 0.5f * v * (1f - th * th) * du);
+        }
+    }
+
+    private static void erfForward(float[] x, float[] y, int from, int to) {
+        int i = from, bound = from + S.loopBound(to - from);
+        for (; i < bound; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, i);
+            v.mul(cdf(v)).intoArray(y, i);
+        }
+        for (; i < to; i++) y[i] = x[i] * (float) cdf(x[i]);
+    }
+
+    private static void erfBackward(float[] x, float[] dy, float[] dx, int from, int to) {
+        int i = from, bound = from + S.loopBound(to - from);
+        for (; i < bound; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, i);
+            FloatVector pdf = v.mul(v).mul(-0.5f).lanewise(VectorOperators.EXP).mul(INV_SQRT_2PI);
+            FloatVector grad = v.fma(pdf, cdf(v));
+            grad.fma(FloatVector.fromArray(S, dy, i), FloatVector.fromArray(S, dx, i)).intoArray(dx, i);
+        }
+        for (; i < to; i++) {
+            double v = x[i];
+            double pdf = Math.exp(-0.5 * v * v) * INV_SQRT_2PI;
+            dx[i] += dy[i] * (float) (cdf(v) + v * pdf);
+        }
+    }
+
+    /** Φ(v) = ½·erfc(−v/√2), lane-wise, with {@link #erfc}'s fit. */
+    private static FloatVector cdf(FloatVector v) {
+        FloatVector z = v.mul(-INV_SQRT_2);
+        FloatVector az = z.abs();
+        FloatVector t = az.mul(0.5f).add(1f);
+        t = FloatVector.broadcast(S, 1f).div(t);
+        FloatVector poly = t.mul(0.17087277f).add(-0.82215223f);
+        poly = poly.mul(t).add(1.48851587f);
+        poly = poly.mul(t).add(-1.13520398f);
+        poly = poly.mul(t).add(0.27886807f);
+        poly = poly.mul(t).add(-0.18628806f);
+        poly = poly.mul(t).add(0.09678418f);
+        poly = poly.mul(t).add(0.37409196f);
+        poly = poly.mul(t).add(1.00002368f);
+        poly = poly.mul(t).add(-1.26551223f);
+        FloatVector erfcAbs = t.mul(az.mul(az).neg().add(poly).lanewise(VectorOperators.EXP));
+        // erfc(z) for z < 0 is 2 − erfc(|z|).
+        FloatVector erfcZ = erfcAbs.neg().add(2f).blend(erfcAbs, z.compare(VectorOperators.GE, 0f));
+        return erfcZ.mul(0.5f);
+    }
+
+    /** Φ(v) in double, the same fit as the vector lanes use. */
+    private static double cdf(double v) {
+        return 0.5 * erfc(-v * INV_SQRT_2);
+    }
+
+    /**
+     * erfc(z) by the Chebyshev fit of Press et al., Numerical Recipes §6.2 ({@code erfcc}):
+     * relative error below 1.2e-7 for every z, which float computation cannot tell apart.
+     */
+    public static double erfc(double z) {
+        double az = Math.abs(z);
+        double t = 1.0 / (1.0 + 0.5 * az);
+        double poly = -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
+                + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
+        double r = t * Math.exp(-az * az + poly);
+        return z >= 0 ? r : 2.0 - r;
+    }
+
+    public static void forwardReference(Kind kind, float[] x, float[] y, int n) {
+        for (int i = 0; i < n; i++) {
+            double v = x[i];
+            y[i] = (float) (kind == Kind.TANH
+                    ? 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v)))
+                    : v * 0.5 * erfc(-v / Math.sqrt(2)));
+        }
+    }
+
+    public static void backwardReference(Kind kind, float[] x, float[] dy, float[] dx, int n) {
+        for (int i = 0; i < n; i++) {
+            double v = x[i], grad;
+            if (kind == Kind.TANH) {
+                double th = Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v));
+                grad = 0.5 * (1 + th) + 0.5 * v * (1 - th * th) * Math.sqrt(2 / Math.PI) * (1 + 3 * 0.044715 * v * v);
+            } else {
+                grad = 0.5 * erfc(-v / Math.sqrt(2)) + v * Math.exp(-0.5 * v * v) / Math.sqrt(2 * Math.PI);
+            }
+            dx[i] += (float) (dy[i] * grad);
+        }
+    }
+}

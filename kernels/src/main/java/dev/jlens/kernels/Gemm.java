@@ -1,0 +1,310 @@
+package dev.jlens.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The matmul family: C[M×N] (+)= op(A)[M×K] · op(B)[K×N] (+ bias[N]), where op is the identity
+ * or the transpose. Forward passes use A·B (activations times weights); backward passes use
+ * A·Bᵀ (input gradient: dY·Wᵀ) and Aᵀ·B (weight gradient: Xᵀ·dY), all through one blocked,
+ * packed implementation.
+ *
+ * <p>Operands are row-major {@code float[]} slices: element (i, j) of a stored matrix with leading
+ * dimension {@code ld} lives at {@code off + i·ld + j}. A transposed operand is read through its
+ * stored layout, so no transposed copy is ever made.
+ *
+ * <p>How it is fast (the BLIS scheme): K is cut into blocks of {@link #KC}; for each, a block of
+ * op(B) is packed into panels of {@link #NR} columns and a block of op(A) into strips of
+ * {@link #MR} rows, both zero-padded to whole panels. The micro-kernel then multiplies one strip by
+ * one panel with MR×NR accumulators held in vector registers, reading both operands
+ * contiguously; packing is also what absorbs the transposes. Work is parallel over independent
+ * blocks of C through {@link Parallel}.
+ */
+public final class Gemm {
+    private static final VectorSpecies<Float> S = Simd.SPECIES;
+    private static final int L = Simd.LANES;
+    /** Rows of the micro-tile. */
+    static final int MR = 8;
+    /** Columns of the micro-tile: two vectors. */
+    static final int NR = 2 * L;
+    /** Depth of a packed block: a B panel of KC×NR floats stays in L1 while a strip of A streams past. */
+    static final int KC = 256;
+    /** Rows of A packed at once (fits L2 beside the B block). */
+    static final int MC = 192;
+    /** Widest block of C columns one task packs B for. */
+    static final int NC_MAX = 1024;
+
+    private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
+
+    private Gemm() {}
+
+    /** How an operand is read: as stored, or transposed. */
+    public enum Op { N, T }
+
+    /** C[M×N] = A[M×K]·B[K×N], all contiguous. */
+    public static void matmul(float[] a, float[] b, float[] c, int m, int k, int n) {
+        gemm(Op.N, Op.N, m, n, k, a, 0, k, b, 0, n, c, 0, n, false, null, 0);
+    }
+
+    /** C[M×N] = A[M×K]·B[N×K]ᵀ, all contiguous. */
+    public static void matmulTransB(float[] a, float[] b, float[] c, int m, int k, int n) {
+        gemm(Op.N, Op.T, m, n, k, a, 0, k, b, 0, k, c, 0, n, false, null, 0);
+    }
+
+    /** C[M×N] = A[K×M]ᵀ·B[K×N], all contiguous. */
+    public static void matmulTransA(float[] a, float[] b, float[] c, int m, int k, int n) {
+        gemm(Op.T, Op.N, m, n, k, a, 0, m, b, 0, n, c, 0, n, false, null, 0);
+    }
+
+    /**
+     * C[M×N] = op(A)·op(B) (+ bias), or C += ... when {@code accumulate}; parallel over blocks of C.
+     *
+     * @param bias null, or N values added to every row of C, read from {@code biasOff}
+     */
+    public static void gemm(Op opA, Op opB, int m, int n, int k,
+                            float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                            float[] c, int cOff, int ldc, boolean accumulate, float[] bias, int biasOff) {
+        if (m <= 0 || n <= 0) return;
+        initialiseC(m, n, c, cOff, ldc, accumulate, bias, biasOff);
+        if (k <= 0) return;
+        Grid grid = Grid.of(m, n, k);
+        Parallel.forEach(grid.tasks(), t -> {
+            int i0 = (t / grid.colBlocks) * grid.rowsPerTask, j0 = (t % grid.colBlocks) * grid.colsPerTask;
+            int rows = Math.min(grid.rowsPerTask, m - i0), cols = Math.min(grid.colsPerTask, n - j0);
+            multiplyBlock(opA, opB, rows, cols, k, a, aOff, lda, i0, b, bOff, ldb, j0, c, cOff + i0 * ldc + j0, ldc);
+        });
+    }
+
+    /**
+     * {@code count} independent products C_i (+)= op(A_i)·op(B_i), where operand i starts at
+     * {@code off + i·stride}: the per-head matmuls of attention. Parallel over i, each product serial.
+     */
+    public static void gemmBatched(int count, Op opA, Op opB, int m, int n, int k,
+                                   float[] a, int aOff, int lda, int strideA,
+                                   float[] b, int bOff, int ldb, int strideB,
+                                   float[] c, int cOff, int ldc, int strideC, boolean accumulate) {
+        Parallel.forEach(count, i -> gemmSerial(opA, opB, m, n, k, a, aOff + i * strideA, lda,
+                b, bOff + i * strideB, ldb, c, cOff + i * strideC, ldc, accumulate));
+    }
+
+    /** As {@link #gemm} without bias, on the calling thread only: for use inside a parallel loop. */
+    public static void gemmSerial(Op opA, Op opB, int m, int n, int k,
+                                  float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                                  float[] c, int cOff, int ldc, boolean accumulate) {
+        if (m <= 0 || n <= 0) return;
+        initialiseC(m, n, c, cOff, ldc, accumulate, null, 0);
+        if (k <= 0) return;
+        multiplyBlock(opA, opB, m, n, k, a, aOff, lda, 0, b, bOff, ldb, 0, c, cOff, ldc);
+    }
+
+    /** The plain triple loop every form is tested against (double accumulation). */
+    public static void gemmReference(Op opA, Op opB, int m, int n, int k,
+                                     float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                                     float[] c, int cOff, int ldc, boolean accumulate, float[] bias, int biasOff) {
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double sum = 0;
+                for (int p = 0; p < k; p++) {
+                    float av = opA == Op.N ? a[aOff + i * lda + p] : a[aOff + p * lda + i];
+                    float bv = opB == Op.N ? b[bOff + p * ldb + j] : b[bOff + j * ldb + p];
+                    sum += (double) av * bv;
+                }
+                if (bias != null) sum += bias[biasOff + j];
+                int at = cOff + i * ldc + j;
+                c[at] = accumulate ? c[at] + (float) sum : (float) sum;
+            }
+        }
+    }
+
+    /** How C is cut into tasks: column blocks first (B is the larger operand in a model), rows when too few. */
+    private record Grid(int rowsPerTask, int colsPerTask, int rowBlocks, int colBlocks) {
+        static Grid of(int m, int n, int k) {
+            int threads = Parallel.threads();
+            long flops = 2L * m * n * k;
+            int wanted = flops < 2_000_000 ? 1 : 4 * threads;
+            int panels = ceilDiv(n, NR);
+            int colBlocks = Math.max(1, Math.min(wanted, panels));
+            int cols = Math.min(NC_MAX, ceilDiv(panels, colBlocks) * NR);
+            colBlocks = ceilDiv(n, cols);
+            int rowBlocks = Math.max(1, Math.min(ceilDiv(wanted, colBlocks), ceilDiv(m, MR)));
+            int rows = ceilDiv(ceilDiv(m, rowBlocks), MR) * MR;
+            rowBlocks = ceilDiv(m, rows);
+            return new Grid(rows, cols, rowBlocks, colBlocks);
+        }
+
+        int tasks() {
+            return rowBlocks * colBlocks;
+        }
+    }
+
+    private static void initialiseC(int m, int n, float[] c, int cOff, int ldc, boolean accumulate,
+                                    float[] bias, int biasOff) {
+        if (accumulate && bias == null) return;
+        for (int i = 0; i < m; i++) {
+            int row = cOff + i * ldc;
+            if (bias == null) java.util.Arrays.fill(c, row, row + n, 0f);
+            else if (accumulate) Simd.add(bias, biasOff, c, row, n);
+            else System.arraycopy(bias, biasOff, c, row, n);
+        }
+    }
+
+    /** C block (rows × cols at cOff) += op(A)[i0.., :]·op(B)[:, j0..], serially, with this thread's buffers. */
+    private static void multiplyBlock(Op opA, Op opB, int rows, int cols, int k,
+                                      float[] a, int aOff, int lda, int i0,
+                                      float[] b, int bOff, int ldb, int j0,
+                                      float[] c, int cOff, int ldc) {
+        Workspace ws = WORKSPACE.get();
+        for (int jc = 0; jc < cols; jc += NC_MAX) {
+            int nc = Math.min(NC_MAX, cols - jc);
+            int panels = ceilDiv(nc, NR);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                float[] bPacked = ws.packedB(panels * kc * NR);
+                packB(opB, b, bOff, ldb, pc, kc, j0 + jc, nc, bPacked);
+                for (int ic = 0; ic < rows; ic += MC) {
+                    int mc = Math.min(MC, rows - ic);
+                    int strips = ceilDiv(mc, MR);
+                    float[] aPacked = ws.packedA(strips * kc * MR);
+                    packA(opA, a, aOff, lda, i0 + ic, mc, pc, kc, aPacked);
+                    for (int jr = 0; jr < panels; jr++) {
+                        int nr = Math.min(NR, nc - jr * NR);
+                        int bAt = jr * kc * NR;
+                        for (int ir = 0; ir < strips; ir++) {
+                            int mr = Math.min(MR, mc - ir * MR);
+                            int cAt = cOff + (ic + ir * MR) * ldc + jc + jr * NR;
+                            if (mr == MR && nr == NR) {
+                                microKernel(kc, aPacked, ir * kc * MR, bPacked, bAt, c, cAt, ldc);
+                            } else {
+                                float[] tile = ws.clearedTile();
+                                microKernel(kc, aPacked, ir * kc * MR, bPacked, bAt, tile, 0, NR);
+                                for (int r = 0; r < mr; r++) {
+                                    for (int q = 0; q < nr; q++) c[cAt + r * ldc + q] += tile[r * NR + q];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Packs op(B)[pc..pc+kc, j0..j0+nc] as panels [panel][p][NR], zero-padding the last panel. */
+    private static void packB(Op opB, float[] b, int bOff, int ldb, int pc, int kc, int j0, int nc, float[] out) {
+        int panels = ceilDiv(nc, NR);
+        for (int jr = 0; jr < panels; jr++) {
+            int j = j0 + jr * NR, nr = Math.min(NR, nc - jr * NR), base = jr * kc * NR;
+            if (opB == Op.N) {
+                for (int p = 0; p < kc; p++) {
+                    int src = bOff + (pc + p) * ldb + j, dst = base + p * NR;
+                    if (nr == NR) {
+                        FloatVector.fromArray(S, b, src).intoArray(out, dst);
+                        FloatVector.fromArray(S, b, src + L).intoArray(out, dst + L);
+                    } else {
+                        System.arraycopy(b, src, out, dst, nr);
+                        java.util.Arrays.fill(out, dst + nr, dst + NR, 0f);
+                    }
+                }
+            } else {
+                // op(B)(p, j) = b[j·ldb + p]: read each stored row contiguously, scatter into the panel.
+                if (nr < NR) java.util.Arrays.fill(out, base, base + kc * NR, 0f);
+                for (int q = 0; q < nr; q++) {
+                    int src = bOff + (j + q) * ldb + pc;
+                    for (int p = 0; p < kc; p++) out[base + p * NR + q] = b[src + p];
+                }
+            }
+        }
+    }
+
+    /** Packs op(A)[i0..i0+mc, pc..pc+kc] as strips [strip][p][MR], zero-padding the last strip. */
+    private static void packA(Op opA, float[] a, int aOff, int lda, int i0, int mc, int pc, int kc, float[] out) {
+        int strips = ceilDiv(mc, MR);
+        for (int ir = 0; ir < strips; ir++) {
+            int i = i0 + ir * MR, mr = Math.min(MR, mc - ir * MR), base = ir * kc * MR;
+            if (opA == Op.N) {
+                if (mr < MR) java.util.Arrays.fill(out, base, base + kc * MR, 0f);
+                for (int r = 0; r < mr; r++) {
+                    int src = aOff + (i + r) * lda + pc;
+                    for (int p = 0; p < kc; p++) out[base + p * MR + r] = a[src + p];
+                }
+            } else {
+                // op(A)(i, p) = a[p·lda + i]: the MR values of one p are contiguous in storage.
+                for (int p = 0; p < kc; p++) {
+                    int src = aOff + (pc + p) * lda + i, dst = base + p * MR;
+                    System.arraycopy(a, src, out, dst, mr);
+                    if (mr < MR) java.util.Arrays.fill(out, dst + mr, dst + MR, 0f);
+                }
+            }
+        }
+    }
+
+    /**
+     * C[MR×NR at cAt, row stride ldc] += A strip [kc][MR] · B panel [kc][NR]. Sixteen accumulators
+     * in named locals (not an array) so that they stay in registers.
+     */
+    private static void microKernel(int kc, float[] ap, int aAt, float[] bp, int bAt, float[] c, int cAt, int ldc) {
+        FloatVector c0a = FloatVector.zero(S), c0b = FloatVector.zero(S);
+        FloatVector c1a = FloatVector.zero(S), c1b = FloatVector.zero(S);
+        FloatVector c2a = FloatVector.zero(S), c2b = FloatVector.zero(S);
+        FloatVector c3a = FloatVector.zero(S), c3b = FloatVector.zero(S);
+        FloatVector c4a = FloatVector.zero(S), c4b = FloatVector.zero(S);
+        FloatVector c5a = FloatVector.zero(S), c5b = FloatVector.zero(S);
+        FloatVector c6a = FloatVector.zero(S), c6b = FloatVector.zero(S);
+        FloatVector c7a = FloatVector.zero(S), c7b = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int bi = bAt + p * NR, ai = aAt + p * MR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
+            FloatVector x;
+            x = FloatVector.broadcast(S, ap[ai]);     c0a = x.fma(b0, c0a); c0b = x.fma(b1, c0b);
+            x = FloatVector.broadcast(S, ap[ai + 1]); c1a = x.fma(b0, c1a); c1b = x.fma(b1, c1b);
+            x = FloatVector.broadcast(S, ap[ai + 2]); c2a = x.fma(b0, c2a); c2b = x.fma(b1, c2b);
+            x = FloatVector.broadcast(S, ap[ai + 3]); c3a = x.fma(b0, c3a); c3b = x.fma(b1, c3b);
+            x = FloatVector.broadcast(S, ap[ai + 4]); c4a = x.fma(b0, c4a); c4b = x.fma(b1, c4b);
+            x = FloatVector.broadcast(S, ap[ai + 5]); c5a = x.fma(b0, c5a); c5b = x.fma(b1, c5b);
+            x = FloatVector.broadcast(S, ap[ai + 6]); c6a = x.fma(b0, c6a); c6b = x.fma(b1, c6b);
+            x = FloatVector.broadcast(S, ap[ai + 7]); c7a = x.fma(b0, c7a); c7b = x.fma(b1, c7b);
+        }
+        // Written out rather than in a helper: a helper taking vectors would box them.
+        int r = cAt;
+        FloatVector.fromArray(S, c, r).add(c0a).intoArray(c, r); FloatVector.fromArray(S, c, r + L).add(c0b).intoArray(c, r + L);
+        r += ldc;
+        FloatVector.fromArray(S, c, r).add(c1a).intoArray(c, r); FloatVector.fromArray(S, c, r + L).add(c1b).intoArray(c, r + L);
+        r += ldc;
+        FloatVector.fromArray(S, c, r).add(c2a).intoArray(c, r); FloatVector.fromArray(S, c, r + L).add(c2b).intoArray(c, r + L);
+        r += ldc;
+        FloatVector.fromArray(S, c, r).add(c3a).intoArray(c, r); FloatVector.fromArray(S, c, r + L).add(c3b).intoArray(c, r + L);
+        r += ldc;
+        FloatVector.fromArray(S, c, r).add(c4a).intoArray(c, r); FloatVector.fromArray(S, c, r + L).add(c4b).intoArray(c, r + L);
+        r += ldc;
+        FloatVector.fromArray(S, c, r).add(c5a).intoArray(c, r); FloatVector.fromArray(S, c, r + L).add(c5b).intoArray(c, r + L);
+        r += ldc;
+        FloatVector.fromArray(S, c, r).add(c6a).intoArray(c, r); FloatVector.fromArray(S, c, r + L).add(c6b).intoArray(c, r + L);
+        r += ldc;
+        FloatVector.fromArray(S, c, r).add(c7a).intoArray(c, r); FloatVector.fromArray(S, c, r + L).add(c7b).intoArray(c, r + L);
+    }
+
+    static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    /** Per-thread packing buffers, grown on demand and reused across calls. */
+    private static final class Workspace {
+        private float[] a = new float[0], b = new float[0];
+        private final float[] tile = new float[MR * NR];
+
+        float[] packedA(int size) {
+            if (a.length < size) a = new float[size];
+            return a;
+        }
+
+        float[] packedB(int size) {
+            if (b.length < size) b = new float[size];
+            return b;
+        }
+
+        float[] clearedTile() {
+            java.util.Arrays.fill(tile, 0f);
+            return tile;
+        }
+    }
+}

@@ -1,0 +1,113 @@
+package dev.jlens.kernels;
+
+import static dev.jlens.kernels.Arrays2.assertClose;
+
+import dev.jlens.kernels.Gemm.Op;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class GemmTest {
+    /** Sizes around the vector width, the micro-tile and the packing blocks, plus odd ones. */
+    private static final int[][] SHAPES = {
+            {1, 1, 1}, {3, 5, 7}, {8, 32, 16}, {9, 33, 17}, {17, 15, 31}, {64, 64, 64},
+            {100, 300, 70}, {7, 513, 260}, {200, 45, 1030}, {33, 1100, 5}, {250, 129, 257},
+    };
+
+    @ParameterizedTest
+    @EnumSource(Form.class)
+    void everyFormMatchesTheReferenceOnAwkwardShapes(Form form) {
+        Random rng = new Random(42);
+        for (int[] shape : SHAPES) {
+            int m = shape[0], k = shape[1], n = shape[2];
+            for (boolean accumulate : new boolean[] {false, true}) {
+                for (boolean withBias : new boolean[] {false, true}) {
+                    check(rng, form, m, n, k, accumulate, withBias);
+                }
+            }
+        }
+    }
+
+    private static void check(Random rng, Form form, int m, int n, int k, boolean accumulate, boolean withBias) {
+        // Leading dimensions wider than the matrix and non-zero offsets: strided views must work.
+        int pad = 3, off = 5;
+        int aRows = form.opA == Op.N ? m : k, aCols = form.opA == Op.N ? k : m;
+        int bRows = form.opB == Op.N ? k : n, bCols = form.opB == Op.N ? n : k;
+        int lda = aCols + pad, ldb = bCols + pad, ldc = n + pad;
+        float[] a = Arrays2.random(rng, off + aRows * lda, 1f);
+        float[] b = Arrays2.random(rng, off + bRows * ldb, 1f);
+        float[] bias = withBias ? Arrays2.random(rng, n + 2, 1f) : null;
+        float[] c0 = Arrays2.random(rng, off + m * ldc, 1f);
+        float[] expected = c0.clone(), actual = c0.clone();
+        Gemm.gemmReference(form.opA, form.opB, m, n, k, a, off, lda, b, off, ldb, expected, off, ldc, accumulate, bias, 2);
+        Gemm.gemm(form.opA, form.opB, m, n, k, a, off, lda, b, off, ldb, actual, off, ldc, accumulate, bias, 2);
+        String what = form + " " + m + "x" + k + "x" + n + (accumulate ? " accumulate" : "") + (withBias ? " bias" : "");
+        assertClose(expected, actual, 1e-4, 1e-4 * Math.sqrt(k), what);
+
+        float[] serial = c0.clone();
+        if (!withBias) {
+            Gemm.gemmSerial(form.opA, form.opB, m, n, k, a, off, lda, b, off, ldb, serial, off, ldc, accumulate);
+            assertClose(expected, serial, 1e-4, 1e-4 * Math.sqrt(k), what + " serial");
+        }
+    }
+
+    @Test
+    void conveniencesAreTheirForms() {
+        Random rng = new Random(7);
+        int m = 19, k = 37, n = 45;
+        float[] a = Arrays2.random(rng, m * k, 1f), b = Arrays2.random(rng, k * n, 1f);
+        float[] expected = new float[m * n], actual = new float[m * n];
+        Gemm.gemmReference(Op.N, Op.N, m, n, k, a, 0, k, b, 0, n, expected, 0, n, false, null, 0);
+        Gemm.matmul(a, b, actual, m, k, n);
+        assertClose(expected, actual, 1e-5, 1e-5, "A·B");
+
+        float[] bt = transpose(b, k, n);
+        Gemm.matmulTransB(a, bt, actual, m, k, n);
+        assertClose(expected, actual, 1e-5, 1e-5, "A·Bᵀ");
+
+        float[] at = transpose(a, m, k);
+        Gemm.matmulTransA(at, b, actual, m, k, n);
+        assertClose(expected, actual, 1e-5, 1e-5, "Aᵀ·B");
+    }
+
+    @Test
+    void batchedEqualsOneProductAtATime() {
+        Random rng = new Random(3);
+        int count = 6, m = 13, k = 24, n = 13;
+        float[] a = Arrays2.random(rng, count * m * k, 1f), b = Arrays2.random(rng, count * n * k, 1f);
+        float[] expected = new float[count * m * n], actual = new float[count * m * n];
+        for (int i = 0; i < count; i++) {
+            Gemm.gemmReference(Op.N, Op.T, m, n, k, a, i * m * k, k, b, i * n * k, k, expected, i * m * n, n, false, null, 0);
+        }
+        Gemm.gemmBatched(count, Op.N, Op.T, m, n, k, a, 0, k, m * k, b, 0, k, n * k, actual, 0, n, m * n, false);
+        assertClose(expected, actual, 1e-5, 1e-5, "batched");
+    }
+
+    @Test
+    void largeProductSplitOverThreadsMatches() {
+        Random rng = new Random(11);
+        int m = 300, k = 700, n = 2100;
+        float[] a = Arrays2.random(rng, m * k, 1f), b = Arrays2.random(rng, k * n, 1f);
+        float[] expected = new float[m * n], actual = new float[m * n];
+        Gemm.gemmReference(Op.N, Op.N, m, n, k, a, 0, k, b, 0, n, expected, 0, n, false, null, 0);
+        Gemm.matmul(a, b, actual, m, k, n);
+        assertClose(expected, actual, 1e-4, 1e-3, "300x700x2100");
+    }
+
+    static float[] transpose(float[] x, int rows, int cols) {
+        float[] t = new float[x.length];
+        for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) t[j * rows + i] = x[i * cols + j];
+        return t;
+    }
+
+    enum Form {
+        NN(Op.N, Op.N), NT(Op.N, Op.T), TN(Op.T, Op.N), TT(Op.T, Op.T);
+        final Op opA, opB;
+
+        Form(Op opA, Op opB) {
+            this.opA = opA;
+            this.opB = opB;
+        }
+    }
+}

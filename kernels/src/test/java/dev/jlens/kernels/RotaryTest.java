@@ -1,0 +1,39 @@
+package dev.jlens.kernels;
+
+import static dev.jlens.kernels.Arrays2.assertClose;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class RotaryTest {
+    @Test
+    void forwardMatchesTheRotationMatrixReference() {
+        Random rng = new Random(1);
+        int b = 2, t = 11, h = 3;
+        for (int[] dims : new int[][] {{16, 4}, {16, 16}, {64, 16}, {10, 2}}) {
+            int d = dims[0], rotaryDim = dims[1];
+            Rotary.Table table = Rotary.Table.of(rotaryDim, 32, 10000);
+            float[] x = Arrays2.random(rng, b * t * h * d, 1f);
+            float[] expected = new float[x.length], actual = new float[x.length];
+            Rotary.forwardReference(rotaryDim, 10000, x, expected, b, t, h, d);
+            Rotary.forward(table, x, actual, b, t, h, d);
+            assertClose(expected, actual, 1e-5, 1e-6, "d=" + d + " rotary=" + rotaryDim);
+        }
+    }
+
+    @Test
+    void backwardIsTheDerivative() {
+        Random rng = new Random(2);
+        int b = 1, t = 5, h = 2, d = 8, rotaryDim = 4;
+        Rotary.Table table = Rotary.Table.of(rotaryDim, t, 10000);
+        float[] x = Arrays2.random(rng, b * t * h * d, 1f), r = Arrays2.random(rng, x.length, 1f);
+        float[] numeric = FiniteDifference.gradient(v -> {
+            float[] y = new float[v.length];
+            Rotary.forwardReference(rotaryDim, 10000, v, y, b, t, h, d);
+            return y;
+        }, x, r, 1e-2f);
+        float[] analytic = new float[x.length];
+        Rotary.backward(table, r, analytic, b, t, h, d);
+        assertClose(numeric, analytic, 1e-3, 1e-4, "rotary finite differences");
+    }
+}
