@@ -1,0 +1,225 @@
+package dev.jlens.engine.safetensors;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.jlens.engine.JlensException;
+import dev.jlens.engine.Tensor;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A safetensors file, memory-mapped with the FFM API (so files past 2 GB work) and validated whole
+ * when opened: an 8-byte little-endian header length, a JSON header naming each tensor's dtype,
+ * shape and data offsets, then the data. Any inconsistency is refused with one sentence naming the
+ * file and the tensor. Tensors are read on demand into float32, widening F16 and BF16.
+ */
+public final class SafetensorsFile implements AutoCloseable {
+    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfDouble F64_LE = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong U64_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** Headers larger than this are refused before being read (the reference implementation uses 100 MB). */
+    private static final long MAX_HEADER = 100L << 20;
+
+    private final Path path;
+    private final Arena arena;
+    private final MemorySegment data;
+    private final Map<String, TensorInfo> tensors;
+    private final Map<String, String> metadata;
+
+    private SafetensorsFile(Path path, Arena arena, MemorySegment data, Map<String, TensorInfo> tensors,
+                            Map<String, String> metadata) {
+        this.path = path;
+        this.arena = arena;
+        this.data = data;
+        this.tensors = tensors;
+        this.metadata = metadata;
+    }
+
+    public static SafetensorsFile open(Path path) {
+        Arena arena = Arena.ofShared();
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+            long size = channel.size();
+            MemorySegment file = channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            if (size < 8) throw error(path, "is " + size + " bytes long, too short for the 8-byte header length");
+            long headerLength = file.get(U64_LE, 0);
+            if (headerLength < 0 || headerLength > size - 8) {
+                throw error(path, "declares a header of " + Long.toUnsignedString(headerLength)
+                        + " bytes, past the end of the file (" + size + " bytes)");
+            }
+            if (headerLength > MAX_HEADER) throw error(path, "declares a header of " + headerLength + " bytes, more than 100 MB");
+            byte[] header = file.asSlice(8, headerLength).toArray(ValueLayout.JAVA_BYTE);
+            MemorySegment data = file.asSlice(8 + headerLength);
+            Header parsed = parseHeader(path, new String(header, StandardCharsets.UTF_8), data.byteSize());
+            return new SafetensorsFile(path, arena, data, parsed.tensors, parsed.metadata);
+        } catch (NoSuchFileException e) {
+            arena.close();
+            throw new JlensException(path + ": no such file.");
+        } catch (IOException e) {
+            arena.close();
+            throw new JlensException(path + ": cannot be read (" + e.getMessage() + ").", e);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    private record Header(Map<String, TensorInfo> tensors, Map<String, String> metadata) {}
+
+    private static Header parseHeader(Path path, String json, long dataSize) {
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(json);
+        } catch (JsonProcessingException e) {
+            throw error(path, "has a header that is not valid JSON (" + e.getOriginalMessage() + ")");
+        }
+        if (root == null || !root.isObject()) throw error(path, "has a header that is not a JSON object");
+        Map<String, TensorInfo> tensors = new LinkedHashMap<>();
+        Map<String, String> metadata = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> entry = it.next();
+            String name = entry.getKey();
+            JsonNode node = entry.getValue();
+            if (name.equals("__metadata__")) {
+                if (!node.isObject()) throw error(path, "has a __metadata__ entry that is not an object of strings");
+                node.fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
+                continue;
+            }
+            tensors.put(name, parseEntry(path, name, node, dataSize));
+        }
+        checkNoOverlap(path, tensors.values());
+        return new Header(Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
+    }
+
+    private static TensorInfo parseEntry(Path path, String name, JsonNode node, long dataSize) {
+        if (!node.isObject()) throw tensorError(path, name, "is not a JSON object");
+        JsonNode dtypeNode = node.get("dtype"), shapeNode = node.get("shape"), offsetsNode = node.get("data_offsets");
+        if (dtypeNode == null || !dtypeNode.isTextual()) throw tensorError(path, name, "has no dtype");
+        Dtype dtype = Dtype.parse(dtypeNode.asText())
+                .orElseThrow(() -> tensorError(path, name, "has unknown dtype '" + dtypeNode.asText() + "'"));
+        if (shapeNode == null || !shapeNode.isArray()) throw tensorError(path, name, "has no shape");
+        long[] shape = new long[shapeNode.size()];
+        for (int i = 0; i < shape.length; i++) {
+            JsonNode extent = shapeNode.get(i);
+            if (!extent.canConvertToLong() || extent.asLong() < 0) {
+                throw tensorError(path, name, "has an invalid shape " + shapeNode);
+            }
+            shape[i] = extent.asLong();
+        }
+        if (offsetsNode == null || !offsetsNode.isArray() || offsetsNode.size() != 2
+                || !offsetsNode.get(0).canConvertToLong() || !offsetsNode.get(1).canConvertToLong()) {
+            throw tensorError(path, name, "has no valid data_offsets pair");
+        }
+        long begin = offsetsNode.get(0).asLong(), end = offsetsNode.get(1).asLong();
+        if (begin < 0 || end < begin || end > dataSize) {
+            throw tensorError(path, name, "has data offsets [" + begin + ", " + end
+                    + ") outside the data section of " + dataSize + " bytes");
+        }
+        TensorInfo info = new TensorInfo(name, dtype, shape, begin, end);
+        long expected;
+        try {
+            expected = Math.multiplyExact(info.elements(), dtype.bytes());
+        } catch (ArithmeticException e) {
+            throw tensorError(path, name, "has a shape " + info.shapeString() + " too large to address");
+        }
+        if (expected != end - begin) {
+            throw tensorError(path, name, "has shape " + info.shapeString() + " of " + dtype + ", which needs "
+                    + expected + " bytes, but its data offsets span " + (end - begin));
+        }
+        return info;
+    }
+
+    private static void checkNoOverlap(Path path, Iterable<TensorInfo> infos) {
+        List<TensorInfo> sorted = new ArrayList<>();
+        infos.forEach(sorted::add);
+        sorted.sort(Comparator.comparingLong(TensorInfo::begin).thenComparingLong(TensorInfo::end));
+        for (int i = 1; i < sorted.size(); i++) {
+            TensorInfo previous = sorted.get(i - 1), current = sorted.get(i);
+            if (current.begin() < previous.end()) {
+                throw tensorError(path, current.name(), "has data [" + current.begin() + ", " + current.end()
+                        + ") overlapping tensor '" + previous.name() + "' [" + previous.begin() + ", " + previous.end() + ")");
+            }
+        }
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    /** Tensor names in header order. */
+    public List<String> names() {
+        return List.copyOf(tensors.keySet());
+    }
+
+    public boolean contains(String name) {
+        return tensors.containsKey(name);
+    }
+
+    public Map<String, String> metadata() {
+        return metadata;
+    }
+
+    public TensorInfo info(String name) {
+        TensorInfo info = tensors.get(name);
+        if (info == null) throw new JlensException(path + ": has no tensor '" + name + "'.");
+        return info;
+    }
+
+    /** Reads a floating-point tensor as float32. */
+    public Tensor read(String name) {
+        TensorInfo info = info(name);
+        if (!info.dtype().readableAsFloat()) {
+            throw tensorError(path, name, "has dtype " + info.dtype() + ", which is not floating point");
+        }
+        if (info.elements() > Integer.MAX_VALUE - 8) {
+            throw tensorError(path, name, "has " + info.elements() + " elements, more than one float array holds");
+        }
+        int n = (int) info.elements();
+        float[] out = new float[n];
+        MemorySegment src = data.asSlice(info.begin(), info.end() - info.begin());
+        switch (info.dtype()) {
+            case F32 -> MemorySegment.copy(src, F32_LE, 0, out, 0, n);
+            case F64 -> {
+                for (int i = 0; i < n; i++) out[i] = (float) src.getAtIndex(F64_LE, i);
+            }
+            case F16 -> {
+                for (int i = 0; i < n; i++) out[i] = Float.float16ToFloat(src.getAtIndex(I16_LE, i));
+            }
+            case BF16 -> {
+                for (int i = 0; i < n; i++) out[i] = Float.intBitsToFloat((src.getAtIndex(I16_LE, i) & 0xffff) << 16);
+            }
+            default -> throw new AssertionError(info.dtype());
+        }
+        return Tensor.of(out, info.intShape());
+    }
+
+    /** Unmaps the file; tensors already read stay valid. */
+    @Override
+    public void close() {
+        arena.close();
+    }
+
+    private static JlensException error(Path path, String what) {
+        return new JlensException(path + " is not a valid safetensors file: it " + what + ".");
+    }
+
+    private static JlensException tensorError(Path path, String tensor, String what) {
+        return new JlensException(path + ": tensor '" + tensor + "' " + what + ".");
+    }
+}

@@ -1,0 +1,84 @@
+package dev.jlens.engine.safetensors;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.jlens.engine.JlensException;
+import dev.jlens.engine.Tensor;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+
+/**
+ * Writes float32 tensors as a safetensors file. The file appears whole or not at all: it is
+ * written beside its destination under a temporary name and moved into place at the end.
+ */
+public final class SafetensorsWriter {
+    private SafetensorsWriter() {}
+
+    /** Writes {@code tensors} in their iteration order, with optional string metadata. */
+    public static void write(Path path, Map<String, Tensor> tensors, Map<String, String> metadata) {
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode header = mapper.createObjectNode();
+        if (metadata != null && !metadata.isEmpty()) {
+            ObjectNode meta = header.putObject("__metadata__");
+            metadata.forEach(meta::put);
+        }
+        long offset = 0;
+        for (Map.Entry<String, Tensor> entry : tensors.entrySet()) {
+            Tensor t = entry.getValue();
+            ObjectNode node = header.putObject(entry.getKey());
+            node.put("dtype", Dtype.F32.name());
+            ArrayNode shape = node.putArray("shape");
+            for (int extent : t.shape()) shape.add(extent);
+            long bytes = 4L * t.size();
+            node.putArray("data_offsets").add(offset).add(offset + bytes);
+            offset += bytes;
+        }
+        byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
+        int padded = (json.length + 7) / 8 * 8; // the data section starts 8-byte aligned
+        Path absolute = path.toAbsolutePath();
+        Path temp = absolute.resolveSibling("." + absolute.getFileName() + ".partial");
+        try {
+            if (absolute.getParent() != null) Files.createDirectories(absolute.getParent());
+            try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
+                head.putLong(padded).put(json);
+                while (head.hasRemaining()) head.put((byte) ' ');
+                writeFully(out, head.flip());
+                ByteBuffer chunk = ByteBuffer.allocateDirect(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+                for (Tensor t : tensors.values()) {
+                    float[] values = t.data();
+                    for (int i = 0; i < values.length; ) {
+                        int n = Math.min(values.length - i, chunk.capacity() / 4);
+                        chunk.clear();
+                        chunk.asFloatBuffer().put(values, i, n);
+                        chunk.limit(4 * n);
+                        writeFully(out, chunk);
+                        i += n;
+                    }
+                }
+            }
+            Files.move(temp, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            try {
+                Files.deleteIfExists(temp);
+            } catch (IOException ignored) {
+                // the original failure is the one worth reporting
+            }
+            throw new JlensException(path + ": cannot be written (" + e.getMessage() + ").", e);
+        }
+    }
+
+    private static void writeFully(FileChannel out, ByteBuffer buffer) throws IOException {
+        while (buffer.hasRemaining()) out.write(buffer);
+    }
+}

@@ -1,0 +1,29 @@
+package dev.jlens.engine;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import org.junit.jupiter.api.Test;
+
+class TensorTest {
+    @Test
+    void indexingIsRowMajorAndReshapeSharesData() {
+        Tensor t = Tensor.of(new float[] {0, 1, 2, 3, 4, 5}, 2, 3);
+        assertEquals(5, t.get(1, 2));
+        assertEquals(3, t.dim(-1));
+        Tensor flat = t.reshape(3, 2);
+        flat.set(9, 2, 1);
+        assertEquals(9, t.get(1, 2));
+        assertThrows(IllegalArgumentException.class, () -> t.reshape(4, 2));
+        assertThrows(IndexOutOfBoundsException.class, () -> t.get(2, 0));
+    }
+
+    @Test
+    void parameterGradientsStartAtZeroAndZeroGradClearsThem() {
+        Parameter p = Parameter.of("embed.W_E", Tensor.zeros(2, 2));
+        p.grad().data()[3] = 5;
+        p.zeroGrad();
+        assertArrayEquals(new float[4], p.grad().data());
+    }
+}
