@@ -116,20 +116,31 @@ public final class Gemm {
         }
     }
 
-    /** How C is cut into tasks: column blocks first (B is the larger operand in a model), rows when too few. */
+    /**
+     * How C is cut into tasks: about four per thread, as a grid of row and column blocks. Each task
+     * packs its own rows of A and columns of B, so A is packed once per column block and B once
+     * per row block; the grid is the one that packs the fewest values.
+     */
     private record Grid(int rowsPerTask, int colsPerTask, int rowBlocks, int colBlocks) {
         static Grid of(int m, int n, int k) {
-            int threads = Parallel.threads();
             long flops = 2L * m * n * k;
-            int wanted = flops < 2_000_000 ? 1 : 4 * threads;
-            int panels = ceilDiv(n, NR);
-            int colBlocks = Math.max(1, Math.min(wanted, panels));
-            int cols = Math.min(NC_MAX, ceilDiv(panels, colBlocks) * NR);
-            colBlocks = ceilDiv(n, cols);
-            int rowBlocks = Math.max(1, Math.min(ceilDiv(wanted, colBlocks), ceilDiv(m, MR)));
-            int rows = ceilDiv(ceilDiv(m, rowBlocks), MR) * MR;
-            rowBlocks = ceilDiv(m, rows);
-            return new Grid(rows, cols, rowBlocks, colBlocks);
+            int wanted = flops < 2_000_000 ? 1 : 4 * Parallel.threads();
+            int maxRowBlocks = ceilDiv(m, MR), maxColBlocks = ceilDiv(n, NR);
+            Grid best = null;
+            long bestCost = Long.MAX_VALUE;
+            for (int r = 1; r <= Math.min(wanted, maxRowBlocks); r++) {
+                int c = Math.min(ceilDiv(wanted, r), maxColBlocks);
+                int rows = ceilDiv(ceilDiv(m, r), MR) * MR, cols = ceilDiv(ceilDiv(n, c), NR) * NR;
+                Grid grid = new Grid(rows, cols, ceilDiv(m, rows), ceilDiv(n, cols));
+                long packed = (long) m * grid.colBlocks + (long) n * grid.rowBlocks;
+                // Fewer tasks than wanted balance worse across threads: count it as extra packing.
+                long cost = packed * Math.max(1, wanted) / Math.max(1, Math.min(wanted, grid.tasks()));
+                if (cost < bestCost) {
+                    bestCost = cost;
+                    best = grid;
+                }
+            }
+            return best;
         }
 
         int tasks() {

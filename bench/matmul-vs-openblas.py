@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""jlens's matmul beside numpy's float32 `@` (OpenBLAS) on the same shapes, in one run.
+
+For each shape, numpy and `jlens bench matmul` are timed one after the other on the same
+machine, each as the median of its timed runs after a warm-up, and the ratio jlens/OpenBLAS is
+printed. Usage: bench/matmul-vs-openblas.py [--repeats N] [MxKxN ...]
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+SHAPES = ["256x768x3072", "256x3072x768", "256x768x50257", "2048x2048x2048"]
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def numpy_gflops(m, k, n, repeats, warmup_seconds):
+    rng = np.random.default_rng(0)
+    a = rng.uniform(-1, 1, (m, k)).astype(np.float32)
+    b = rng.uniform(-1, 1, (k, n)).astype(np.float32)
+    end = time.perf_counter() + warmup_seconds
+    while time.perf_counter() < end:
+        a @ b
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - start)
+    times.sort()
+    return 2.0 * m * k * n / times[len(times) // 2] / 1e9
+
+
+def jlens_gflops(m, k, n, repeats, warmup_seconds):
+    out = subprocess.run(
+        [os.path.join(ROOT, "jlens"), "bench", "matmul", "--m", str(m), "--k", str(k), "--n", str(n),
+         "--repeats", str(repeats), "--warmup-seconds", str(warmup_seconds)],
+        check=True, capture_output=True, text=True).stdout
+    result = re.search(r"^RESULT matmul ([0-9.]+) GFLOP/s$", out, re.MULTILINE)
+    if not result:
+        sys.exit("jlens bench matmul printed no RESULT line:\n" + out)
+    return float(result.group(1))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("shapes", nargs="*", default=SHAPES, help="MxKxN (default: the four of issue 2)")
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--warmup-seconds", type=float, default=2.0)
+    args = parser.parse_args()
+
+    try:
+        from threadpoolctl import threadpool_info
+        blas = [f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')}, {i.get('num_threads')} threads)"
+                for i in threadpool_info() if i.get("user_api") == "blas"]
+    except ImportError:
+        blas = ["(threadpoolctl not installed)"]
+    print(f"numpy {np.__version__}, BLAS: {'; '.join(blas)}; {os.cpu_count()} cores")
+    print(f"{'shape (MxKxN)':>16} {'OpenBLAS GFLOP/s':>17} {'jlens GFLOP/s':>14} {'jlens/OpenBLAS':>15}")
+    ratios = []
+    for shape in args.shapes:
+        m, k, n = (int(x) for x in shape.split("x"))
+        reference = numpy_gflops(m, k, n, args.repeats, args.warmup_seconds)
+        ours = jlens_gflops(m, k, n, args.repeats, args.warmup_seconds)
+        ratios.append(ours / reference)
+        print(f"{shape:>16} {reference:17.1f} {ours:14.1f} {ours / reference:15.2f}")
+    geomean = float(np.exp(np.mean(np.log(ratios))))
+    print(f"RESULT matmul_vs_openblas_min {min(ratios):.2f} ratio (geometric mean {geomean:.2f})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+package dev.jlens.experiments.cli;
+
+import dev.jlens.engine.JlensException;
+import dev.jlens.kernels.Gemm;
+import dev.jlens.kernels.Parallel;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code jlens bench matmul}: C[M×N] = A[M×K]·B[K×N] in float32 on every core. */
+@Command(name = "matmul", mixinStandardHelpOptions = true,
+        description = "Times C[M×N] = A[M×K]·B[K×N] (float32) and prints GFLOP/s.")
+final class MatmulBench implements Callable<Integer> {
+    @Option(names = "--m", required = true, description = "rows of A and C") int m;
+    @Option(names = "--k", required = true, description = "columns of A, rows of B") int k;
+    @Option(names = "--n", required = true, description = "columns of B and C") int n;
+    @Option(names = "--repeats", defaultValue = "20", description = "timed runs (default ${DEFAULT-VALUE})") int repeats;
+    @Option(names = "--warmup-seconds", defaultValue = "2", description = "untimed runs first (default ${DEFAULT-VALUE})")
+    double warmupSeconds;
+
+    @Override
+    public Integer call() {
+        if (m <= 0 || k <= 0 || n <= 0) throw new JlensException("--m, --k and --n must be positive, got " + m + ", " + k + ", " + n + ".");
+        if (repeats <= 0) throw new JlensException("--repeats must be positive, got " + repeats + ".");
+        if ((long) m * k > Integer.MAX_VALUE || (long) k * n > Integer.MAX_VALUE || (long) m * n > Integer.MAX_VALUE) {
+            throw new JlensException("a " + m + "x" + k + "x" + n + " product has a matrix too large for one float array.");
+        }
+        float[] a = randomMatrix(m * k, 1), b = randomMatrix(k * n, 2), c = new float[m * n];
+        long warmupEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+        do Gemm.matmul(a, b, c, m, k, n); while (System.nanoTime() < warmupEnd);
+
+        double[] seconds = new double[repeats];
+        for (int r = 0; r < repeats; r++) {
+            long start = System.nanoTime();
+            Gemm.matmul(a, b, c, m, k, n);
+            seconds[r] = (System.nanoTime() - start) / 1e9;
+        }
+        Arrays.sort(seconds);
+        double flops = 2.0 * m * k * n;
+        double median = seconds[repeats / 2], best = seconds[0];
+        System.out.printf("matmul %dx%dx%d on %d threads: median %.3f ms (%.1f GFLOP/s), best %.3f ms (%.1f GFLOP/s)%n",
+                m, k, n, Parallel.threads(), median * 1e3, flops / median / 1e9, best * 1e3, flops / best / 1e9);
+        System.out.printf("RESULT matmul %.1f GFLOP/s%n", flops / median / 1e9);
+        return 0;
+    }
+
+    private static float[] randomMatrix(int size, long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        float[] x = new float[size];
+        for (int i = 0; i < size; i++) x[i] = (float) (rng.nextDouble() * 2 - 1);
+        return x;
+    }
+}
