@@ -1,0 +1,197 @@
+package dev.jlens.models;
+
+import dev.jlens.engine.JlensException;
+import dev.jlens.engine.Parameter;
+import dev.jlens.engine.Tensor;
+import dev.jlens.engine.hooks.ActivationCache;
+import dev.jlens.engine.hooks.HookPoint;
+import dev.jlens.engine.hooks.HookPoints;
+import dev.jlens.engine.hooks.HookScope;
+import dev.jlens.engine.hooks.NameFilter;
+import dev.jlens.kernels.Rotary;
+import dev.jlens.models.components.Attention;
+import dev.jlens.models.components.Embed;
+import dev.jlens.models.components.LayerNorm;
+import dev.jlens.models.components.Mlp;
+import dev.jlens.models.components.PosEmbed;
+import dev.jlens.models.components.TransformerBlock;
+import dev.jlens.models.components.Unembed;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A decoder-only transformer with TransformerLens's parameters and hook points: embed (+ pos_embed),
+ * blocks, ln_final, unembed. {@link #forward} computes logits; with {@code keepForBackward} each
+ * component saves what its backward needs, and {@link #backward} then accumulates every parameter's
+ * gradient (and runs backward hooks). One pass at a time: saved activations live on the components.
+ */
+public final class HookedTransformer {
+    private final Config cfg;
+    private final HookPoints hooks = new HookPoints();
+    private final Map<String, Parameter> params;
+    public final Embed embed;
+    public final PosEmbed posEmbed;
+    public final HookPoint hookEmbed, hookPosEmbed;
+    public final List<TransformerBlock> blocks;
+    public final LayerNorm lnFinal;
+    public final Unembed unembed;
+
+    private Tokens savedTokens;
+
+    private HookedTransformer(Config cfg, Map<String, Parameter> params) {
+        this.cfg = cfg;
+        this.params = Collections.unmodifiableMap(params);
+        embed = new Embed(params.get("embed.W_E"));
+        hookEmbed = hooks.register("hook_embed");
+        posEmbed = cfg.rotary() ? null : new PosEmbed(params.get("pos_embed.W_pos"));
+        hookPosEmbed = cfg.rotary() ? null : hooks.register("hook_pos_embed");
+        Rotary.Table rotary = cfg.rotary() ? Rotary.Table.of(cfg.rotaryDim(), cfg.nCtx(), cfg.rotaryBase()) : null;
+        List<TransformerBlock> list = new ArrayList<>();
+        for (int l = 0; l < cfg.nLayers(); l++) {
+            String p = "blocks." + l;
+            list.add(new TransformerBlock(hooks, l, cfg.parallelAttnMlp(), new TransformerBlock.Parts() {
+                public LayerNorm ln1(HookPoints h) {
+                    return new LayerNorm(h, p + ".ln1", params.get(p + ".ln1.w"), params.get(p + ".ln1.b"), cfg.dModel(), cfg.eps());
+                }
+
+                public Attention attn(HookPoints h) {
+                    String a = p + ".attn.";
+                    return new Attention(h, p + ".attn",
+                            new Parameter[] {params.get(a + "W_Q"), params.get(a + "W_K"), params.get(a + "W_V")},
+                            new Parameter[] {params.get(a + "b_Q"), params.get(a + "b_K"), params.get(a + "b_V")},
+                            params.get(a + "W_O"), params.get(a + "b_O"), rotary, cfg.useAttnResult());
+                }
+
+                public LayerNorm ln2(HookPoints h) {
+                    return new LayerNorm(h, p + ".ln2", params.get(p + ".ln2.w"), params.get(p + ".ln2.b"), cfg.dModel(), cfg.eps());
+                }
+
+                public Mlp mlp(HookPoints h) {
+                    String m = p + ".mlp.";
+                    return new Mlp(h, p + ".mlp", cfg.act(), params.get(m + "W_in"), params.get(m + "b_in"),
+                            params.get(m + "W_out"), params.get(m + "b_out"), params.get(m + "ln.w"), params.get(m + "ln.b"), cfg.eps());
+                }
+            }));
+        }
+        blocks = Collections.unmodifiableList(list);
+        lnFinal = new LayerNorm(hooks, "ln_final", params.get("ln_final.w"), params.get("ln_final.b"), cfg.dModel(), cfg.eps());
+        unembed = new Unembed(params.get("unembed.W_U"), params.get("unembed.b_U"));
+    }
+
+    /**
+     * A model from TransformerLens-named weights. Every parameter the config implies must be there
+     * with its shape; layer-norm weights may be absent together (a model with folded layer norms).
+     */
+    public static HookedTransformer fromStateDict(Config cfg, Map<String, Tensor> state) {
+        Map<String, Parameter> params = new LinkedHashMap<>();
+        for (Map.Entry<String, int[]> expected : ParameterShapes.of(cfg).entrySet()) {
+            String name = expected.getKey();
+            Tensor value = state.get(name);
+            if (value == null) {
+                if (ParameterShapes.isLayerNormParameter(name)) continue;
+                throw new JlensException("the weights have no tensor " + name + " (expected shape "
+                        + Arrays.toString(expected.getValue()) + ").");
+            }
+            if (!value.hasShape(expected.getValue())) {
+                throw new JlensException("tensor " + name + " has shape " + value.shapeString() + " but this model needs "
+                        + Arrays.toString(expected.getValue()) + ".");
+            }
+            params.put(name, Parameter.of(name, value));
+        }
+        return new HookedTransformer(cfg, params);
+    }
+
+    public Config cfg() {
+        return cfg;
+    }
+
+    public HookPoints hookPoints() {
+        return hooks;
+    }
+
+    /** Parameters by TransformerLens name, in model order. */
+    public Map<String, Parameter> parameters() {
+        return params;
+    }
+
+    public Parameter parameter(String name) {
+        Parameter p = params.get(name);
+        if (p == null) throw new JlensException("the model has no parameter " + name + ".");
+        return p;
+    }
+
+    /** As TransformerLens's set_use_attn_result: compute per-head outputs at hook_result. */
+    public void setUseAttnResult(boolean on) {
+        for (TransformerBlock block : blocks) block.attn.setUseAttnResult(on);
+    }
+
+    /** Logits [batch, pos, d_vocab]. With keepForBackward, activations are saved for {@link #backward}. */
+    public Tensor forward(Tokens tokens, boolean keepForBackward) {
+        tokens.check(cfg);
+        release();
+        Tensor resid = hookEmbed.forward(embed.forward(tokens.ids(), tokens.batch(), tokens.pos()));
+        if (posEmbed != null) {
+            Tensor pos = hookPosEmbed.forward(posEmbed.forward(tokens.batch(), tokens.pos()));
+            resid = sum(resid, pos);
+        }
+        for (TransformerBlock block : blocks) resid = block.forward(resid, keepForBackward);
+        Tensor logits = unembed.forward(lnFinal.forward(resid, keepForBackward), keepForBackward);
+        savedTokens = keepForBackward ? tokens : null;
+        return logits;
+    }
+
+    /** Logits without keeping anything for backward. */
+    public Tensor forward(Tokens tokens) {
+        return forward(tokens, false);
+    }
+
+    /** Accumulates dL/dparam for every parameter from dL/dlogits, after a forward that kept activations. */
+    public void backward(Tensor dLogits) {
+        if (savedTokens == null) throw new IllegalStateException("backward needs a forward(tokens, true) first");
+        Tensor d = lnFinal.backward(unembed.backward(dLogits));
+        for (int l = blocks.size() - 1; l >= 0; l--) d = blocks.get(l).backward(d);
+        if (posEmbed != null) posEmbed.backward(hookPosEmbed.backward(d), savedTokens.batch(), savedTokens.pos());
+        embed.backward(hookEmbed.backward(d), savedTokens.ids());
+        release();
+    }
+
+    /** One forward and backward of the mean next-token cross-entropy; returns the loss. */
+    public float lossAndBackward(Tokens tokens) {
+        Tensor logits = forward(tokens, true);
+        float loss = CrossEntropy.mean(logits, tokens);
+        backward(CrossEntropy.gradientOfMean(logits, tokens));
+        return loss;
+    }
+
+    /** TransformerLens's run_with_cache: logits, and the activations at every hook point the filter selects. */
+    public CachedRun runWithCache(Tokens tokens, NameFilter filter) {
+        try (HookScope scope = hooks.scope()) {
+            ActivationCache cache = ActivationCache.recordActivations(scope, filter);
+            return new CachedRun(forward(tokens), cache);
+        }
+    }
+
+    /** Logits and the activation cache of one run. */
+    public record CachedRun(Tensor logits, ActivationCache cache) {}
+
+    public void zeroGrad() {
+        for (Parameter p : params.values()) p.zeroGrad();
+    }
+
+    private void release() {
+        savedTokens = null;
+        for (TransformerBlock block : blocks) block.release();
+        lnFinal.release();
+        unembed.release();
+    }
+
+    private static Tensor sum(Tensor a, Tensor b) {
+        float[] out = a.data().clone();
+        dev.jlens.kernels.Simd.add(b.data(), 0, out, 0, out.length);
+        return Tensor.of(out, a.shape());
+    }
+}

@@ -1,0 +1,79 @@
+package dev.jlens.models.components;
+
+import dev.jlens.engine.Tensor;
+import dev.jlens.engine.hooks.HookPoint;
+import dev.jlens.engine.hooks.HookPoints;
+import dev.jlens.kernels.Simd;
+
+/**
+ * One residual block. Sequential (GPT-2): resid_mid = resid_pre + attn(ln1(resid_pre)),
+ * resid_post = resid_mid + mlp(ln2(resid_mid)). Parallel (GPT-NeoX): both read resid_pre,
+ * resid_post = resid_pre + attn(ln1(resid_pre)) + mlp(ln2(resid_pre)), and there is no resid_mid.
+ */
+public final class TransformerBlock {
+    public final LayerNorm ln1, ln2;
+    public final Attention attn;
+    public final Mlp mlp;
+    public final HookPoint hookResidPre, hookAttnOut, hookResidMid, hookMlpOut, hookResidPost;
+    private final boolean parallel;
+
+    /** Builds the block's parts in the order the forward pass reaches their hook points. */
+    public interface Parts {
+        LayerNorm ln1(HookPoints hooks);
+        Attention attn(HookPoints hooks);
+        LayerNorm ln2(HookPoints hooks);
+        Mlp mlp(HookPoints hooks);
+    }
+
+    public TransformerBlock(HookPoints hooks, int layer, boolean parallel, Parts parts) {
+        String prefix = "blocks." + layer;
+        this.parallel = parallel;
+        hookResidPre = hooks.register(prefix + ".hook_resid_pre");
+        ln1 = parts.ln1(hooks);
+        attn = parts.attn(hooks);
+        hookAttnOut = hooks.register(prefix + ".hook_attn_out");
+        hookResidMid = parallel ? null : hooks.register(prefix + ".hook_resid_mid");
+        ln2 = parts.ln2(hooks);
+        mlp = parts.mlp(hooks);
+        hookMlpOut = hooks.register(prefix + ".hook_mlp_out");
+        hookResidPost = hooks.register(prefix + ".hook_resid_post");
+    }
+
+    public Tensor forward(Tensor residIn, boolean keep) {
+        Tensor residPre = hookResidPre.forward(residIn);
+        Tensor attnOut = hookAttnOut.forward(attn.forward(ln1.forward(residPre, keep), keep));
+        Tensor mlpIn = parallel ? residPre : hookResidMid.forward(sum(residPre, attnOut));
+        Tensor mlpOut = hookMlpOut.forward(mlp.forward(ln2.forward(mlpIn, keep), keep));
+        Tensor residPost = parallel ? sum(sum(residPre, attnOut), mlpOut) : sum(mlpIn, mlpOut);
+        return hookResidPost.forward(residPost);
+    }
+
+    /** dL/dresid_post → dL/dresid_pre (before the resid_pre hook point, i.e. for the previous block). */
+    public Tensor backward(Tensor dResidPostIn) {
+        Tensor dResidPost = hookResidPost.backward(dResidPostIn);
+        Tensor dMlpIn = ln2.backward(mlp.backward(hookMlpOut.backward(dResidPost)));
+        Tensor dResidPre;
+        if (parallel) {
+            Tensor dAttnIn = ln1.backward(attn.backward(hookAttnOut.backward(dResidPost)));
+            dResidPre = sum(sum(dResidPost, dMlpIn), dAttnIn);
+        } else {
+            Tensor dResidMid = hookResidMid.backward(sum(dResidPost, dMlpIn));
+            Tensor dAttnIn = ln1.backward(attn.backward(hookAttnOut.backward(dResidMid)));
+            dResidPre = sum(dResidMid, dAttnIn);
+        }
+        return hookResidPre.backward(dResidPre);
+    }
+
+    static Tensor sum(Tensor a, Tensor b) {
+        float[] out = a.data().clone();
+        Simd.add(b.data(), 0, out, 0, out.length);
+        return Tensor.of(out, a.shape());
+    }
+
+    public void release() {
+        ln1.release();
+        attn.release();
+        ln2.release();
+        mlp.release();
+    }
+}

@@ -1,0 +1,37 @@
+package dev.jlens.models.loading;
+
+import dev.jlens.engine.Tensor;
+
+/** Index shuffles between foreign weight layouts and TransformerLens's. */
+final class Layouts {
+    private Layouts() {}
+
+    static Tensor transpose(Tensor t) {
+        int rows = t.dim(0), cols = t.dim(1);
+        float[] in = t.data(), out = new float[in.length];
+        for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) out[j * rows + i] = in[i * cols + j];
+        return Tensor.of(out, cols, rows);
+    }
+
+    /**
+     * Columns [colOffset + h·dHead, + dHead) of a [dModel, width] matrix for each head h, as
+     * [heads, dModel, dHead]: one of q, k, v out of a fused projection stored input-major.
+     */
+    static Tensor headsFromColumns(Tensor w, int colOffset, int colStride, int heads, int dHead) {
+        int dModel = w.dim(0), width = w.dim(1);
+        float[] in = w.data(), out = new float[heads * dModel * dHead];
+        for (int h = 0; h < heads; h++) {
+            for (int d = 0; d < dModel; d++) {
+                System.arraycopy(in, d * width + colOffset + h * colStride, out, (h * dModel + d) * dHead, dHead);
+            }
+        }
+        return Tensor.of(out, heads, dModel, dHead);
+    }
+
+    /** Entries [offset + h·stride, + dHead) of a bias vector for each head, as [heads, dHead]. */
+    static Tensor headsFromVector(Tensor b, int offset, int stride, int heads, int dHead) {
+        float[] out = new float[heads * dHead];
+        for (int h = 0; h < heads; h++) System.arraycopy(b.data(), offset + h * stride, out, h * dHead, dHead);
+        return Tensor.of(out, heads, dHead);
+    }
+}

@@ -1,0 +1,45 @@
+package dev.jlens.models.loading;
+
+import dev.jlens.engine.JlensException;
+import dev.jlens.engine.Tensor;
+import dev.jlens.engine.safetensors.SafetensorsFile;
+import dev.jlens.models.Config;
+import dev.jlens.models.HookedTransformer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Loads a model directory: {@code config.json} (Hugging Face) and {@code model.safetensors}, whose
+ * tensors are in the Hugging Face layout of the config's architecture or already in
+ * TransformerLens's names ({@code embed.W_E}, ...). Foreign layouts are translated once, here.
+ */
+public final class ModelLoader {
+    private ModelLoader() {}
+
+    public static HookedTransformer load(Path dir) {
+        if (!Files.isDirectory(dir)) throw new JlensException(dir + ": no such model directory.");
+        Path configFile = dir.resolve("config.json"), weightsFile = dir.resolve("model.safetensors");
+        if (!Files.isRegularFile(configFile)) throw new JlensException(dir + ": has no config.json.");
+        if (!Files.isRegularFile(weightsFile)) throw new JlensException(dir + ": has no model.safetensors.");
+        Config cfg = HuggingFaceConfig.read(configFile);
+        try (SafetensorsFile file = SafetensorsFile.open(weightsFile)) {
+            return HookedTransformer.fromStateDict(cfg, stateDict(file, cfg));
+        }
+    }
+
+    /** The checkpoint's tensors under TransformerLens names. */
+    public static Map<String, Tensor> stateDict(SafetensorsFile file, Config cfg) {
+        if (file.contains("embed.W_E")) {
+            Map<String, Tensor> state = new LinkedHashMap<>();
+            for (String name : file.names()) state.put(name, file.read(name));
+            return state;
+        }
+        return switch (cfg.architecture()) {
+            case "gpt2" -> Gpt2Weights.read(file, cfg);
+            case "gpt_neox" -> NeoxWeights.read(file, cfg);
+            default -> throw new JlensException(file.path() + ": jlens cannot read weights of architecture " + cfg.architecture() + ".");
+        };
+    }
+}

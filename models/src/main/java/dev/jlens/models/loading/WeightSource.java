@@ -1,0 +1,43 @@
+package dev.jlens.models.loading;
+
+import dev.jlens.engine.JlensException;
+import dev.jlens.engine.Tensor;
+import dev.jlens.engine.safetensors.SafetensorsFile;
+import java.util.Arrays;
+
+/**
+ * Foreign-named tensors of one checkpoint, read with a check of their shape. Names are looked up
+ * as given and, failing that, with a prefix that some exports add or drop ({@code transformer.}).
+ */
+final class WeightSource {
+    private final SafetensorsFile file;
+    private final String[] prefixes;
+
+    WeightSource(SafetensorsFile file, String... prefixes) {
+        this.file = file;
+        this.prefixes = prefixes;
+    }
+
+    boolean has(String name) {
+        return resolve(name) != null;
+    }
+
+    Tensor get(String name, int... shape) {
+        String stored = resolve(name);
+        if (stored == null) {
+            throw new JlensException(file.path() + ": missing tensor '" + name + "' (expected shape " + Arrays.toString(shape) + ").");
+        }
+        Tensor t = file.read(stored);
+        if (!t.hasShape(shape)) {
+            throw new JlensException(file.path() + ": tensor '" + stored + "' has shape " + t.shapeString() + " but the config needs "
+                    + Arrays.toString(shape) + ".");
+        }
+        return t;
+    }
+
+    private String resolve(String name) {
+        if (file.contains(name)) return name;
+        for (String prefix : prefixes) if (file.contains(prefix + name)) return prefix + name;
+        return null;
+    }
+}
