@@ -29,12 +29,17 @@ public final class CrossEntropy {
         return n;
     }
 
-    /** The mean over predicting positions. */
-    public static float mean(Tensor logits, Tokens tokens) {
-        Tensor perToken = perToken(logits, tokens);
+    /** The mean over predicting positions, summed in double. */
+    public static double mean(Tensor logits, Tokens tokens) {
+        int batch = tokens.batch(), pos = tokens.pos(), vocab = logits.dim(2);
         double sum = 0;
-        for (float v : perToken.data()) sum += v;
-        return (float) (sum / Math.max(1, count(tokens)));
+        for (int b = 0; b < batch; b++) {
+            for (int t = 0; t + 1 < tokens.lengths()[b]; t++) {
+                int row = (b * pos + t) * vocab;
+                sum += logSumExp(logits.data(), row, vocab) - logits.data()[row + tokens.get(b, t + 1)];
+            }
+        }
+        return sum / Math.max(1, count(tokens));
     }
 
     /** dmean/dlogits: (softmax − onehot(next)) / count at predicting positions, 0 elsewhere. */

@@ -162,7 +162,7 @@ public final class HookedTransformer {
     /** One forward and backward of the mean next-token cross-entropy; returns the loss. */
     public float lossAndBackward(Tokens tokens) {
         Tensor logits = forward(tokens, true);
-        float loss = CrossEntropy.mean(logits, tokens);
+        float loss = (float) CrossEntropy.mean(logits, tokens);
         backward(CrossEntropy.gradientOfMean(logits, tokens));
         return loss;
     }

@@ -46,7 +46,7 @@ public final class Gpt2Weights {
         out.put("ln_final.b", src.get("ln_f.bias", d));
         Tensor unembedding = file.contains("lm_head.weight") ? src.get("lm_head.weight", c.dVocab(), d) : wte;
         out.put("unembed.W_U", Layouts.transpose(unembedding));
-        out.put("unembed.b_U", Tensor.zeros(c.dVocab()));
+        out.put("unembed.b_U", src.has("lm_head.bias") ? src.get("lm_head.bias", c.dVocab()) : Tensor.zeros(c.dVocab()));
         return out;
     }
 }

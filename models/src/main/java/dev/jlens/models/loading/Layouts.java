@@ -2,11 +2,11 @@ package dev.jlens.models.loading;
 
 import dev.jlens.engine.Tensor;
 
-/** Index shuffles between foreign weight layouts and TransformerLens's. */
-final class Layouts {
+/** Index shuffles between foreign weight layouts and TransformerLens's, both ways. */
+public final class Layouts {
     private Layouts() {}
 
-    static Tensor transpose(Tensor t) {
+    public static Tensor transpose(Tensor t) {
         int rows = t.dim(0), cols = t.dim(1);
         float[] in = t.data(), out = new float[in.length];
         for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) out[j * rows + i] = in[i * cols + j];
@@ -33,5 +33,21 @@ final class Layouts {
         float[] out = new float[heads * dHead];
         for (int h = 0; h < heads; h++) System.arraycopy(b.data(), offset + h * stride, out, h * dHead, dHead);
         return Tensor.of(out, heads, dHead);
+    }
+
+    /** The inverse of {@link #headsFromColumns}: writes [heads, dModel, dHead] into columns of {@code into}. */
+    static void headsToColumns(Tensor heads, Tensor into, int colOffset, int colStride) {
+        int h = heads.dim(0), dModel = heads.dim(1), dHead = heads.dim(2), width = into.dim(1);
+        for (int head = 0; head < h; head++) {
+            for (int d = 0; d < dModel; d++) {
+                System.arraycopy(heads.data(), (head * dModel + d) * dHead, into.data(), d * width + colOffset + head * colStride, dHead);
+            }
+        }
+    }
+
+    /** The inverse of {@link #headsFromVector}. */
+    static void headsToVector(Tensor heads, Tensor into, int offset, int stride) {
+        int h = heads.dim(0), dHead = heads.dim(1);
+        for (int head = 0; head < h; head++) System.arraycopy(heads.data(), head * dHead, into.data(), offset + head * stride, dHead);
     }
 }

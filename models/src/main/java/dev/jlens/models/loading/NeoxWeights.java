@@ -44,7 +44,7 @@ public final class NeoxWeights {
         // tie_word_embeddings models simply have no embed_out
         Tensor unembedding = src.has("embed_out.weight") ? src.get("embed_out.weight", c.dVocab(), d) : out.get("embed.W_E");
         out.put("unembed.W_U", Layouts.transpose(unembedding));
-        out.put("unembed.b_U", Tensor.zeros(c.dVocab()));
+        out.put("unembed.b_U", src.has("embed_out.bias") ? src.get("embed_out.bias", c.dVocab()) : Tensor.zeros(c.dVocab()));
         return out;
     }
 }

@@ -1,0 +1,50 @@
+package dev.jlens.models;
+
+import dev.jlens.engine.Tensor;
+import dev.jlens.models.loading.Layouts;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Random TransformerLens-named weights for a config, initialised as GPT-2 is: normal(0, std) for
+ * embeddings and input projections, std/√(2·n_layers) for the projections that write to the
+ * residual stream, zero biases, unit layer-norm weights, and W_U = W_Eᵀ.
+ */
+public final class RandomWeights {
+    private RandomWeights() {}
+
+    public static Map<String, Tensor> of(Config cfg, long seed, double std) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        double writeStd = std / Math.sqrt(2.0 * cfg.nLayers());
+        Map<String, Tensor> state = new LinkedHashMap<>();
+        for (Map.Entry<String, int[]> entry : ParameterShapes.of(cfg).entrySet()) {
+            String name = entry.getKey();
+            Tensor t = Tensor.zeros(entry.getValue());
+            if (name.endsWith(".w")) java.util.Arrays.fill(t.data(), 1f);
+            else if (name.equals("unembed.W_U")) continue; // tied below
+            else if (name.endsWith("W_O") || name.endsWith("W_out")) fill(t, rng, writeStd);
+            else if (!name.contains(".b")) fill(t, rng, std);
+            state.put(name, t);
+        }
+        state.put("unembed.W_U", Layouts.transpose(state.get("embed.W_E")));
+        return reorder(cfg, state);
+    }
+
+    private static void fill(Tensor t, SplittableRandom rng, double std) {
+        float[] d = t.data();
+        for (int i = 0; i < d.length; i++) d[i] = (float) (gaussian(rng) * std);
+    }
+
+    private static double gaussian(SplittableRandom rng) {
+        // Box-Muller; SplittableRandom has no nextGaussian of its own.
+        double u = 1.0 - rng.nextDouble(), v = rng.nextDouble();
+        return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+    }
+
+    private static Map<String, Tensor> reorder(Config cfg, Map<String, Tensor> state) {
+        Map<String, Tensor> ordered = new LinkedHashMap<>();
+        for (String name : ParameterShapes.of(cfg).keySet()) ordered.put(name, state.get(name));
+        return ordered;
+    }
+}

@@ -1,0 +1,167 @@
+package dev.jlens.models.loading;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.jlens.engine.JlensException;
+import dev.jlens.engine.Tensor;
+import dev.jlens.engine.safetensors.SafetensorsWriter;
+import dev.jlens.models.Config;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Writes TransformerLens-named weights as a Hugging Face model directory ({@code config.json} +
+ * {@code model.safetensors}), the inverse of {@link Gpt2Weights} and {@link NeoxWeights}. An
+ * unembedding bias, which neither Hugging Face architecture has, is kept as {@code lm_head.bias} /
+ * {@code embed_out.bias}, which jlens reads back.
+ */
+public final class HuggingFaceExport {
+    private HuggingFaceExport() {}
+
+    public static void write(Path dir, Config cfg, Map<String, Tensor> state) {
+        for (String ln : new String[] {"ln_final.w", "ln_final.b"}) {
+            if (!state.containsKey(ln)) throw new JlensException("a model with folded layer norms cannot be written in Hugging Face layout.");
+        }
+        Map<String, Tensor> tensors;
+        ObjectNode config;
+        switch (cfg.architecture()) {
+            case "gpt2" -> {
+                tensors = gpt2(cfg, state);
+                config = gpt2Config(cfg, tensors.containsKey("lm_head.weight"));
+            }
+            case "gpt_neox" -> {
+                tensors = neox(cfg, state);
+                config = neoxConfig(cfg);
+            }
+            default -> throw new JlensException("jlens cannot write architecture " + cfg.architecture() + " in Hugging Face layout.");
+        }
+        try {
+            Files.createDirectories(dir);
+            SafetensorsWriter.write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
+            Files.writeString(dir.resolve("config.json"), new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(config));
+        } catch (IOException e) {
+            throw new JlensException(dir + ": cannot be written (" + e.getMessage() + ").", e);
+        }
+    }
+
+    private static Map<String, Tensor> gpt2(Config c, Map<String, Tensor> s) {
+        int d = c.dModel(), dh = c.dHead();
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        out.put("wte.weight", s.get("embed.W_E"));
+        out.put("wpe.weight", s.get("pos_embed.W_pos"));
+        for (int l = 0; l < c.nLayers(); l++) {
+            String hf = "h." + l + ".", tl = "blocks." + l + ".";
+            out.put(hf + "ln_1.weight", s.get(tl + "ln1.w"));
+            out.put(hf + "ln_1.bias", s.get(tl + "ln1.b"));
+            Tensor qkv = Tensor.zeros(d, 3 * d), qkvBias = Tensor.zeros(3 * d);
+            String[] names = {"Q", "K", "V"};
+            for (int j = 0; j < 3; j++) {
+                Layouts.headsToColumns(s.get(tl + "attn.W_" + names[j]), qkv, j * d, dh);
+                Layouts.headsToVector(s.get(tl + "attn.b_" + names[j]), qkvBias, j * d, dh);
+            }
+            out.put(hf + "attn.c_attn.weight", qkv);
+            out.put(hf + "attn.c_attn.bias", qkvBias);
+            out.put(hf + "attn.c_proj.weight", s.get(tl + "attn.W_O").reshape(d, d));
+            out.put(hf + "attn.c_proj.bias", s.get(tl + "attn.b_O"));
+            out.put(hf + "ln_2.weight", s.get(tl + "ln2.w"));
+            out.put(hf + "ln_2.bias", s.get(tl + "ln2.b"));
+            out.put(hf + "mlp.c_fc.weight", s.get(tl + "mlp.W_in"));
+            out.put(hf + "mlp.c_fc.bias", s.get(tl + "mlp.b_in"));
+            out.put(hf + "mlp.c_proj.weight", s.get(tl + "mlp.W_out"));
+            out.put(hf + "mlp.c_proj.bias", s.get(tl + "mlp.b_out"));
+        }
+        out.put("ln_f.weight", s.get("ln_final.w"));
+        out.put("ln_f.bias", s.get("ln_final.b"));
+        Tensor unembedding = Layouts.transpose(s.get("unembed.W_U"));
+        if (!Arrays.equals(unembedding.data(), s.get("embed.W_E").data())) out.put("lm_head.weight", unembedding);
+        putUnembedBias(out, "lm_head.bias", s.get("unembed.b_U"));
+        return out;
+    }
+
+    private static Map<String, Tensor> neox(Config c, Map<String, Tensor> s) {
+        int d = c.dModel(), h = c.nHeads(), dh = c.dHead();
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        out.put("gpt_neox.embed_in.weight", s.get("embed.W_E"));
+        for (int l = 0; l < c.nLayers(); l++) {
+            String hf = "gpt_neox.layers." + l + ".", tl = "blocks." + l + ".";
+            out.put(hf + "input_layernorm.weight", s.get(tl + "ln1.w"));
+            out.put(hf + "input_layernorm.bias", s.get(tl + "ln1.b"));
+            out.put(hf + "post_attention_layernorm.weight", s.get(tl + "ln2.w"));
+            out.put(hf + "post_attention_layernorm.bias", s.get(tl + "ln2.b"));
+            Tensor qkv = Tensor.zeros(d, 3 * h * dh), qkvBias = Tensor.zeros(3 * h * dh);
+            String[] names = {"Q", "K", "V"};
+            for (int j = 0; j < 3; j++) {
+                Layouts.headsToColumns(s.get(tl + "attn.W_" + names[j]), qkv, j * dh, 3 * dh);
+                Layouts.headsToVector(s.get(tl + "attn.b_" + names[j]), qkvBias, j * dh, 3 * dh);
+            }
+            out.put(hf + "attention.query_key_value.weight", Layouts.transpose(qkv));
+            out.put(hf + "attention.query_key_value.bias", qkvBias);
+            out.put(hf + "attention.dense.weight", Layouts.transpose(s.get(tl + "attn.W_O").reshape(h * dh, d)));
+            out.put(hf + "attention.dense.bias", s.get(tl + "attn.b_O"));
+            out.put(hf + "mlp.dense_h_to_4h.weight", Layouts.transpose(s.get(tl + "mlp.W_in")));
+            out.put(hf + "mlp.dense_h_to_4h.bias", s.get(tl + "mlp.b_in"));
+            out.put(hf + "mlp.dense_4h_to_h.weight", Layouts.transpose(s.get(tl + "mlp.W_out")));
+            out.put(hf + "mlp.dense_4h_to_h.bias", s.get(tl + "mlp.b_out"));
+        }
+        out.put("gpt_neox.final_layer_norm.weight", s.get("ln_final.w"));
+        out.put("gpt_neox.final_layer_norm.bias", s.get("ln_final.b"));
+        out.put("embed_out.weight", Layouts.transpose(s.get("unembed.W_U")));
+        putUnembedBias(out, "embed_out.bias", s.get("unembed.b_U"));
+        return out;
+    }
+
+    private static void putUnembedBias(Map<String, Tensor> out, String name, Tensor bias) {
+        for (float v : bias.data()) {
+            if (v != 0f) {
+                out.put(name, bias);
+                return;
+            }
+        }
+    }
+
+    private static ObjectNode gpt2Config(Config c, boolean untied) {
+        ObjectNode j = new ObjectMapper().createObjectNode();
+        j.putArray("architectures").add("GPT2LMHeadModel");
+        j.put("model_type", "gpt2");
+        j.put("vocab_size", c.dVocab());
+        j.put("n_positions", c.nCtx());
+        j.put("n_ctx", c.nCtx());
+        j.put("n_embd", c.dModel());
+        j.put("n_layer", c.nLayers());
+        j.put("n_head", c.nHeads());
+        j.put("n_inner", c.dMlp());
+        j.put("activation_function", c.act().hfName());
+        j.put("layer_norm_epsilon", c.eps());
+        j.put("tie_word_embeddings", !untied);
+        j.put("bos_token_id", c.bosToken());
+        j.put("eos_token_id", c.bosToken());
+        j.put("torch_dtype", "float32");
+        return j;
+    }
+
+    private static ObjectNode neoxConfig(Config c) {
+        ObjectNode j = new ObjectMapper().createObjectNode();
+        j.putArray("architectures").add("GPTNeoXForCausalLM");
+        j.put("model_type", "gpt_neox");
+        j.put("vocab_size", c.dVocab());
+        j.put("hidden_size", c.dModel());
+        j.put("num_hidden_layers", c.nLayers());
+        j.put("num_attention_heads", c.nHeads());
+        j.put("intermediate_size", c.dMlp());
+        j.put("hidden_act", c.act().hfName());
+        j.put("rotary_pct", (double) c.rotaryDim() / c.dHead());
+        j.put("rotary_emb_base", c.rotaryBase());
+        j.put("max_position_embeddings", c.nCtx());
+        j.put("layer_norm_eps", c.eps());
+        j.put("use_parallel_residual", c.parallelAttnMlp());
+        j.put("tie_word_embeddings", false);
+        j.put("bos_token_id", c.bosToken());
+        j.put("eos_token_id", c.bosToken());
+        j.put("torch_dtype", "float32");
+        return j;
+    }
+}

@@ -1,0 +1,108 @@
+package dev.jlens.models;
+
+import dev.jlens.engine.Parameter;
+import dev.jlens.engine.Tensor;
+import dev.jlens.engine.hooks.HookPoints;
+import dev.jlens.engine.hooks.HookScope;
+import dev.jlens.kernels.Rotary;
+import dev.jlens.models.components.Attention;
+import dev.jlens.models.components.LayerNorm;
+import dev.jlens.models.components.Mlp;
+import dev.jlens.models.components.Unembed;
+import java.util.List;
+import java.util.Random;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Each component's backward (input gradient and every parameter gradient) against central finite
+ * differences of L = Σ r ⊙ forward(x) for a fixed random r, with L summed in double.
+ */
+class ComponentGradientTest {
+    private static final int B = 2, T = 5, D = 12, H = 3, DH = 4, M = 20;
+    private final Random rng = new Random(1);
+
+    @Test
+    void layerNorm() {
+        HookPoints hooks = new HookPoints();
+        LayerNorm ln = new LayerNorm(hooks, "ln", param("w", D), param("b", D), D, 1e-5f);
+        check(x -> ln.forward(x, true), ln::backward, List.of(ln.w, ln.b), B, T, D);
+    }
+
+    @Test
+    void layerNormThroughTheScaleHookTakesTheDecomposedPathToTheSameGradient() {
+        HookPoints hooks = new HookPoints();
+        LayerNorm ln = new LayerNorm(hooks, "ln", param("w", D), param("b", D), D, 1e-5f);
+        try (HookScope scope = hooks.scope()) {
+            scope.backward("ln.hook_scale", (g, p) -> null); // forces the path that exposes dL/dscale
+            check(x -> ln.forward(x, true), ln::backward, List.of(ln.w, ln.b), B, T, D);
+        }
+    }
+
+    @Test
+    void layerNormWithoutAffine() {
+        LayerNorm ln = new LayerNorm(new HookPoints(), "ln", null, null, D, 1e-5f);
+        check(x -> ln.forward(x, true), ln::backward, List.of(), B, T, D);
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"NONE", "ROTARY", "RESULT"})
+    void attention(AttentionKind kind) {
+        Rotary.Table rotary = kind == AttentionKind.ROTARY ? Rotary.Table.of(2, T, 10000) : null;
+        Attention attn = new Attention(new HookPoints(), "attn",
+                new Parameter[] {param("W_Q", H, D, DH), param("W_K", H, D, DH), param("W_V", H, D, DH)},
+                new Parameter[] {param("b_Q", H, DH), param("b_K", H, DH), param("b_V", H, DH)},
+                param("W_O", H, DH, D), param("b_O", D), rotary, kind == AttentionKind.RESULT);
+        check(x -> attn.forward(x, true), attn::backward,
+                List.of(attn.W_Q, attn.W_K, attn.W_V, attn.b_Q, attn.b_V, attn.W_O, attn.b_O), B, T, D);
+    }
+
+    enum AttentionKind { NONE, ROTARY, RESULT }
+
+    @ParameterizedTest
+    @EnumSource(Activation.class)
+    void mlp(Activation act) {
+        boolean solu = act == Activation.SOLU_LN;
+        Mlp mlp = new Mlp(new HookPoints(), "mlp", act, param("W_in", D, M), param("b_in", M), param("W_out", M, D), param("b_out", D),
+                solu ? param("ln.w", M) : null, solu ? param("ln.b", M) : null, 1e-5f);
+        List<Parameter> params = solu ? List.of(mlp.W_in, mlp.b_in, mlp.W_out, mlp.b_out, mlp.ln.w, mlp.ln.b)
+                : List.of(mlp.W_in, mlp.b_in, mlp.W_out, mlp.b_out);
+        check(x -> mlp.forward(x, true), mlp::backward, params, B, T, D);
+    }
+
+    @Test
+    void unembed() {
+        Unembed unembed = new Unembed(param("W_U", D, 9), param("b_U", 9));
+        check(x -> unembed.forward(x, true), unembed::backward, List.of(unembed.W_U, unembed.b_U), B, T, D);
+    }
+
+    private Parameter param(String name, int... shape) {
+        Tensor t = Tensor.zeros(shape);
+        for (int i = 0; i < t.size(); i++) t.data()[i] = (float) (rng.nextGaussian() * 0.5);
+        if (name.endsWith("w")) for (int i = 0; i < t.size(); i++) t.data()[i] += 1f;
+        return Parameter.of(name, t);
+    }
+
+    private void check(Function<Tensor, Tensor> forward, Function<Tensor, Tensor> backward, List<Parameter> params,
+                       int... inputShape) {
+        Tensor x = Tensor.zeros(inputShape);
+        for (int i = 0; i < x.size(); i++) x.data()[i] = (float) rng.nextGaussian();
+        Tensor out = forward.apply(x);
+        Tensor r = Tensor.zeros(out.shape());
+        for (int i = 0; i < r.size(); i++) r.data()[i] = (float) rng.nextGaussian();
+        Tensor dx = backward.apply(r);
+        java.util.function.DoubleSupplier loss = () -> {
+            float[] y = forward.apply(x).data();
+            double sum = 0;
+            for (int i = 0; i < y.length; i++) sum += (double) y[i] * r.data()[i];
+            return sum;
+        };
+        FiniteDifferences.check("dx", x.data(), dx.data(), FiniteDifferences.all(x.size()), 4e-2f, loss, 3e-3, 2e-4);
+        for (Parameter p : params) {
+            FiniteDifferences.check(p.name(), p.value().data(), p.grad().data(), FiniteDifferences.all(p.value().size()), 4e-2f,
+                    loss, 3e-3, 2e-4);
+        }
+    }
+}

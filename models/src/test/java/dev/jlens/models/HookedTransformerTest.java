@@ -1,0 +1,201 @@
+package dev.jlens.models;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jlens.engine.JlensException;
+import dev.jlens.engine.Parameter;
+import dev.jlens.engine.Tensor;
+import dev.jlens.engine.hooks.ActivationCache;
+import dev.jlens.engine.hooks.HookScope;
+import dev.jlens.engine.hooks.NameFilter;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class HookedTransformerTest {
+    static Stream<Config> configs() {
+        return Stream.of(TestModels.gpt2(), TestModels.neox(), TestModels.solu());
+    }
+
+    @ParameterizedTest
+    @MethodSource("configs")
+    void identityHooksOnEveryPointLeaveLogitsAndGradientsBitIdentical(Config cfg) {
+        HookedTransformer model = TestModels.random(cfg, 1);
+        model.setUseAttnResult(true);
+        Tokens tokens = Tokens.of(TestModels.randomTokens(cfg, 9, 2));
+        Tensor plainLogits = model.forward(tokens);
+        Map<String, float[]> plainGrads = gradients(model, tokens);
+        try (HookScope scope = model.hookPoints().scope()) {
+            scope.forward(NameFilter.all(), (a, p) -> a.copy());
+            scope.backward(NameFilter.all(), (g, p) -> g.copy());
+            assertArrayEquals(plainLogits.data(), model.forward(tokens).data());
+            Map<String, float[]> hookedGrads = gradients(model, tokens);
+            for (String name : plainGrads.keySet()) assertArrayEquals(plainGrads.get(name), hookedGrads.get(name), name);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("configs")
+    void everyHookPointFiresWithTransformerLensShapes(Config cfg) {
+        HookedTransformer model = TestModels.random(cfg, 1);
+        model.setUseAttnResult(true);
+        int b = 1, t = 6, d = cfg.dModel(), h = cfg.nHeads(), dh = cfg.dHead(), m = cfg.dMlp();
+        ActivationCache cache = model.runWithCache(Tokens.of(TestModels.randomTokens(cfg, t, 3)), NameFilter.all()).cache();
+        assertEquals(model.hookPoints().names(), cache.names(), "every hook point fired, in registration order");
+        Map<String, int[]> expected = new LinkedHashMap<>();
+        expected.put("hook_embed", new int[] {b, t, d});
+        expected.put("blocks.0.hook_resid_pre", new int[] {b, t, d});
+        expected.put("blocks.0.ln1.hook_scale", new int[] {b, t, 1});
+        expected.put("blocks.0.ln1.hook_normalized", new int[] {b, t, d});
+        expected.put("blocks.0.attn.hook_q", new int[] {b, t, h, dh});
+        expected.put("blocks.0.attn.hook_v", new int[] {b, t, h, dh});
+        expected.put("blocks.0.attn.hook_attn_scores", new int[] {b, h, t, t});
+        expected.put("blocks.0.attn.hook_pattern", new int[] {b, h, t, t});
+        expected.put("blocks.0.attn.hook_z", new int[] {b, t, h, dh});
+        expected.put("blocks.0.attn.hook_result", new int[] {b, t, h, d});
+        expected.put("blocks.0.hook_attn_out", new int[] {b, t, d});
+        expected.put("blocks.0.mlp.hook_pre", new int[] {b, t, m});
+        expected.put("blocks.0.mlp.hook_post", new int[] {b, t, m});
+        expected.put("blocks.0.hook_mlp_out", new int[] {b, t, d});
+        expected.put("blocks.0.hook_resid_post", new int[] {b, t, d});
+        expected.put("ln_final.hook_scale", new int[] {b, t, 1});
+        expected.put("ln_final.hook_normalized", new int[] {b, t, d});
+        if (cfg.rotary()) expected.put("blocks.0.attn.hook_rot_q", new int[] {b, t, h, dh});
+        else expected.put("hook_pos_embed", new int[] {b, t, d});
+        if (!cfg.parallelAttnMlp()) expected.put("blocks.0.hook_resid_mid", new int[] {b, t, d});
+        if (cfg.act() == Activation.SOLU_LN) {
+            expected.put("blocks.0.mlp.hook_mid", new int[] {b, t, m});
+            expected.put("blocks.0.mlp.ln.hook_normalized", new int[] {b, t, m});
+        }
+        expected.forEach((name, shape) -> assertArrayEquals(shape, cache.get(name).shape(), name));
+    }
+
+    @ParameterizedTest
+    @MethodSource("configs")
+    void aPaddedBatchGivesEachPromptsOwnLogitsAndLosses(Config cfg) {
+        HookedTransformer model = TestModels.random(cfg, 4);
+        int[][] prompts = {TestModels.randomTokens(cfg, 12, 5), TestModels.randomTokens(cfg, 5, 6), TestModels.randomTokens(cfg, 9, 7)};
+        Tokens batch = Tokens.padded(cfg.dVocab() - 1, prompts);
+        Tensor batchLogits = model.forward(batch), batchLoss = CrossEntropy.perToken(batchLogits, batch);
+        int v = cfg.dVocab();
+        double total = 0;
+        for (int b = 0; b < prompts.length; b++) {
+            Tokens alone = Tokens.of(prompts[b]);
+            Tensor logits = model.forward(alone), loss = CrossEntropy.perToken(logits, alone);
+            for (int i = 0; i < prompts[b].length * v; i++) {
+                assertEquals(logits.data()[i], batchLogits.data()[b * batch.pos() * v + i], 1e-5, "prompt " + b + " logit " + i);
+            }
+            for (int t = 0; t + 1 < prompts[b].length; t++) {
+                assertEquals(loss.data()[t], batchLoss.data()[b * (batch.pos() - 1) + t], 1e-5, "prompt " + b + " loss " + t);
+                total += loss.data()[t];
+            }
+        }
+        assertEquals(total / (11 + 4 + 8), CrossEntropy.mean(batchLogits, batch), 1e-5, "mean over real positions only");
+    }
+
+    @ParameterizedTest
+    @MethodSource("configs")
+    void theGradientAtAHookPointIsTheDerivativeOfTheLossThere(Config cfg) {
+        HookedTransformer model = TestModels.random(cfg, 8);
+        Tokens tokens = Tokens.of(TestModels.randomTokens(cfg, 7, 9));
+        String site = "blocks.0.hook_attn_out";
+        Tensor grad;
+        try (HookScope scope = model.hookPoints().scope()) {
+            grad = ActivationCache.recordGradients(scope, NameFilter.exactly(site)).asMap().isEmpty() ? null : null;
+            ActivationCache grads = ActivationCache.recordGradients(scope, NameFilter.exactly(site));
+            model.lossAndBackward(tokens);
+            grad = grads.get(site);
+        }
+        float[] delta = new float[grad.size()];
+        Tensor finalGrad = grad;
+        try (HookScope scope = model.hookPoints().scope()) {
+            scope.forward(site, (a, p) -> {
+                float[] out = a.data().clone();
+                for (int i = 0; i < out.length; i++) out[i] += delta[i];
+                return Tensor.of(out, a.shape());
+            });
+            FiniteDifferences.check(site, delta, finalGrad.data(), FiniteDifferences.all(delta.length), 4e-2f,
+                    () -> CrossEntropy.mean(model.forward(tokens), tokens), 3e-3, 1e-5);
+        }
+    }
+
+    @Test
+    void patchingTheFirstResidualFromAnotherRunReproducesThatRun() {
+        Config cfg = TestModels.gpt2();
+        HookedTransformer model = TestModels.random(cfg, 2);
+        Tokens clean = Tokens.of(TestModels.randomTokens(cfg, 8, 10)), corrupt = Tokens.of(TestModels.randomTokens(cfg, 8, 11));
+        HookedTransformer.CachedRun cleanRun = model.runWithCache(clean, NameFilter.exactly("blocks.0.hook_resid_pre"));
+        Tensor cleanResid = cleanRun.cache().get("blocks.0.hook_resid_pre");
+        try (HookScope scope = model.hookPoints().scope()) {
+            scope.forward("blocks.0.hook_resid_pre", (a, p) -> cleanResid);
+            assertArrayEquals(cleanRun.logits().data(), model.forward(corrupt).data());
+        }
+        assertTrue(model.forward(corrupt).data()[0] != cleanRun.logits().data()[0], "the hook was removed with its scope");
+    }
+
+    @Test
+    void zeroGradClearsAndBackwardAccumulates() {
+        Config cfg = TestModels.gpt2();
+        HookedTransformer model = TestModels.random(cfg, 3);
+        Tokens tokens = Tokens.of(TestModels.randomTokens(cfg, 6, 12));
+        Map<String, float[]> once = gradients(model, tokens);
+        model.lossAndBackward(tokens); // without zeroGrad: twice the gradient
+        for (Parameter p : model.parameters().values()) {
+            float[] g = once.get(p.name());
+            for (int i = 0; i < g.length; i++) assertEquals(2 * g[i], p.grad().data()[i], 1e-6 + 1e-5 * Math.abs(g[i]), p.name());
+        }
+        model.zeroGrad();
+        for (Parameter p : model.parameters().values()) for (float v : p.grad().data()) assertEquals(0f, v, p.name());
+    }
+
+    @Test
+    void aPromptLongerThanTheContextIsRefused() {
+        Config cfg = TestModels.gpt2();
+        HookedTransformer model = TestModels.random(cfg, 3);
+        JlensException e = assertThrows(JlensException.class, () -> model.forward(Tokens.of(new int[cfg.nCtx() + 1])));
+        assertEquals("the input is 25 tokens long but the model's context (n_ctx) is 24 tokens.", e.getMessage());
+    }
+
+    @Test
+    void anUnknownHookNameListsTheClosest() {
+        HookedTransformer model = TestModels.random(TestModels.gpt2(), 3);
+        JlensException e = assertThrows(JlensException.class, () -> model.hookPoints().scope().forward("blocks.1.mlp.hook_pots", (a, p) -> null));
+        assertTrue(e.getMessage().startsWith("unknown hook point 'blocks.1.mlp.hook_pots'; the closest are blocks.1.mlp.hook_post"), e.getMessage());
+    }
+
+    @Test
+    void backwardKeepsNothingAfterItRunsAndInferenceKeepsNothingAtAll() {
+        HookedTransformer model = TestModels.random(TestModels.gpt2(), 3);
+        Tokens tokens = Tokens.of(1, 2, 3);
+        model.forward(tokens);
+        assertThrows(IllegalStateException.class, () -> model.backward(Tensor.zeros(1, 3, 37)));
+    }
+
+    private static Map<String, float[]> gradients(HookedTransformer model, Tokens tokens) {
+        model.zeroGrad();
+        model.lossAndBackward(tokens);
+        Map<String, float[]> out = new LinkedHashMap<>();
+        for (Parameter p : model.parameters().values()) out.put(p.name(), p.grad().data().clone());
+        return out;
+    }
+
+    @Test
+    void listsTheHookPointsTransformerLensHasForGpt2() {
+        HookedTransformer model = TestModels.random(TestModels.gpt2(), 3);
+        List<String> names = model.hookPoints().names();
+        assertEquals(List.of("hook_embed", "hook_pos_embed", "blocks.0.hook_resid_pre", "blocks.0.ln1.hook_scale",
+                "blocks.0.ln1.hook_normalized", "blocks.0.attn.hook_q", "blocks.0.attn.hook_k", "blocks.0.attn.hook_v",
+                "blocks.0.attn.hook_attn_scores", "blocks.0.attn.hook_pattern", "blocks.0.attn.hook_z", "blocks.0.attn.hook_result",
+                "blocks.0.hook_attn_out", "blocks.0.hook_resid_mid", "blocks.0.ln2.hook_scale", "blocks.0.ln2.hook_normalized",
+                "blocks.0.mlp.hook_pre", "blocks.0.mlp.hook_post", "blocks.0.hook_mlp_out", "blocks.0.hook_resid_post"),
+                names.subList(0, 20));
+        assertEquals(List.of("ln_final.hook_scale", "ln_final.hook_normalized"), names.subList(names.size() - 2, names.size()));
+    }
+}

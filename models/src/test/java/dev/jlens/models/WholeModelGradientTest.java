@@ -1,0 +1,47 @@
+package dev.jlens.models;
+
+import dev.jlens.engine.Parameter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The whole backward, parameter by parameter, against finite differences of the mean loss. */
+class WholeModelGradientTest {
+    static Stream<Config> configs() {
+        return Stream.of(TestModels.gpt2(), TestModels.neox(), TestModels.solu());
+    }
+
+    @ParameterizedTest
+    @MethodSource("configs")
+    void threeHundredRandomParameterEntriesMatchFiniteDifferences(Config cfg) {
+        HookedTransformer model = TestModels.random(cfg, 5);
+        Tokens tokens = Tokens.padded(0, TestModels.randomTokens(cfg, 11, 6), TestModels.randomTokens(cfg, 7, 7));
+        model.zeroGrad();
+        model.lossAndBackward(tokens);
+
+        // 300 entries, spread over every parameter in proportion to... at least a few from each.
+        Random rng = new Random(8);
+        Map<String, Parameter> params = model.parameters();
+        int perParam = Math.max(2, 300 / params.size());
+        for (Parameter p : params.values()) {
+            if (p.name().equals("pos_embed.W_pos")) {
+                // rows past the longest prompt get no gradient; sample the rows that are used
+                checkSome(model, tokens, p, rng, perParam, 11 * cfg.dModel());
+            } else {
+                checkSome(model, tokens, p, rng, perParam, p.value().size());
+            }
+        }
+    }
+
+    private static void checkSome(HookedTransformer model, Tokens tokens, Parameter p, Random rng, int count, int bound) {
+        List<Integer> picks = new ArrayList<>();
+        for (int i = 0; i < count; i++) picks.add(rng.nextInt(bound));
+        if (p.name().equals("embed.W_E")) picks.add(tokens.get(0, 0) * model.cfg().dModel()); // a used row
+        FiniteDifferences.check(p.name(), p.value().data(), p.grad().data(), picks.stream().mapToInt(Integer::intValue).toArray(),
+                4e-2f, () -> CrossEntropy.mean(model.forward(tokens), tokens), 3e-3, 1e-5);
+    }
+}
