@@ -69,6 +69,11 @@ public final class Tokenizer {
         return Bundled.GPT2;
     }
 
+    /** GPT-NeoX-20B's tokenizer (Pythia's), shipped with jlens. */
+    public static Tokenizer gptNeox() {
+        return BundledNeox.NEOX;
+    }
+
     /** GPT-2 style files: {@code vocab.json} and {@code merges.txt}. */
     public static Tokenizer fromVocabAndMerges(Path vocabJson, Path mergesTxt) {
         try {
@@ -323,6 +328,10 @@ public final class Tokenizer {
                 throw new UncheckedIOException(e);
             }
         }
+    }
+
+    private static final class BundledNeox {
+        static final Tokenizer NEOX = fromTokenizerJson(Bundled.resource("gpt-neox-20b/tokenizer.json"), "bundled GPT-NeoX tokenizer");
     }
 
     /** A growable int array. */
