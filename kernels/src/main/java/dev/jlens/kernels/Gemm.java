@@ -31,6 +31,8 @@ public final class Gemm {
     static final int KC = 256;
     /** Rows of A packed at once (fits L2 beside the B block). */
     static final int MC = 192;
+    /** Values read from one stored row at a time when packing a transposed layout: one cache line. */
+    private static final int TILE = 16;
     /** Widest block of C columns one task packs B for. */
     static final int NC_MAX = 1024;
 
@@ -67,11 +69,49 @@ public final class Gemm {
         if (m <= 0 || n <= 0) return;
         initialiseC(m, n, c, cOff, ldc, accumulate, bias, biasOff);
         if (k <= 0) return;
+        int kSplits = kSplits(m, n, k);
+        if (kSplits > 1) {
+            multiplySplitK(kSplits, opA, opB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+            return;
+        }
         Grid grid = Grid.of(m, n, k);
         Parallel.forEach(grid.tasks(), t -> {
             int i0 = (t / grid.colBlocks) * grid.rowsPerTask, j0 = (t % grid.colBlocks) * grid.colsPerTask;
             int rows = Math.min(grid.rowsPerTask, m - i0), cols = Math.min(grid.colsPerTask, n - j0);
             multiplyBlock(opA, opB, rows, cols, k, a, aOff, lda, i0, b, bOff, ldb, j0, c, cOff + i0 * ldc + j0, ldc);
+        });
+    }
+
+    /**
+     * How many slices of K to multiply apart when K dwarfs M and N (an unembedding's input gradient,
+     * K = d_vocab): a grid over C would pack each operand once per block of the other, slices of K
+     * pack each operand once in all. 1 when the grid is the better plan.
+     */
+    static int kSplits(int m, int n, int k) {
+        int wanted = 4 * Parallel.threads();
+        if (wanted == 4 || (long) m * n * k < 50_000_000L) return 1;
+        Grid grid = Grid.of(m, n, k);
+        long gridPacking = (long) k * ((long) m * grid.colBlocks + (long) n * grid.rowBlocks);
+        long splits = Math.min(wanted, k / (4L * KC));
+        if (splits < 2 || splits * m * n > (16L << 20)) return 1;
+        long splitPacking = (long) k * (m + n) + splits * m * n; // packing, then summing the partial products
+        return splitPacking * 2 < gridPacking ? (int) splits : 1;
+    }
+
+    private static void multiplySplitK(int splits, Op opA, Op opB, int m, int n, int k,
+                                       float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                                       float[] c, int cOff, int ldc) {
+        float[][] partial = new float[splits][];
+        int slice = ceilDiv(ceilDiv(k, splits), KC) * KC;
+        Parallel.forEach(splits, s -> {
+            int k0 = s * slice, kLen = Math.min(slice, k - k0);
+            if (kLen <= 0) return;
+            partial[s] = new float[m * n];
+            int aAt = aOff + (opA == Op.N ? k0 : k0 * lda), bAt = bOff + (opB == Op.N ? k0 * ldb : k0);
+            multiplyBlock(opA, opB, m, n, kLen, a, aAt, lda, 0, b, bAt, ldb, 0, partial[s], 0, n);
+        });
+        Parallel.forEach(m, i -> {
+            for (float[] p : partial) if (p != null) Simd.add(p, i * n, c, cOff + i * ldc, n);
         });
     }
 
@@ -216,11 +256,16 @@ public final class Gemm {
                     }
                 }
             } else {
-                // op(B)(p, j) = b[j·ldb + p]: read each stored row contiguously, scatter into the panel.
+                // op(B)(p, j) = b[j·ldb + p]: a tile of TILE values from each stored row at a time, so
+                // reads stay within one cache line per row and writes within a few lines of the panel.
                 if (nr < NR) java.util.Arrays.fill(out, base, base + kc * NR, 0f);
-                for (int q = 0; q < nr; q++) {
-                    int src = bOff + (j + q) * ldb + pc;
-                    for (int p = 0; p < kc; p++) out[base + p * NR + q] = b[src + p];
+                int src = bOff + j * ldb + pc;
+                for (int p0 = 0; p0 < kc; p0 += TILE) {
+                    int p1 = Math.min(kc, p0 + TILE);
+                    for (int q = 0; q < nr; q++) {
+                        int row = src + q * ldb;
+                        for (int p = p0; p < p1; p++) out[base + p * NR + q] = b[row + p];
+                    }
                 }
             }
         }
@@ -232,10 +277,15 @@ public final class Gemm {
         for (int ir = 0; ir < strips; ir++) {
             int i = i0 + ir * MR, mr = Math.min(MR, mc - ir * MR), base = ir * kc * MR;
             if (opA == Op.N) {
+                // As for B: a cache line of each stored row at a time.
                 if (mr < MR) java.util.Arrays.fill(out, base, base + kc * MR, 0f);
-                for (int r = 0; r < mr; r++) {
-                    int src = aOff + (i + r) * lda + pc;
-                    for (int p = 0; p < kc; p++) out[base + p * MR + r] = a[src + p];
+                int src = aOff + i * lda + pc;
+                for (int p0 = 0; p0 < kc; p0 += TILE) {
+                    int p1 = Math.min(kc, p0 + TILE);
+                    for (int r = 0; r < mr; r++) {
+                        int row = src + r * lda;
+                        for (int p = p0; p < p1; p++) out[base + p * MR + r] = a[row + p];
+                    }
                 }
             } else {
                 // op(A)(i, p) = a[p·lda + i]: the MR values of one p are contiguous in storage.

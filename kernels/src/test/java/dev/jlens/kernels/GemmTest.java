@@ -95,6 +95,18 @@ class GemmTest {
         assertClose(expected, actual, 1e-4, 1e-3, "300x700x2100");
     }
 
+    @Test
+    void aLongInnerDimensionIsSplitAndStillMatches() {
+        Random rng = new Random(12);
+        int m = 24, k = 40_000, n = 70;
+        org.junit.jupiter.api.Assumptions.assumeTrue(Gemm.kSplits(m, n, k) > 1, "K is split on machines with 2+ threads");
+        float[] a = Arrays2.random(rng, m * k, 1f), bt = Arrays2.random(rng, n * k, 1f);
+        float[] expected = Arrays2.random(rng, m * n, 1f), actual = expected.clone();
+        Gemm.gemmReference(Op.N, Op.T, m, n, k, a, 0, k, bt, 0, k, expected, 0, n, true, null, 0);
+        Gemm.gemm(Op.N, Op.T, m, n, k, a, 0, k, bt, 0, k, actual, 0, n, true, null, 0);
+        assertClose(expected, actual, 1e-4, 2e-3, "split K, accumulate");
+    }
+
     static float[] transpose(float[] x, int rows, int cols) {
         float[] t = new float[x.length];
         for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) t[j * rows + i] = x[i * cols + j];

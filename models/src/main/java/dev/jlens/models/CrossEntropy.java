@@ -1,6 +1,9 @@
 package dev.jlens.models;
 
 import dev.jlens.engine.Tensor;
+import dev.jlens.kernels.Parallel;
+import dev.jlens.kernels.Simd;
+import dev.jlens.kernels.Softmax;
 
 /**
  * Next-token cross-entropy: position t of sequence b predicts token t+1, for t + 1 < length(b);
@@ -42,20 +45,32 @@ public final class CrossEntropy {
         return sum / Math.max(1, count(tokens));
     }
 
-    /** dmean/dlogits: (softmax − onehot(next)) / count at predicting positions, 0 elsewhere. */
-    public static Tensor gradientOfMean(Tensor logits, Tokens tokens) {
+    /** The mean loss and its gradient dmean/dlogits, in one pass over the logits. */
+    public record LossAndGradient(double loss, Tensor gradient) {}
+
+    /**
+     * dmean/dlogits = (softmax − onehot(next)) / count at predicting positions, 0 elsewhere; the
+     * loss −log softmax[next] comes from the same row normalisation.
+     */
+    public static LossAndGradient lossAndGradient(Tensor logits, Tokens tokens) {
         int batch = tokens.batch(), pos = tokens.pos(), vocab = logits.dim(2);
         float[] grad = new float[logits.size()], l = logits.data();
-        double scale = 1.0 / Math.max(1, count(tokens));
-        for (int b = 0; b < batch; b++) {
-            for (int t = 0; t + 1 < tokens.lengths()[b]; t++) {
-                int row = (b * pos + t) * vocab;
-                double lse = logSumExp(l, row, vocab);
-                for (int v = 0; v < vocab; v++) grad[row + v] = (float) (Math.exp(l[row + v] - lse) * scale);
-                grad[row + tokens.get(b, t + 1)] -= (float) scale;
-            }
-        }
-        return Tensor.of(grad, logits.shape());
+        double[] rowLoss = new double[batch * pos];
+        float scale = 1f / Math.max(1, count(tokens));
+        Parallel.forEach(batch * pos, row -> {
+            int b = row / pos, t = row % pos;
+            if (t + 1 >= tokens.lengths()[b]) return;
+            int at = row * vocab, target = tokens.get(b, t + 1);
+            Softmax.forward(l, at, grad, at, vocab, vocab);
+            float p = grad[at + target];
+            // A probability that underflowed in float still has a finite loss: take it from the logits.
+            rowLoss[row] = p > 1e-30f ? -Math.log(p) : logSumExp(l, at, vocab) - l[at + target];
+            Simd.scale(grad, at, scale, vocab);
+            grad[at + target] -= scale;
+        });
+        double sum = 0;
+        for (double v : rowLoss) sum += v;
+        return new LossAndGradient(sum / Math.max(1, count(tokens)), Tensor.of(grad, logits.shape()));
     }
 
     static double logSumExp(float[] x, int off, int n) {

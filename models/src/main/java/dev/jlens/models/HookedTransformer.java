@@ -161,10 +161,9 @@ public final class HookedTransformer {
 
     /** One forward and backward of the mean next-token cross-entropy; returns the loss. */
     public float lossAndBackward(Tokens tokens) {
-        Tensor logits = forward(tokens, true);
-        float loss = (float) CrossEntropy.mean(logits, tokens);
-        backward(CrossEntropy.gradientOfMean(logits, tokens));
-        return loss;
+        CrossEntropy.LossAndGradient result = CrossEntropy.lossAndGradient(forward(tokens, true), tokens);
+        backward(result.gradient());
+        return (float) result.loss();
     }
 
     /** TransformerLens's run_with_cache: logits, and the activations at every hook point the filter selects. */

@@ -16,6 +16,9 @@ final class MatmulBench implements Callable<Integer> {
     @Option(names = "--m", required = true, description = "rows of A and C") int m;
     @Option(names = "--k", required = true, description = "columns of A, rows of B") int k;
     @Option(names = "--n", required = true, description = "columns of B and C") int n;
+    @Option(names = "--form", defaultValue = "NN",
+            description = "NN: A·B, NT: A·Bᵀ (B stored N×K), TN: Aᵀ·B (A stored K×M) (default ${DEFAULT-VALUE})")
+    String form;
     @Option(names = "--repeats", defaultValue = "20", description = "timed runs (default ${DEFAULT-VALUE})") int repeats;
     @Option(names = "--warmup-seconds", defaultValue = "2", description = "untimed runs first (default ${DEFAULT-VALUE})")
     double warmupSeconds;
@@ -27,20 +30,24 @@ final class MatmulBench implements Callable<Integer> {
         if ((long) m * k > Integer.MAX_VALUE || (long) k * n > Integer.MAX_VALUE || (long) m * n > Integer.MAX_VALUE) {
             throw new JlensException("a " + m + "x" + k + "x" + n + " product has a matrix too large for one float array.");
         }
+        if (!form.matches("NN|NT|TN")) throw new JlensException("--form must be NN, NT or TN, not '" + form + "'.");
+        Gemm.Op opA = Gemm.Op.valueOf(form.substring(0, 1)), opB = Gemm.Op.valueOf(form.substring(1));
+        int lda = opA == Gemm.Op.N ? k : m, ldb = opB == Gemm.Op.N ? n : k;
         float[] a = randomMatrix(m * k, 1), b = randomMatrix(k * n, 2), c = new float[m * n];
+        Runnable multiply = () -> Gemm.gemm(opA, opB, m, n, k, a, 0, lda, b, 0, ldb, c, 0, n, false, null, 0);
         long warmupEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
-        do Gemm.matmul(a, b, c, m, k, n); while (System.nanoTime() < warmupEnd);
+        do multiply.run(); while (System.nanoTime() < warmupEnd);
 
         double[] seconds = new double[repeats];
         for (int r = 0; r < repeats; r++) {
             long start = System.nanoTime();
-            Gemm.matmul(a, b, c, m, k, n);
+            multiply.run();
             seconds[r] = (System.nanoTime() - start) / 1e9;
         }
         Arrays.sort(seconds);
         double flops = 2.0 * m * k * n;
         double median = seconds[repeats / 2], best = seconds[0];
-        System.out.printf("matmul %dx%dx%d on %d threads: median %.3f ms (%.1f GFLOP/s), best %.3f ms (%.1f GFLOP/s)%n",
+        System.out.printf("matmul " + form + " %dx%dx%d on %d threads: median %.3f ms (%.1f GFLOP/s), best %.3f ms (%.1f GFLOP/s)%n",
                 m, k, n, Parallel.threads(), median * 1e3, flops / median / 1e9, best * 1e3, flops / best / 1e9);
         System.out.printf("RESULT matmul %.1f GFLOP/s%n", flops / median / 1e9);
         return 0;

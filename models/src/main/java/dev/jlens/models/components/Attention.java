@@ -7,6 +7,7 @@ import dev.jlens.engine.hooks.HookPoints;
 import dev.jlens.kernels.CausalAttention;
 import dev.jlens.kernels.Rotary;
 import dev.jlens.kernels.Simd;
+import dev.jlens.models.loading.Layouts;
 
 /**
  * Causal multi-head attention in TransformerLens's parameterisation: per head h,
@@ -24,8 +25,8 @@ public final class Attention {
     private final Rotary.Table rotary;
     private boolean useAttnResult;
 
-    // saved for backward: what each step consumed
-    private Tensor x, v, rotQ, rotK, pattern, z;
+    // saved for backward: what each step consumed, and the fused projection forward used
+    private Tensor x, v, rotQ, rotK, pattern, z, wQkv;
 
     public Attention(HookPoints hooks, String prefix, Parameter[] qkv, Parameter[] qkvBias, Parameter wO, Parameter bO,
                      Rotary.Table rotary, boolean useAttnResult) {
@@ -60,9 +61,12 @@ public final class Attention {
 
     public Tensor forward(Tensor x, boolean keep) {
         int batch = x.dim(0), pos = x.dim(1), n = batch * pos, hd = nHeads * dHead;
-        Tensor q = hookQ.forward(project(x, W_Q, b_Q));
-        Tensor k = hookK.forward(project(x, W_K, b_K));
-        Tensor v = hookV.forward(project(x, W_V, b_V));
+        Tensor wQkv = fusedQkv();
+        float[] qkv = new float[n * 3 * hd];
+        Linear.forward(x.data(), 0, dModel, wQkv.data(), 0, 3 * hd, fusedBias(), 0, qkv, 0, 3 * hd, n, dModel, 3 * hd);
+        Tensor q = hookQ.forward(columns(qkv, 0, batch, pos));
+        Tensor k = hookK.forward(columns(qkv, 1, batch, pos));
+        Tensor v = hookV.forward(columns(qkv, 2, batch, pos));
         Tensor rotQ = q, rotK = k;
         if (rotary != null) {
             rotQ = hookRotQ.forward(rotate(q));
@@ -95,6 +99,7 @@ public final class Attention {
         }
         if (keep) {
             this.x = x;
+            this.wQkv = wQkv;
             this.v = v;
             this.rotQ = rotQ;
             this.rotK = rotK;
@@ -141,33 +146,52 @@ public final class Attention {
             dq = unrotate(hookRotQ.backward(dq));
             dk = unrotate(hookRotK.backward(dk));
         }
+        float[] dQkv = new float[n * 3 * hd];
+        Tensor[] grads = {hookQ.backward(dq), hookK.backward(dk), hookV.backward(Tensor.of(dv, batch, pos, nHeads, dHead))};
+        Parameter[] weights = {W_Q, W_K, W_V}, biases = {b_Q, b_K, b_V};
+        for (int j = 0; j < 3; j++) {
+            for (int row = 0; row < n; row++) System.arraycopy(grads[j].data(), row * hd, dQkv, row * 3 * hd + j * hd, hd);
+        }
+        float[] dW = new float[dModel * 3 * hd];
+        Linear.weightGradient(x.data(), 0, dModel, dQkv, 0, 3 * hd, dW, 0, 3 * hd, n, dModel, 3 * hd);
+        Tensor dWQkv = Tensor.of(dW, dModel, 3 * hd);
+        for (int j = 0; j < 3; j++) {
+            Simd.add(Layouts.headsFromColumns(dWQkv, j * hd, dHead, nHeads, dHead).data(), 0, weights[j].grad().data(), 0, dModel * hd);
+            Linear.biasGradient(dQkv, j * hd, 3 * hd, biases[j].grad().data(), 0, n, hd);
+        }
         float[] dx = new float[n * dModel];
-        projectBackward(hookQ.backward(dq), W_Q, b_Q, dx, n);
-        projectBackward(hookK.backward(dk), W_K, b_K, dx, n);
-        projectBackward(hookV.backward(Tensor.of(dv, batch, pos, nHeads, dHead)), W_V, b_V, dx, n);
+        Linear.inputGradient(dQkv, 0, 3 * hd, wQkv.data(), 0, 3 * hd, dx, 0, dModel, n, dModel, 3 * hd, false);
         return Tensor.of(dx, batch, pos, dModel);
     }
 
-    /** x [B, T, D] → x·W[h] + b[h] for every head, [B, T, H, Dh]. */
-    private Tensor project(Tensor x, Parameter w, Parameter b) {
-        int n = x.dim(0) * x.dim(1), hd = nHeads * dHead;
-        float[] out = new float[n * hd];
-        for (int h = 0; h < nHeads; h++) {
-            Linear.forward(x.data(), 0, dModel, w.value().data(), h * dModel * dHead, dHead, b.value().data(), h * dHead,
-                    out, h * dHead, hd, n, dModel, dHead);
-        }
-        return Tensor.of(out, x.dim(0), x.dim(1), nHeads, dHead);
+    /**
+     * W_Q, W_K and W_V side by side as one [D, 3·H·Dh] matrix (GPT-2's c_attn layout), so that q, k
+     * and v for every head come from one matmul rather than 3·H thin ones. Built per forward pass,
+     * as the weights may have changed since the last.
+     */
+    private Tensor fusedQkv() {
+        int hd = nHeads * dHead;
+        Tensor fused = Tensor.zeros(dModel, 3 * hd);
+        Parameter[] weights = {W_Q, W_K, W_V};
+        for (int j = 0; j < 3; j++) Layouts.headsToColumns(weights[j].value(), fused, j * hd, dHead);
+        return fused;
     }
 
-    /** dW[h] += xᵀ·dproj[h], db[h] += Σ dproj[h], dx += dproj[h]·W[h]ᵀ. */
-    private void projectBackward(Tensor dProj, Parameter w, Parameter b, float[] dx, int n) {
+    private float[] fusedBias() {
         int hd = nHeads * dHead;
-        float[] d = dProj.data();
-        for (int h = 0; h < nHeads; h++) {
-            Linear.biasGradient(d, h * dHead, hd, b.grad().data(), h * dHead, n, dHead);
-            Linear.weightGradient(x.data(), 0, dModel, d, h * dHead, hd, w.grad().data(), h * dModel * dHead, dHead, n, dModel, dHead);
-            Linear.inputGradient(d, h * dHead, hd, w.value().data(), h * dModel * dHead, dHead, dx, 0, dModel, n, dModel, dHead, true);
-        }
+        float[] fused = new float[3 * hd];
+        System.arraycopy(b_Q.value().data(), 0, fused, 0, hd);
+        System.arraycopy(b_K.value().data(), 0, fused, hd, hd);
+        System.arraycopy(b_V.value().data(), 0, fused, 2 * hd, hd);
+        return fused;
+    }
+
+    /** Block j (q, k or v) of the fused projection's output [N, 3·H·Dh], as [B, T, H, Dh]. */
+    private Tensor columns(float[] qkv, int j, int batch, int pos) {
+        int hd = nHeads * dHead, n = batch * pos;
+        float[] out = new float[n * hd];
+        for (int row = 0; row < n; row++) System.arraycopy(qkv, row * 3 * hd + j * hd, out, row * hd, hd);
+        return Tensor.of(out, batch, pos, nHeads, dHead);
     }
 
     private Tensor rotate(Tensor t) {
@@ -183,6 +207,6 @@ public final class Attention {
     }
 
     public void release() {
-        x = v = rotQ = rotK = pattern = z = null;
+        x = v = rotQ = rotK = pattern = z = wQkv = null;
     }
 }

@@ -17,7 +17,7 @@ public final class Layouts {
      * Columns [colOffset + h·dHead, + dHead) of a [dModel, width] matrix for each head h, as
      * [heads, dModel, dHead]: one of q, k, v out of a fused projection stored input-major.
      */
-    static Tensor headsFromColumns(Tensor w, int colOffset, int colStride, int heads, int dHead) {
+    public static Tensor headsFromColumns(Tensor w, int colOffset, int colStride, int heads, int dHead) {
         int dModel = w.dim(0), width = w.dim(1);
         float[] in = w.data(), out = new float[heads * dModel * dHead];
         for (int h = 0; h < heads; h++) {
@@ -36,7 +36,7 @@ public final class Layouts {
     }
 
     /** The inverse of {@link #headsFromColumns}: writes [heads, dModel, dHead] into columns of {@code into}. */
-    static void headsToColumns(Tensor heads, Tensor into, int colOffset, int colStride) {
+    public static void headsToColumns(Tensor heads, Tensor into, int colOffset, int colStride) {
         int h = heads.dim(0), dModel = heads.dim(1), dHead = heads.dim(2), width = into.dim(1);
         for (int head = 0; head < h; head++) {
             for (int d = 0; d < dModel; d++) {

@@ -49,14 +49,16 @@ public final class AdamW {
 
     private void update(float[] w, float[] g, float[] m, float[] v, int from, int to, float lr, float c1, float c2) {
         int i = from, bound = from + S.loopBound(to - from);
+        // m̂/(√v̂ + eps) = (m/c1) / (√(v/c2) + eps): the corrections become multiplications.
+        float mScale = 1 / c1, vScale = 1 / c2, decay = 1 - lr * weightDecay;
         for (; i < bound; i += S.length()) {
-            FloatVector gv = FloatVector.fromArray(S, g, i), wv = FloatVector.fromArray(S, w, i);
+            FloatVector gv = FloatVector.fromArray(S, g, i);
             FloatVector mv = FloatVector.fromArray(S, m, i).mul(beta1).add(gv.mul(1 - beta1));
             FloatVector vv = FloatVector.fromArray(S, v, i).mul(beta2).add(gv.mul(gv).mul(1 - beta2));
             mv.intoArray(m, i);
             vv.intoArray(v, i);
-            FloatVector stepv = mv.div(c1).div(vv.div(c2).sqrt().add(eps)).add(wv.mul(weightDecay));
-            wv.sub(stepv.mul(lr)).intoArray(w, i);
+            FloatVector adam = mv.mul(mScale).div(vv.mul(vScale).sqrt().add(eps));
+            FloatVector.fromArray(S, w, i).mul(decay).sub(adam.mul(lr)).intoArray(w, i);
         }
         for (; i < to; i++) {
             m[i] = beta1 * m[i] + (1 - beta1) * g[i];
