@@ -79,12 +79,14 @@ public final class HookedTransformer {
         }
         blocks = Collections.unmodifiableList(list);
         lnFinal = new LayerNorm(hooks, "ln_final", params.get("ln_final.w"), params.get("ln_final.b"), cfg.dModel(), cfg.eps());
-        unembed = new Unembed(params.get("unembed.W_U"), params.get("unembed.b_U"));
+        unembed = params.containsKey("unembed.W_U") ? Unembed.of(params.get("unembed.W_U"), params.get("unembed.b_U"))
+                : Unembed.tiedTo(params.get("embed.W_E"), params.get("unembed.b_U"));
     }
 
     /**
      * A model from TransformerLens-named weights. Every parameter the config implies must be there
-     * with its shape; layer-norm weights may be absent together (a model with folded layer norms).
+     * with its shape, except that layer-norm weights may be absent (a model with folded layer norms)
+     * and unembed.W_U may be absent when the checkpoint ties it to the embedding.
      */
     public static HookedTransformer fromStateDict(Config cfg, Map<String, Tensor> state) {
         Map<String, Parameter> params = new LinkedHashMap<>();
@@ -92,7 +94,7 @@ public final class HookedTransformer {
             String name = expected.getKey();
             Tensor value = state.get(name);
             if (value == null) {
-                if (ParameterShapes.isLayerNormParameter(name)) continue;
+                if (ParameterShapes.isLayerNormParameter(name) || name.equals("unembed.W_U")) continue;
                 throw new JlensException("the weights have no tensor " + name + " (expected shape "
                         + Arrays.toString(expected.getValue()) + ").");
             }
@@ -113,13 +115,18 @@ public final class HookedTransformer {
         return hooks;
     }
 
-    /** Parameters by TransformerLens name, in model order. */
+    /** Parameters by TransformerLens name, in model order (a tied unembedding becomes its own W_U here). */
     public Map<String, Parameter> parameters() {
-        return params;
+        Map<String, Parameter> all = new LinkedHashMap<>();
+        params.forEach((name, p) -> {
+            if (name.equals("unembed.b_U")) all.put("unembed.W_U", unembed.W_U());
+            all.put(name, p);
+        });
+        return Collections.unmodifiableMap(all);
     }
 
     public Parameter parameter(String name) {
-        Parameter p = params.get(name);
+        Parameter p = name.equals("unembed.W_U") ? unembed.W_U() : params.get(name);
         if (p == null) throw new JlensException("the model has no parameter " + name + ".");
         return p;
     }
@@ -178,7 +185,7 @@ public final class HookedTransformer {
     public record CachedRun(Tensor logits, ActivationCache cache) {}
 
     public void zeroGrad() {
-        for (Parameter p : params.values()) p.zeroGrad();
+        for (Parameter p : parameters().values()) p.zeroGrad();
     }
 
     private void release() {

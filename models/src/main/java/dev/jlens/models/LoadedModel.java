@@ -13,8 +13,10 @@ import java.nio.file.Path;
  */
 public record LoadedModel(HookedTransformer model, Tokenizer tokenizer) {
     public static LoadedModel load(Path dir) {
-        HookedTransformer model = ModelLoader.load(dir);
-        return new LoadedModel(model, tokenizerFor(dir, model.cfg()));
+        // The tokenizer first: its parsing garbage dies while the heap is small, not on top of the weights.
+        Config cfg = ModelLoader.config(dir);
+        Tokenizer tokenizer = tokenizerFor(dir, cfg);
+        return new LoadedModel(ModelLoader.load(dir), tokenizer);
     }
 
     static Tokenizer tokenizerFor(Path dir, Config cfg) {

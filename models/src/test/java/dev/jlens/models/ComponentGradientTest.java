@@ -74,8 +74,8 @@ class ComponentGradientTest {
 
     @Test
     void unembed() {
-        Unembed unembed = new Unembed(param("W_U", D, 9), param("b_U", 9));
-        check(x -> unembed.forward(x, true), unembed::backward, List.of(unembed.W_U, unembed.b_U), B, T, D);
+        Unembed unembed = Unembed.of(param("W_U", D, 9), param("b_U", 9));
+        check(x -> unembed.forward(x, true), unembed::backward, List.of(unembed.W_U(), unembed.b_U), B, T, D);
     }
 
     private Parameter param(String name, int... shape) {

@@ -24,10 +24,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A safetensors file, memory-mapped with the FFM API (so files past 2 GB work) and validated whole
- * when opened: an 8-byte little-endian header length, a JSON header naming each tensor's dtype,
- * shape and data offsets, then the data. Any inconsistency is refused with one sentence naming the
- * file and the tensor. Tensors are read on demand into float32, widening F16 and BF16.
+ * A safetensors file, validated whole when opened: an 8-byte little-endian header length, a JSON
+ * header naming each tensor's dtype, shape and data offsets, then the data. Any inconsistency is
+ * refused with one sentence naming the file and the tensor. Tensors are read on demand into
+ * float32, widening F16 and BF16, through memory maps of the FFM API (long offsets, so files past
+ * 2 GB work). Each read maps a bounded window at a time and unmaps it at once, so loading a model
+ * never holds the file's pages and the weights' arrays in memory together.
  */
 public final class SafetensorsFile implements AutoCloseable {
     private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -37,46 +39,59 @@ public final class SafetensorsFile implements AutoCloseable {
     /** Headers larger than this are refused before being read (the reference implementation uses 100 MB). */
     private static final long MAX_HEADER = 100L << 20;
 
+    /** Bytes mapped at once while reading a tensor. */
+    private static final long WINDOW = 16L << 20;
+
     private final Path path;
-    private final Arena arena;
-    private final MemorySegment data;
+    private final FileChannel channel;
+    private final long dataStart;
     private final Map<String, TensorInfo> tensors;
     private final Map<String, String> metadata;
 
-    private SafetensorsFile(Path path, Arena arena, MemorySegment data, Map<String, TensorInfo> tensors,
+    private SafetensorsFile(Path path, FileChannel channel, long dataStart, Map<String, TensorInfo> tensors,
                             Map<String, String> metadata) {
         this.path = path;
-        this.arena = arena;
-        this.data = data;
+        this.channel = channel;
+        this.dataStart = dataStart;
         this.tensors = tensors;
         this.metadata = metadata;
     }
 
     public static SafetensorsFile open(Path path) {
-        Arena arena = Arena.ofShared();
-        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+        FileChannel channel = null;
+        try {
+            channel = FileChannel.open(path, StandardOpenOption.READ);
             long size = channel.size();
-            MemorySegment file = channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             if (size < 8) throw error(path, "is " + size + " bytes long, too short for the 8-byte header length");
-            long headerLength = file.get(U64_LE, 0);
-            if (headerLength < 0 || headerLength > size - 8) {
-                throw error(path, "declares a header of " + Long.toUnsignedString(headerLength)
-                        + " bytes, past the end of the file (" + size + " bytes)");
+            long headerLength;
+            byte[] header;
+            try (Arena arena = Arena.ofConfined()) {
+                headerLength = channel.map(FileChannel.MapMode.READ_ONLY, 0, 8, arena).get(U64_LE, 0);
+                if (headerLength < 0 || headerLength > size - 8) {
+                    throw error(path, "declares a header of " + Long.toUnsignedString(headerLength)
+                            + " bytes, past the end of the file (" + size + " bytes)");
+                }
+                if (headerLength > MAX_HEADER) throw error(path, "declares a header of " + headerLength + " bytes, more than 100 MB");
+                header = channel.map(FileChannel.MapMode.READ_ONLY, 8, headerLength, arena).toArray(ValueLayout.JAVA_BYTE);
             }
-            if (headerLength > MAX_HEADER) throw error(path, "declares a header of " + headerLength + " bytes, more than 100 MB");
-            byte[] header = file.asSlice(8, headerLength).toArray(ValueLayout.JAVA_BYTE);
-            MemorySegment data = file.asSlice(8 + headerLength);
-            Header parsed = parseHeader(path, new String(header, StandardCharsets.UTF_8), data.byteSize());
-            return new SafetensorsFile(path, arena, data, parsed.tensors, parsed.metadata);
+            Header parsed = parseHeader(path, new String(header, StandardCharsets.UTF_8), size - 8 - headerLength);
+            return new SafetensorsFile(path, channel, 8 + headerLength, parsed.tensors, parsed.metadata);
         } catch (NoSuchFileException e) {
-            arena.close();
             throw new JlensException(path + ": no such file.");
         } catch (IOException e) {
-            arena.close();
+            closeQuietly(channel);
             throw new JlensException(path + ": cannot be read (" + e.getMessage() + ").", e);
         } catch (RuntimeException e) {
-            arena.close();
+            closeQuietly(channel);
             throw e;
+        }
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        try {
+            if (channel != null) channel.close();
+        } catch (IOException ignored) {
+            // already failing: the first error is the one to report
         }
     }
 
@@ -183,6 +198,14 @@ public final class SafetensorsFile implements AutoCloseable {
 
     /** Reads a floating-point tensor as float32. */
     public Tensor read(String name) {
+        return read(name, null);
+    }
+
+    /**
+     * Reads a floating-point tensor as float32 into {@code reuse} when it has exactly the tensor's
+     * size (for temporaries read layer after layer), else into a new array.
+     */
+    public Tensor read(String name, float[] reuse) {
         TensorInfo info = info(name);
         if (!info.dtype().readableAsFloat()) {
             throw tensorError(path, name, "has dtype " + info.dtype() + ", which is not floating point");
@@ -190,29 +213,44 @@ public final class SafetensorsFile implements AutoCloseable {
         if (info.elements() > Integer.MAX_VALUE - 8) {
             throw tensorError(path, name, "has " + info.elements() + " elements, more than one float array holds");
         }
-        int n = (int) info.elements();
-        float[] out = new float[n];
-        MemorySegment src = data.asSlice(info.begin(), info.end() - info.begin());
-        switch (info.dtype()) {
-            case F32 -> MemorySegment.copy(src, F32_LE, 0, out, 0, n);
-            case F64 -> {
-                for (int i = 0; i < n; i++) out[i] = (float) src.getAtIndex(F64_LE, i);
+        int n = (int) info.elements(), bytes = info.dtype().bytes();
+        float[] out = reuse != null && reuse.length == n ? reuse : new float[n];
+        long perWindow = WINDOW / bytes;
+        try {
+            for (long first = 0; first < n; first += perWindow) {
+                int count = (int) Math.min(perWindow, n - first);
+                try (Arena arena = Arena.ofConfined()) {
+                    MemorySegment src = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + info.begin() + first * bytes,
+                            (long) count * bytes, arena);
+                    convert(info.dtype(), src, out, (int) first, count);
+                }
             }
-            case F16 -> {
-                for (int i = 0; i < n; i++) out[i] = Float.float16ToFloat(src.getAtIndex(I16_LE, i));
-            }
-            case BF16 -> {
-                for (int i = 0; i < n; i++) out[i] = Float.intBitsToFloat((src.getAtIndex(I16_LE, i) & 0xffff) << 16);
-            }
-            default -> throw new AssertionError(info.dtype());
+        } catch (IOException e) {
+            throw new JlensException(path + ": tensor '" + name + "' cannot be read (" + e.getMessage() + ").", e);
         }
         return Tensor.of(out, info.intShape());
     }
 
-    /** Unmaps the file; tensors already read stay valid. */
+    private static void convert(Dtype dtype, MemorySegment src, float[] out, int at, int n) {
+        switch (dtype) {
+            case F32 -> MemorySegment.copy(src, F32_LE, 0, out, at, n);
+            case F64 -> {
+                for (int i = 0; i < n; i++) out[at + i] = (float) src.getAtIndex(F64_LE, i);
+            }
+            case F16 -> {
+                for (int i = 0; i < n; i++) out[at + i] = Float.float16ToFloat(src.getAtIndex(I16_LE, i));
+            }
+            case BF16 -> {
+                for (int i = 0; i < n; i++) out[at + i] = Float.intBitsToFloat((src.getAtIndex(I16_LE, i) & 0xffff) << 16);
+            }
+            default -> throw new AssertionError(dtype);
+        }
+    }
+
+    /** Closes the file; tensors already read stay valid. */
     @Override
     public void close() {
-        arena.close();
+        closeQuietly(channel);
     }
 
     private static JlensException error(Path path, String what) {

@@ -2,35 +2,69 @@ package dev.jlens.models.components;
 
 import dev.jlens.engine.Parameter;
 import dev.jlens.engine.Tensor;
+import dev.jlens.kernels.Gemm;
+import dev.jlens.kernels.Gemm.Op;
+import dev.jlens.models.loading.Layouts;
 
-/** logits = x·W_U + b_U. W_U [d_model, d_vocab], b_U [d_vocab]. */
+/**
+ * logits = x·W_U + b_U. W_U [d_model, d_vocab], b_U [d_vocab].
+ *
+ * <p>A checkpoint that ties the unembedding to the embedding (GPT-2) needs no copy of it to run:
+ * until W_U is asked for, logits are x·W_Eᵀ. Asking for W_U (a backward, the parameter list,
+ * analysis) makes it a parameter of its own, W_U = W_Eᵀ, independent from then on as in
+ * TransformerLens.
+ */
 public final class Unembed {
-    public final Parameter W_U, b_U;
+    private final Parameter tiedEmbedding;
+    private Parameter wU;
+    public final Parameter b_U;
     private final int dModel, dVocab;
     private Tensor x;
 
-    public Unembed(Parameter wU, Parameter bU) {
-        this.W_U = wU;
+    private Unembed(Parameter wU, Parameter tiedEmbedding, Parameter bU, int dModel, int dVocab) {
+        this.wU = wU;
+        this.tiedEmbedding = tiedEmbedding;
         this.b_U = bU;
-        this.dModel = wU.value().dim(0);
-        this.dVocab = wU.value().dim(1);
+        this.dModel = dModel;
+        this.dVocab = dVocab;
+    }
+
+    public static Unembed of(Parameter wU, Parameter bU) {
+        return new Unembed(wU, null, bU, wU.value().dim(0), wU.value().dim(1));
+    }
+
+    /** An unembedding that is W_Eᵀ until {@link #W_U()} is first called. */
+    public static Unembed tiedTo(Parameter wE, Parameter bU) {
+        return new Unembed(null, wE, bU, wE.value().dim(1), wE.value().dim(0));
+    }
+
+    /** W_U as a parameter of its own (materialised from W_Eᵀ on first call when tied). */
+    public Parameter W_U() {
+        if (wU == null) wU = Parameter.of("unembed.W_U", Layouts.transpose(tiedEmbedding.value()));
+        return wU;
     }
 
     /** x [B, T, D] → logits [B, T, V]. */
     public Tensor forward(Tensor x, boolean keep) {
         int n = x.size() / dModel;
         float[] logits = new float[n * dVocab];
-        Linear.forward(x.data(), 0, dModel, W_U.value().data(), 0, dVocab, b_U.value().data(), 0, logits, 0, dVocab, n, dModel, dVocab);
+        if (wU == null) {
+            Gemm.gemm(Op.N, Op.T, n, dVocab, dModel, x.data(), 0, dModel, tiedEmbedding.value().data(), 0, dModel,
+                    logits, 0, dVocab, false, b_U.value().data(), 0);
+        } else {
+            Linear.forward(x.data(), 0, dModel, wU.value().data(), 0, dVocab, b_U.value().data(), 0, logits, 0, dVocab, n, dModel, dVocab);
+        }
         if (keep) this.x = x;
         return Tensor.of(logits, x.dim(0), x.dim(1), dVocab);
     }
 
     public Tensor backward(Tensor dLogits) {
+        Parameter w = W_U();
         int n = dLogits.size() / dVocab;
         float[] dx = new float[n * dModel];
         Linear.biasGradient(dLogits.data(), 0, dVocab, b_U.grad().data(), 0, n, dVocab);
-        Linear.weightGradient(x.data(), 0, dModel, dLogits.data(), 0, dVocab, W_U.grad().data(), 0, dVocab, n, dModel, dVocab);
-        Linear.inputGradient(dLogits.data(), 0, dVocab, W_U.value().data(), 0, dVocab, dx, 0, dModel, n, dModel, dVocab, false);
+        Linear.weightGradient(x.data(), 0, dModel, dLogits.data(), 0, dVocab, w.grad().data(), 0, dVocab, n, dModel, dVocab);
+        Linear.inputGradient(dLogits.data(), 0, dVocab, w.value().data(), 0, dVocab, dx, 0, dModel, n, dModel, dVocab, false);
         return Tensor.of(dx, x.shape());
     }
 

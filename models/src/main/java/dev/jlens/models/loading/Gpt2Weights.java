@@ -9,8 +9,8 @@ import java.util.Map;
 /**
  * Hugging Face GPT-2 weights to TransformerLens parameters. GPT-2 stores its projections as Conv1D,
  * input-major ([in, out]), so W_in and W_out are taken as stored; c_attn fuses q, k, v along its
- * output axis as [3][heads][d_head]; the unembedding is lm_head if present, else tied to wte, and
- * becomes a parameter of its own (W_U = wteᵀ) as in TransformerLens, with b_U = 0.
+ * output axis as [3][heads][d_head]; the unembedding is lm_head if present, else tied to wte (see
+ * {@link dev.jlens.models.components.Unembed}); b_U is 0 unless the file has lm_head.bias.
  */
 public final class Gpt2Weights {
     private Gpt2Weights() {}
@@ -19,6 +19,8 @@ public final class Gpt2Weights {
         WeightSource src = new WeightSource(file, "transformer.");
         int d = c.dModel(), h = c.nHeads(), dh = c.dHead(), m = c.dMlp();
         Map<String, Tensor> out = new LinkedHashMap<>();
+        // c_attn is only read to be split into q, k and v: one buffer serves every layer.
+        float[] fusedScratch = new float[d * 3 * d];
         Tensor wte = src.get("wte.weight", c.dVocab(), d);
         out.put("embed.W_E", wte);
         out.put("pos_embed.W_pos", src.get("wpe.weight", c.nCtx(), d));
@@ -26,7 +28,7 @@ public final class Gpt2Weights {
             String hf = "h." + l + ".", tl = "blocks." + l + ".";
             out.put(tl + "ln1.w", src.get(hf + "ln_1.weight", d));
             out.put(tl + "ln1.b", src.get(hf + "ln_1.bias", d));
-            Tensor qkv = src.get(hf + "attn.c_attn.weight", d, 3 * d);
+            Tensor qkv = src.get(hf + "attn.c_attn.weight", fusedScratch, d, 3 * d);
             Tensor qkvBias = src.get(hf + "attn.c_attn.bias", 3 * d);
             String[] names = {"Q", "K", "V"};
             for (int j = 0; j < 3; j++) {
@@ -44,8 +46,8 @@ public final class Gpt2Weights {
         }
         out.put("ln_final.w", src.get("ln_f.weight", d));
         out.put("ln_final.b", src.get("ln_f.bias", d));
-        Tensor unembedding = file.contains("lm_head.weight") ? src.get("lm_head.weight", c.dVocab(), d) : wte;
-        out.put("unembed.W_U", Layouts.transpose(unembedding));
+        // Without lm_head the unembedding is tied to wte: no W_U, so the model runs on W_Eᵀ without a copy.
+        if (file.contains("lm_head.weight")) out.put("unembed.W_U", Layouts.transpose(src.get("lm_head.weight", c.dVocab(), d)));
         out.put("unembed.b_U", src.has("lm_head.bias") ? src.get("lm_head.bias", c.dVocab()) : Tensor.zeros(c.dVocab()));
         return out;
     }

@@ -19,14 +19,20 @@ public final class ModelLoader {
     private ModelLoader() {}
 
     public static HookedTransformer load(Path dir) {
-        if (!Files.isDirectory(dir)) throw new JlensException(dir + ": no such model directory.");
-        Path configFile = dir.resolve("config.json"), weightsFile = dir.resolve("model.safetensors");
-        if (!Files.isRegularFile(configFile)) throw new JlensException(dir + ": has no config.json.");
+        Config cfg = config(dir);
+        Path weightsFile = dir.resolve("model.safetensors");
         if (!Files.isRegularFile(weightsFile)) throw new JlensException(dir + ": has no model.safetensors.");
-        Config cfg = HuggingFaceConfig.read(configFile);
         try (SafetensorsFile file = SafetensorsFile.open(weightsFile)) {
             return HookedTransformer.fromStateDict(cfg, stateDict(file, cfg));
         }
+    }
+
+    /** The directory's config.json. */
+    public static Config config(Path dir) {
+        if (!Files.isDirectory(dir)) throw new JlensException(dir + ": no such model directory.");
+        Path configFile = dir.resolve("config.json");
+        if (!Files.isRegularFile(configFile)) throw new JlensException(dir + ": has no config.json.");
+        return HuggingFaceConfig.read(configFile);
     }
 
     /** The checkpoint's tensors under TransformerLens names. */

@@ -41,9 +41,8 @@ public final class NeoxWeights {
         }
         out.put("ln_final.w", src.get("final_layer_norm.weight", d));
         out.put("ln_final.b", src.get("final_layer_norm.bias", d));
-        // tie_word_embeddings models simply have no embed_out
-        Tensor unembedding = src.has("embed_out.weight") ? src.get("embed_out.weight", c.dVocab(), d) : out.get("embed.W_E");
-        out.put("unembed.W_U", Layouts.transpose(unembedding));
+        // tie_word_embeddings models have no embed_out: the unembedding is then tied to embed_in
+        if (src.has("embed_out.weight")) out.put("unembed.W_U", Layouts.transpose(src.get("embed_out.weight", c.dVocab(), d)));
         out.put("unembed.b_U", src.has("embed_out.bias") ? src.get("embed_out.bias", c.dVocab()) : Tensor.zeros(c.dVocab()));
         return out;
     }

@@ -23,11 +23,16 @@ final class WeightSource {
     }
 
     Tensor get(String name, int... shape) {
+        return get(name, null, shape);
+    }
+
+    /** As {@link #get(String, int...)}, reading into {@code scratch} when it has the tensor's size. */
+    Tensor get(String name, float[] scratch, int... shape) {
         String stored = resolve(name);
         if (stored == null) {
             throw new JlensException(file.path() + ": missing tensor '" + name + "' (expected shape " + Arrays.toString(shape) + ").");
         }
-        Tensor t = file.read(stored);
+        Tensor t = file.read(stored, scratch);
         if (!t.hasShape(shape)) {
             throw new JlensException(file.path() + ": tensor '" + stored + "' has shape " + t.shapeString() + " but the config needs "
                     + Arrays.toString(shape) + ".");
