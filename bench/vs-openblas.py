@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
-"""jlens's matmul beside numpy's float32 `@` (OpenBLAS) on the same shapes, in one run.
+"""jlens beside numpy's float32 `@` (OpenBLAS), in one run on one machine.
 
-For each shape, numpy and `jlens bench matmul` are timed one after the other on the same
-machine, each as the median of its timed runs after a warm-up, and the ratio jlens/OpenBLAS is
-printed. Usage: bench/matmul-vs-openblas.py [--repeats N] [MxKxN ...]
+Matmuls: for each shape, numpy and `jlens bench matmul` are timed one after the other, each as
+the median of its timed runs after a warm-up, and the ratio jlens/OpenBLAS is printed.
+
+Whole steps (with --model DIR, e.g. a random GPT-2 small from `jlens init`): `jlens bench step`
+for a training step (forward + backward + AdamW, batch 4 x 64) and a forward pass (batch 8 x 128),
+each as a fraction of the mean OpenBLAS matmul GFLOP/s measured in the same run.
+
+Usage: bench/vs-openblas.py [--repeats N] [--model DIR] [MxKxN ...]
 """
 import argparse
 import os
@@ -45,11 +50,19 @@ def jlens_gflops(m, k, n, repeats, warmup_seconds):
     return float(result.group(1))
 
 
+def jlens_step(model, *args):
+    out = subprocess.run([os.path.join(ROOT, "jlens"), "bench", "step", "--model", model, *args],
+                         check=True, capture_output=True, text=True).stdout
+    print("  " + "\n  ".join(out.strip().splitlines()[:-1]))
+    return float(re.search(r"^RESULT step ([0-9.]+) GFLOP/s$", out, re.MULTILINE).group(1))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("shapes", nargs="*", default=SHAPES, help="MxKxN (default: the four of issue 2)")
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--warmup-seconds", type=float, default=2.0)
+    parser.add_argument("--model", help="a model directory for the whole-step comparison")
     args = parser.parse_args()
 
     try:
@@ -60,14 +73,22 @@ def main():
         blas = ["(threadpoolctl not installed)"]
     print(f"numpy {np.__version__}, BLAS: {'; '.join(blas)}; {os.cpu_count()} cores")
     print(f"{'shape (MxKxN)':>16} {'OpenBLAS GFLOP/s':>17} {'jlens GFLOP/s':>14} {'jlens/OpenBLAS':>15}")
-    ratios = []
+    ratios, openblas = [], []
     for shape in args.shapes:
         m, k, n = (int(x) for x in shape.split("x"))
         reference = numpy_gflops(m, k, n, args.repeats, args.warmup_seconds)
         ours = jlens_gflops(m, k, n, args.repeats, args.warmup_seconds)
         ratios.append(ours / reference)
+        openblas.append(reference)
         print(f"{shape:>16} {reference:17.1f} {ours:14.1f} {ours / reference:15.2f}")
     geomean = float(np.exp(np.mean(np.log(ratios))))
+    if args.model:
+        anchor = float(np.mean(openblas))
+        print(f"whole steps of {args.model}, against the mean OpenBLAS matmul rate of this run ({anchor:.1f} GFLOP/s):")
+        train = jlens_step(args.model, "--batch", "4", "--seq", "64", "--update", "adamw")
+        print(f"  training step: {train:.1f} GFLOP/s = {train / anchor:.2f} x OpenBLAS")
+        forward = jlens_step(args.model, "--batch", "8", "--seq", "128", "--forward-only")
+        print(f"  forward pass:  {forward:.1f} GFLOP/s = {forward / anchor:.2f} x OpenBLAS")
     print(f"RESULT matmul_vs_openblas_min {min(ratios):.2f} ratio (geometric mean {geomean:.2f})")
 
 
