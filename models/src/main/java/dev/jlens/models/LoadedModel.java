@@ -12,11 +12,16 @@ import java.nio.file.Path;
  * its architecture that ships with jlens (GPT-2's, or GPT-NeoX-20B's for Pythia).
  */
 public record LoadedModel(HookedTransformer model, Tokenizer tokenizer) {
+    /** The model as its checkpoint has it, unprocessed. */
     public static LoadedModel load(Path dir) {
+        return load(dir, WeightProcessing.Options.NONE);
+    }
+
+    public static LoadedModel load(Path dir, WeightProcessing.Options processing) {
         // The tokenizer first: its parsing garbage dies while the heap is small, not on top of the weights.
         Config cfg = ModelLoader.config(dir);
         Tokenizer tokenizer = tokenizerFor(dir, cfg);
-        return new LoadedModel(ModelLoader.load(dir), tokenizer);
+        return new LoadedModel(ModelLoader.load(dir, processing), tokenizer);
     }
 
     static Tokenizer tokenizerFor(Path dir, Config cfg) {

@@ -5,6 +5,7 @@ import dev.jlens.engine.Tensor;
 import dev.jlens.engine.safetensors.SafetensorsFile;
 import dev.jlens.models.Config;
 import dev.jlens.models.HookedTransformer;
+import dev.jlens.models.WeightProcessing;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -18,13 +19,22 @@ import java.util.Map;
 public final class ModelLoader {
     private ModelLoader() {}
 
+    /** The model as its checkpoint has it, unprocessed. */
     public static HookedTransformer load(Path dir) {
+        return load(dir, WeightProcessing.Options.NONE);
+    }
+
+    /** The model with TransformerLens's weight processing applied as {@code options} say. */
+    public static HookedTransformer load(Path dir, WeightProcessing.Options options) {
         Config cfg = config(dir);
         Path weightsFile = dir.resolve("model.safetensors");
         if (!Files.isRegularFile(weightsFile)) throw new JlensException(dir + ": has no model.safetensors.");
+        Map<String, Tensor> state;
         try (SafetensorsFile file = SafetensorsFile.open(weightsFile)) {
-            return HookedTransformer.fromStateDict(cfg, stateDict(file, cfg));
+            state = stateDict(file, cfg);
         }
+        if (!options.equals(WeightProcessing.Options.NONE)) state = WeightProcessing.apply(cfg, state, options);
+        return HookedTransformer.fromStateDict(cfg, state);
     }
 
     /** The directory's config.json. */

@@ -1,0 +1,259 @@
+package dev.jlens.models;
+
+import dev.jlens.engine.JlensException;
+import dev.jlens.engine.Tensor;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.commons.math3.linear.Array2DRowRealMatrix;
+import org.apache.commons.math3.linear.RealMatrix;
+import org.apache.commons.math3.linear.SingularValueDecomposition;
+
+/**
+ * TransformerLens's weight processing, as {@code from_pretrained} applies it: each step rewrites
+ * TransformerLens-named weights into an equivalent model whose log-probabilities are unchanged
+ * and whose parts read more cleanly. Applied in TransformerLens's order: fold_ln,
+ * center_writing_weights, center_unembed, fold_value_biases, refactor_factored_attn_matrices.
+ */
+public final class WeightProcessing {
+    /** Which steps to apply; {@link #DEFAULTS} are {@code from_pretrained}'s. */
+    public record Options(boolean foldLn, boolean centerWritingWeights, boolean centerUnembed,
+                          boolean foldValueBiases, boolean refactorFactoredAttnMatrices) {
+        public static final Options NONE = new Options(false, false, false, false, false);
+        public static final Options DEFAULTS = new Options(true, true, true, true, false);
+
+        /**
+         * {@code none}, {@code default}, or a comma-separated list of the steps' TransformerLens names
+         * ({@code fold_ln,center_writing_weights,center_unembed,fold_value_biases,refactor_factored_attn_matrices}),
+         * where {@code default,refactor_factored_attn_matrices} adds to the defaults.
+         */
+        public static Options parse(String spec) {
+            boolean[] on = new boolean[5];
+            String[] names = {"fold_ln", "center_writing_weights", "center_unembed", "fold_value_biases", "refactor_factored_attn_matrices"};
+            for (String raw : spec.split(",")) {
+                String step = raw.trim();
+                switch (step) {
+                    case "none" -> { }
+                    case "default" -> {
+                        on[0] = on[1] = on[2] = on[3] = true;
+                    }
+                    default -> {
+                        int i = List.of(names).indexOf(step);
+                        if (i < 0) {
+                            throw new JlensException("--process: unknown step '" + step + "' (known: none, default, " + String.join(", ", names) + ").");
+                        }
+                        on[i] = true;
+                    }
+                }
+            }
+            return new Options(on[0], on[1], on[2], on[3], on[4]);
+        }
+    }
+
+    private WeightProcessing() {}
+
+    /** A processed copy of the state dict (the input is left as it was). */
+    public static Map<String, Tensor> apply(Config cfg, Map<String, Tensor> state, Options options) {
+        Map<String, Tensor> s = new LinkedHashMap<>();
+        state.forEach((name, t) -> s.put(name, t.copy()));
+        if (!s.containsKey("unembed.W_U")) s.put("unembed.W_U", transpose(s.get("embed.W_E")));
+        if (options.foldLn) foldLayerNorm(cfg, s);
+        if (options.centerWritingWeights) centerWritingWeights(cfg, s);
+        if (options.centerUnembed) centerUnembed(s);
+        if (options.foldValueBiases) foldValueBiases(cfg, s);
+        if (options.refactorFactoredAttnMatrices) refactorFactoredAttnMatrices(cfg, s);
+        return s;
+    }
+
+    /**
+     * fold_ln: every layer norm's w and b go into the weights that read its output (b as
+     * b_reader += b·W_reader, then W_reader *= w along its input axis); those weights are then
+     * centred along their input axis, as a layer norm's output has mean zero; the norms are left
+     * without parameters (TransformerLens's LayerNormPre).
+     */
+    public static void foldLayerNorm(Config cfg, Map<String, Tensor> s) {
+        if (!s.containsKey("ln_final.w")) return; // already folded
+        for (int l = 0; l < cfg.nLayers(); l++) {
+            String p = "blocks." + l + ".";
+            for (String w : new String[] {"Q", "K", "V"}) {
+                foldIntoHeads(s.get(p + "ln1.w"), s.get(p + "ln1.b"), s.get(p + "attn.W_" + w), s.get(p + "attn.b_" + w));
+            }
+            foldIntoMatrix(s.get(p + "ln2.w"), s.get(p + "ln2.b"), s.get(p + "mlp.W_in"), s.get(p + "mlp.b_in"));
+            if (cfg.act() == Activation.SOLU_LN) {
+                foldIntoMatrix(s.get(p + "mlp.ln.w"), s.get(p + "mlp.ln.b"), s.get(p + "mlp.W_out"), s.get(p + "mlp.b_out"));
+                s.remove(p + "mlp.ln.w");
+                s.remove(p + "mlp.ln.b");
+            }
+            for (String ln : new String[] {"ln1.w", "ln1.b", "ln2.w", "ln2.b"}) s.remove(p + ln);
+        }
+        foldIntoMatrix(s.get("ln_final.w"), s.get("ln_final.b"), s.get("unembed.W_U"), s.get("unembed.b_U"));
+        s.remove("ln_final.w");
+        s.remove("ln_final.b");
+    }
+
+    /** W [in, out] reading a norm's output: b_out += b·W, W *= w per input row, then centre each column. */
+    private static void foldIntoMatrix(Tensor lnW, Tensor lnB, Tensor w, Tensor bias) {
+        int in = w.dim(0), out = w.dim(1);
+        float[] wd = w.data(), bd = bias.data();
+        for (int j = 0; j < out; j++) {
+            double folded = 0, mean = 0;
+            for (int i = 0; i < in; i++) folded += (double) lnB.data()[i] * wd[i * out + j];
+            bd[j] += (float) folded;
+            for (int i = 0; i < in; i++) {
+                wd[i * out + j] *= lnW.data()[i];
+                mean += wd[i * out + j];
+            }
+            mean /= in;
+            for (int i = 0; i < in; i++) wd[i * out + j] -= (float) mean;
+        }
+    }
+
+    /** As {@link #foldIntoMatrix} for each head's W [heads, d_model, d_head] and b [heads, d_head]. */
+    private static void foldIntoHeads(Tensor lnW, Tensor lnB, Tensor w, Tensor bias) {
+        int heads = w.dim(0), d = w.dim(1), dh = w.dim(2);
+        for (int h = 0; h < heads; h++) {
+            Tensor head = Tensor.of(java.util.Arrays.copyOfRange(w.data(), h * d * dh, (h + 1) * d * dh), d, dh);
+            Tensor headBias = Tensor.of(java.util.Arrays.copyOfRange(bias.data(), h * dh, (h + 1) * dh), dh);
+            foldIntoMatrix(lnW, lnB, head, headBias);
+            System.arraycopy(head.data(), 0, w.data(), h * d * dh, d * dh);
+            System.arraycopy(headBias.data(), 0, bias.data(), h * dh, dh);
+        }
+    }
+
+    /**
+     * center_writing_weights: every weight that writes to the residual stream (W_E, W_pos, W_O,
+     * b_O, W_out, b_out) loses its mean over d_model, which every layer norm removes anyway.
+     */
+    public static void centerWritingWeights(Config cfg, Map<String, Tensor> s) {
+        centerRows(s.get("embed.W_E"));
+        if (!cfg.rotary()) centerRows(s.get("pos_embed.W_pos"));
+        for (int l = 0; l < cfg.nLayers(); l++) {
+            String p = "blocks." + l + ".";
+            Tensor wO = s.get(p + "attn.W_O");
+            centerRows(wO.reshape(wO.dim(0) * wO.dim(1), wO.dim(2)));
+            centerRows(s.get(p + "attn.b_O").reshape(1, cfg.dModel()));
+            centerRows(s.get(p + "mlp.W_out"));
+            centerRows(s.get(p + "mlp.b_out").reshape(1, cfg.dModel()));
+        }
+    }
+
+    /** center_unembed: W_U and b_U lose their mean over the vocabulary; softmax ignores a constant shift. */
+    public static void centerUnembed(Map<String, Tensor> s) {
+        centerRows(s.get("unembed.W_U"));
+        Tensor bU = s.get("unembed.b_U");
+        centerRows(bU.reshape(1, bU.size()));
+    }
+
+    /**
+     * fold_value_biases: attention patterns sum to one, so each head's value bias adds the constant
+     * b_V[h]·W_O[h] to the layer's output: b_O += Σ_h b_V[h]·W_O[h], and b_V = 0.
+     */
+    public static void foldValueBiases(Config cfg, Map<String, Tensor> s) {
+        for (int l = 0; l < cfg.nLayers(); l++) {
+            String p = "blocks." + l + ".attn.";
+            Tensor bV = s.get(p + "b_V"), wO = s.get(p + "W_O"), bO = s.get(p + "b_O");
+            int heads = wO.dim(0), dh = wO.dim(1), d = wO.dim(2);
+            for (int j = 0; j < d; j++) {
+                double sum = 0;
+                for (int h = 0; h < heads; h++) for (int e = 0; e < dh; e++) sum += (double) bV.data()[h * dh + e] * wO.data()[(h * dh + e) * d + j];
+                bO.data()[j] += (float) sum;
+            }
+            java.util.Arrays.fill(bV.data(), 0f);
+        }
+    }
+
+    /**
+     * refactor_factored_attn_matrices: only W_QK = W_Q·W_Kᵀ and W_OV = W_V·W_O determine a head,
+     * so each is refactored by its singular value decomposition. With the biases appended as a
+     * (d_model+1)-th input row, W_QK = U·S·Vᵀ gives W_Q = U·√S and W_K = V·√S (equal norms); the
+     * value biases are folded into b_O and W_OV = U·S·Vᵀ gives W_V = U·S and W_O = Vᵀ (a rotation).
+     * Singular vectors are defined up to sign, so q, k, v and z may differ in sign per dimension from
+     * TransformerLens's; every product the model computes is the same.
+     */
+    public static void refactorFactoredAttnMatrices(Config cfg, Map<String, Tensor> s) {
+        if (cfg.rotary()) {
+            throw new JlensException("refactor_factored_attn_matrices cannot be applied to a rotary model: "
+                    + "its QK matrix depends on the positions of query and key.");
+        }
+        foldValueBiases(cfg, s);
+        int heads = cfg.nHeads(), d = cfg.dModel(), dh = cfg.dHead();
+        for (int l = 0; l < cfg.nLayers(); l++) {
+            String p = "blocks." + l + ".attn.";
+            Tensor wQ = s.get(p + "W_Q"), wK = s.get(p + "W_K"), bQ = s.get(p + "b_Q"), bK = s.get(p + "b_K");
+            Tensor wV = s.get(p + "W_V"), wO = s.get(p + "W_O");
+            for (int h = 0; h < heads; h++) {
+                double[][] qEff = new double[d + 1][dh], kEff = new double[d + 1][dh];
+                for (int i = 0; i < d; i++) {
+                    for (int e = 0; e < dh; e++) {
+                        qEff[i][e] = wQ.data()[(h * d + i) * dh + e];
+                        kEff[i][e] = wK.data()[(h * d + i) * dh + e];
+                    }
+                }
+                for (int e = 0; e < dh; e++) {
+                    qEff[d][e] = bQ.data()[h * dh + e];
+                    kEff[d][e] = bK.data()[h * dh + e];
+                }
+                Svd qk = Svd.ofProduct(new Array2DRowRealMatrix(qEff, false), new Array2DRowRealMatrix(kEff, false).transpose());
+                for (int i = 0; i <= d; i++) {
+                    for (int e = 0; e < dh; e++) {
+                        float q = (float) (qk.u.getEntry(i, e) * Math.sqrt(qk.s[e])), k = (float) (qk.v.getEntry(i, e) * Math.sqrt(qk.s[e]));
+                        if (i < d) {
+                            wQ.data()[(h * d + i) * dh + e] = q;
+                            wK.data()[(h * d + i) * dh + e] = k;
+                        } else {
+                            bQ.data()[h * dh + e] = q;
+                            bK.data()[h * dh + e] = k;
+                        }
+                    }
+                }
+                double[][] v = new double[d][dh], o = new double[dh][d];
+                for (int i = 0; i < d; i++) for (int e = 0; e < dh; e++) v[i][e] = wV.data()[(h * d + i) * dh + e];
+                for (int e = 0; e < dh; e++) for (int j = 0; j < d; j++) o[e][j] = wO.data()[(h * dh + e) * d + j];
+                Svd ov = Svd.ofProduct(new Array2DRowRealMatrix(v, false), new Array2DRowRealMatrix(o, false));
+                for (int i = 0; i < d; i++) for (int e = 0; e < dh; e++) wV.data()[(h * d + i) * dh + e] = (float) (ov.u.getEntry(i, e) * ov.s[e]);
+                for (int e = 0; e < dh; e++) for (int j = 0; j < d; j++) wO.data()[(h * dh + e) * d + j] = (float) ov.v.getEntry(j, e);
+            }
+        }
+    }
+
+    /**
+     * The thin SVD of a product A·B (A [m, k], B [k, n], k small) without forming it, as
+     * TransformerLens's FactoredMatrix does: A = Ua·Sa·Vaᵀ, B = Ub·Sb·Vbᵀ, then the k×k middle
+     * Sa·Vaᵀ·Ub·Sb = Um·S·Vmᵀ, so A·B = (Ua·Um)·S·(Vb·Vm)ᵀ.
+     */
+    private record Svd(RealMatrix u, double[] s, RealMatrix v) {
+        static Svd ofProduct(RealMatrix a, RealMatrix b) {
+            SingularValueDecomposition da = new SingularValueDecomposition(a), db = new SingularValueDecomposition(b);
+            RealMatrix middle = da.getS().multiply(da.getVT()).multiply(db.getU()).multiply(db.getS());
+            SingularValueDecomposition dm = new SingularValueDecomposition(middle);
+            return new Svd(da.getU().multiply(dm.getU()), dm.getSingularValues(), db.getV().multiply(dm.getV()));
+        }
+    }
+
+    private static void centerRows(Tensor t) {
+        int rows = t.dim(0), cols = t.dim(1);
+        float[] d = t.data();
+        for (int r = 0; r < rows; r++) {
+            double mean = 0;
+            for (int c = 0; c < cols; c++) mean += d[r * cols + c];
+            mean /= cols;
+            for (int c = 0; c < cols; c++) d[r * cols + c] -= (float) mean;
+        }
+    }
+
+    private static Tensor transpose(Tensor t) {
+        return dev.jlens.models.loading.Layouts.transpose(t);
+    }
+
+    /** Names of the steps that are on, for messages and model cards. */
+    public static List<String> describe(Options o) {
+        List<String> on = new ArrayList<>();
+        if (o.foldLn) on.add("fold_ln");
+        if (o.centerWritingWeights) on.add("center_writing_weights");
+        if (o.centerUnembed) on.add("center_unembed");
+        if (o.foldValueBiases) on.add("fold_value_biases");
+        if (o.refactorFactoredAttnMatrices) on.add("refactor_factored_attn_matrices");
+        return on;
+    }
+}

@@ -1,0 +1,111 @@
+package dev.jlens.models;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jlens.engine.JlensException;
+import dev.jlens.engine.Parameter;
+import dev.jlens.engine.Tensor;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Each processing step, and the defaults, leave every log-probability as it was. */
+class WeightProcessingTest {
+    static Stream<Arguments> cases() {
+        Stream.Builder<Arguments> out = Stream.builder();
+        for (Config cfg : new Config[] {TestModels.gpt2(), TestModels.neox(), TestModels.solu()}) {
+            out.add(Arguments.of(cfg, "fold_ln"));
+            out.add(Arguments.of(cfg, "center_writing_weights"));
+            out.add(Arguments.of(cfg, "center_unembed"));
+            out.add(Arguments.of(cfg, "fold_value_biases"));
+            out.add(Arguments.of(cfg, "default"));
+            if (!cfg.rotary()) out.add(Arguments.of(cfg, "default,refactor_factored_attn_matrices"));
+        }
+        return out.build();
+    }
+
+    @ParameterizedTest
+    @MethodSource("cases")
+    void processedModelsGiveTheSameLogProbabilities(Config cfg, String steps) {
+        Map<String, Tensor> state = state(TestModels.random(cfg, 21));
+        Tokens tokens = Tokens.padded(0, TestModels.randomTokens(cfg, 13, 22), TestModels.randomTokens(cfg, 6, 23));
+        Tensor before = logSoftmax(HookedTransformer.fromStateDict(cfg, state).forward(tokens));
+        Map<String, Tensor> processed = WeightProcessing.apply(cfg, state, WeightProcessing.Options.parse(steps));
+        Tensor after = logSoftmax(HookedTransformer.fromStateDict(cfg, processed).forward(tokens));
+        double worst = 0;
+        for (int b = 0; b < tokens.batch(); b++) {
+            for (int t = 0; t < tokens.lengths()[b]; t++) {
+                for (int v = 0; v < cfg.dVocab(); v++) {
+                    int at = (b * tokens.pos() + t) * cfg.dVocab() + v;
+                    worst = Math.max(worst, Math.abs(before.data()[at] - after.data()[at]));
+                }
+            }
+        }
+        assertTrue(worst <= 1e-4, steps + ": log-probabilities moved by " + worst);
+        if (steps.contains("fold_ln")) assertFalse(processed.containsKey("blocks.0.ln1.w"), "layer norms folded away");
+    }
+
+    @ParameterizedTest
+    @MethodSource("cases")
+    void stepsChangeTheWeightsTheyShould(Config cfg, String steps) {
+        Map<String, Tensor> state = state(TestModels.random(cfg, 21));
+        Map<String, Tensor> p = WeightProcessing.apply(cfg, state, WeightProcessing.Options.parse(steps));
+        if (steps.contains("center_writing_weights") || steps.equals("default")) {
+            assertEquals(0, rowMean(p.get("embed.W_E"), 3), 1e-6, "W_E rows have mean zero over d_model");
+        }
+        if (steps.contains("center_unembed") || steps.equals("default")) {
+            assertEquals(0, rowMean(p.get("unembed.W_U"), 1), 1e-6, "W_U rows have mean zero over the vocabulary");
+        }
+        if (steps.contains("fold_value_biases") || steps.equals("default")) {
+            for (float v : p.get("blocks.0.attn.b_V").data()) assertEquals(0f, v);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("cases")
+    void theInputIsLeftUnchanged(Config cfg, String steps) {
+        Map<String, Tensor> state = state(TestModels.random(cfg, 21));
+        float first = state.get("blocks.0.attn.W_Q").data()[0];
+        WeightProcessing.apply(cfg, state, WeightProcessing.Options.parse(steps));
+        assertEquals(first, state.get("blocks.0.attn.W_Q").data()[0]);
+    }
+
+    @org.junit.jupiter.api.Test
+    void refactorIsRefusedForRotaryModelsAndUnknownStepsAreNamed() {
+        Config cfg = TestModels.neox();
+        Map<String, Tensor> state = state(TestModels.random(cfg, 1));
+        assertThrows(JlensException.class, () -> WeightProcessing.apply(cfg, state,
+                WeightProcessing.Options.parse("refactor_factored_attn_matrices")));
+        JlensException e = assertThrows(JlensException.class, () -> WeightProcessing.Options.parse("fold_lm"));
+        assertTrue(e.getMessage().contains("unknown step 'fold_lm'"), e.getMessage());
+    }
+
+    private static Map<String, Tensor> state(HookedTransformer model) {
+        Map<String, Tensor> state = new LinkedHashMap<>();
+        for (Parameter p : model.parameters().values()) state.put(p.name(), p.value());
+        return state;
+    }
+
+    private static double rowMean(Tensor t, int row) {
+        int cols = t.dim(1);
+        double sum = 0;
+        for (int c = 0; c < cols; c++) sum += t.data()[row * cols + c];
+        return sum / cols;
+    }
+
+    private static Tensor logSoftmax(Tensor logits) {
+        int v = logits.dim(2), rows = logits.size() / v;
+        float[] out = new float[logits.size()];
+        for (int r = 0; r < rows; r++) {
+            double lse = CrossEntropy.logSumExp(logits.data(), r * v, v);
+            for (int i = 0; i < v; i++) out[r * v + i] = (float) (logits.data()[r * v + i] - lse);
+        }
+        return Tensor.of(out, logits.shape());
+    }
+}
