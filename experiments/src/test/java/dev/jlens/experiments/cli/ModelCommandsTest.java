@@ -12,6 +12,7 @@ import dev.jlens.engine.safetensors.SafetensorsFile;
 import dev.jlens.models.HookedTransformer;
 import dev.jlens.models.LoadedModel;
 import dev.jlens.models.Tokens;
+import dev.jlens.models.WeightProcessing;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -50,8 +51,10 @@ class ModelCommandsTest {
         CommandLineRun run = CommandLineRun.of("cache", "--model", gpt2.toString(), "--prompt", "The cat sat", "--names",
                 "blocks\\.1\\.(hook_resid_post|attn\\.hook_pattern)", "--out", out.toString());
         assertEquals(0, run.exitCode(), run.err());
-        HookedTransformer model = LoadedModel.load(gpt2).model();
-        Tokens tokens = LoadedModel.load(gpt2).toTokens("The cat sat", true);
+        // By default commands process weights as TransformerLens's from_pretrained does.
+        LoadedModel processed = LoadedModel.load(gpt2, WeightProcessing.Options.DEFAULTS);
+        HookedTransformer model = processed.model();
+        Tokens tokens = processed.toTokens("The cat sat", true);
         HookedTransformer.CachedRun direct = model.runWithCache(tokens, NameFilter.all());
         try (SafetensorsFile file = SafetensorsFile.open(out)) {
             assertEquals(List.of("logits", "blocks.1.attn.hook_pattern", "blocks.1.hook_resid_post"), file.names());
@@ -64,7 +67,8 @@ class ModelCommandsTest {
     @Test
     void gradsWritesTheLossAndEveryParameterGradient() throws Exception {
         Path out = dir.resolve("grads.safetensors");
-        CommandLineRun run = CommandLineRun.of("grads", "--model", neox.toString(), "--tokens", "5,17,300,9", "--out", out.toString());
+        CommandLineRun run = CommandLineRun.of("grads", "--model", neox.toString(), "--process", "none", "--tokens", "5,17,300,9",
+                "--out", out.toString());
         assertEquals(0, run.exitCode(), run.err());
         HookedTransformer model = LoadedModel.load(neox).model();
         float loss = model.lossAndBackward(Tokens.of(5, 17, 300, 9));
@@ -82,8 +86,8 @@ class ModelCommandsTest {
         assertTrue(run.out().startsWith("Tokenized prompt: ['<|endoftext|>', 'I', ' climbed', ' the', ' apple', ' tree', ' and', ' picked']\n"
                 + "Tokenized answer: [' an']\nPerformance on answer token:\nRank: "), run.out());
         assertEquals(3, run.out().lines().filter(l -> l.startsWith("Top ")).count());
-        // The top-1 row agrees with the model's own argmax.
-        LoadedModel loaded = LoadedModel.load(gpt2);
+        // The top-1 row agrees with the (processed) model's own argmax.
+        LoadedModel loaded = LoadedModel.load(gpt2, WeightProcessing.Options.DEFAULTS);
         Tokens tokens = Tokens.of(loaded.tokenizer().toTokens("I climbed the apple tree and picked an", true));
         Tensor logits = loaded.model().forward(tokens);
         int v = logits.dim(2), at = (tokens.pos() - 2) * v, best = 0;
@@ -100,6 +104,10 @@ class ModelCommandsTest {
                 dir.resolve("y.safetensors").toString()), "token id 99999 at position 1 is outside the vocabulary");
         assertOneLineError(CommandLineRun.of("cache", "--model", gpt2.toString(), "--prompt", "word ".repeat(1100), "--out",
                 dir.resolve("z.safetensors").toString()), "but the model's context (n_ctx) is 1024 tokens");
+        assertOneLineError(CommandLineRun.of("predict", "--model", neox.toString(), "--process", "default,refactor_factored_attn_matrices",
+                "--prompt", "x"), "cannot be applied to");
+        assertOneLineError(CommandLineRun.of("predict", "--model", gpt2.toString(), "--process", "fold", "--prompt", "x"),
+                "unknown step 'fold'");
         assertOneLineError(CommandLineRun.of("init", "--arch", "gpt3", "--preset", "tiny", "--out", dir.resolve("g3").toString()),
                 "unknown architecture 'gpt3'");
         assertFalse(Files.exists(dir.resolve("x.safetensors")) || Files.exists(dir.resolve("z.safetensors")), "nothing written");
