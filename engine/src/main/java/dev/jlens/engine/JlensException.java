@@ -6,6 +6,8 @@ package dev.jlens.engine;
  * exits non-zero, never with a stack trace.
  */
 public class JlensException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
     public JlensException(String message) {
         super(message);
     }

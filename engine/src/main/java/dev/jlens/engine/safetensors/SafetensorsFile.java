@@ -31,7 +31,7 @@ import java.util.Map;
  * 2 GB work). Each read maps a bounded window at a time and unmaps it at once, so loading a model
  * never holds the file's pages and the weights' arrays in memory together.
  */
-public final class SafetensorsFile implements AutoCloseable {
+public final class SafetensorsFile implements dev.jlens.engine.checkpoint.Checkpoint {
     private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfDouble F64_LE = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -173,15 +173,18 @@ public final class SafetensorsFile implements AutoCloseable {
         }
     }
 
+    @Override
     public Path path() {
         return path;
     }
 
     /** Tensor names in header order. */
+    @Override
     public List<String> names() {
         return List.copyOf(tensors.keySet());
     }
 
+    @Override
     public boolean contains(String name) {
         return tensors.containsKey(name);
     }
@@ -196,15 +199,12 @@ public final class SafetensorsFile implements AutoCloseable {
         return info;
     }
 
-    /** Reads a floating-point tensor as float32. */
-    public Tensor read(String name) {
-        return read(name, null);
-    }
 
     /**
      * Reads a floating-point tensor as float32 into {@code reuse} when it has exactly the tensor's
      * size (for temporaries read layer after layer), else into a new array.
      */
+    @Override
     public Tensor read(String name, float[] reuse) {
         TensorInfo info = info(name);
         if (!info.dtype().readableAsFloat()) {

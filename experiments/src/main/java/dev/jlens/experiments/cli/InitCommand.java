@@ -4,7 +4,7 @@ import dev.jlens.engine.JlensException;
 import dev.jlens.models.Config;
 import dev.jlens.models.Presets;
 import dev.jlens.models.RandomWeights;
-import dev.jlens.models.loading.HuggingFaceExport;
+import dev.jlens.models.loading.ModelExport;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -25,7 +25,7 @@ final class InitCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Config cfg = Presets.get(arch, preset);
         if (Files.exists(out.resolve("model.safetensors"))) throw new JlensException(out + ": already holds a model; choose another --out.");
-        HuggingFaceExport.write(out, cfg, RandomWeights.of(cfg, seed, 0.02));
+        ModelExport.write(out, cfg, RandomWeights.of(cfg, seed, 0.02));
         System.out.printf("wrote a random %s %s model (%d layers, d_model %d, %d heads, %,d matmul parameters) to %s%n",
                 arch, preset, cfg.nLayers(), cfg.dModel(), cfg.nHeads(), cfg.matmulParameters(), out);
         return 0;

@@ -1,7 +1,7 @@
 package dev.jlens.models.loading;
 
 import dev.jlens.engine.Tensor;
-import dev.jlens.engine.safetensors.SafetensorsFile;
+import dev.jlens.engine.checkpoint.Checkpoint;
 import dev.jlens.models.Config;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -15,7 +15,7 @@ import java.util.Map;
 public final class Gpt2Weights {
     private Gpt2Weights() {}
 
-    public static Map<String, Tensor> read(SafetensorsFile file, Config c) {
+    public static Map<String, Tensor> read(Checkpoint file, Config c) {
         WeightSource src = new WeightSource(file, "transformer.");
         int d = c.dModel(), h = c.nHeads(), dh = c.dHead(), m = c.dMlp();
         Map<String, Tensor> out = new LinkedHashMap<>();

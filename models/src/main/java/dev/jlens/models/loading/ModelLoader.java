@@ -2,6 +2,8 @@ package dev.jlens.models.loading;
 
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Tensor;
+import dev.jlens.engine.checkpoint.Checkpoint;
+import dev.jlens.engine.checkpoint.TorchCheckpoint;
 import dev.jlens.engine.safetensors.SafetensorsFile;
 import dev.jlens.models.Config;
 import dev.jlens.models.HookedTransformer;
@@ -9,12 +11,15 @@ import dev.jlens.models.WeightProcessing;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * Loads a model directory: {@code config.json} (Hugging Face) and {@code model.safetensors}, whose
- * tensors are in the Hugging Face layout of the config's architecture or already in
- * TransformerLens's names ({@code embed.W_E}, ...). Foreign layouts are translated once, here.
+ * Loads a model directory: {@code config.json} (Hugging Face's, or TransformerLens's own for models
+ * such as the SoLU ones) and the weights, {@code model.safetensors} or else a PyTorch checkpoint
+ * ({@code pytorch_model.bin}, {@code *.pth}), whose tensors are in the Hugging Face layout of the
+ * config's architecture or already in TransformerLens's names ({@code embed.W_E}, ...). Foreign
+ * layouts are translated once, here.
  */
 public final class ModelLoader {
     private ModelLoader() {}
@@ -27,14 +32,26 @@ public final class ModelLoader {
     /** The model with TransformerLens's weight processing applied as {@code options} say. */
     public static HookedTransformer load(Path dir, WeightProcessing.Options options) {
         Config cfg = config(dir);
-        Path weightsFile = dir.resolve("model.safetensors");
-        if (!Files.isRegularFile(weightsFile)) throw new JlensException(dir + ": has no model.safetensors.");
         Map<String, Tensor> state;
-        try (SafetensorsFile file = SafetensorsFile.open(weightsFile)) {
+        try (Checkpoint file = openWeights(dir)) {
             state = stateDict(file, cfg);
         }
         if (!options.equals(WeightProcessing.Options.NONE)) state = WeightProcessing.apply(cfg, state, options);
         return HookedTransformer.fromStateDict(cfg, state);
+    }
+
+    /** The directory's weights: model.safetensors, else pytorch_model.bin, else its one *.pth file. */
+    public static Checkpoint openWeights(Path dir) {
+        if (Files.isRegularFile(dir.resolve("model.safetensors"))) return SafetensorsFile.open(dir.resolve("model.safetensors"));
+        if (Files.isRegularFile(dir.resolve("pytorch_model.bin"))) return TorchCheckpoint.open(dir.resolve("pytorch_model.bin"));
+        try (var files = Files.list(dir)) {
+            List<Path> pth = files.filter(f -> f.getFileName().toString().endsWith(".pth")).sorted().toList();
+            if (pth.size() == 1) return TorchCheckpoint.open(pth.get(0));
+            if (pth.size() > 1) throw new JlensException(dir + ": has several .pth files " + pth + "; keep the one to load.");
+        } catch (java.io.IOException e) {
+            throw new JlensException(dir + ": cannot be listed (" + e.getMessage() + ").", e);
+        }
+        throw new JlensException(dir + ": has no model.safetensors, pytorch_model.bin or .pth weights.");
     }
 
     /** The directory's config.json. */
@@ -42,11 +59,11 @@ public final class ModelLoader {
         if (!Files.isDirectory(dir)) throw new JlensException(dir + ": no such model directory.");
         Path configFile = dir.resolve("config.json");
         if (!Files.isRegularFile(configFile)) throw new JlensException(dir + ": has no config.json.");
-        return HuggingFaceConfig.read(configFile);
+        return ConfigFile.read(configFile);
     }
 
     /** The checkpoint's tensors under TransformerLens names. */
-    public static Map<String, Tensor> stateDict(SafetensorsFile file, Config cfg) {
+    public static Map<String, Tensor> stateDict(Checkpoint file, Config cfg) {
         if (file.contains("embed.W_E")) {
             Map<String, Tensor> state = new LinkedHashMap<>();
             for (String name : file.names()) state.put(name, file.read(name));
@@ -55,7 +72,8 @@ public final class ModelLoader {
         return switch (cfg.architecture()) {
             case "gpt2" -> Gpt2Weights.read(file, cfg);
             case "gpt_neox" -> NeoxWeights.read(file, cfg);
-            default -> throw new JlensException(file.path() + ": jlens cannot read weights of architecture " + cfg.architecture() + ".");
+            default -> throw new JlensException(file.path() + ": has no TransformerLens-named weights (embed.W_E, ...), "
+                    + "which a model of architecture " + cfg.architecture() + " needs.");
         };
     }
 }

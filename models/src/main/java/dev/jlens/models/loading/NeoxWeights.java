@@ -1,7 +1,7 @@
 package dev.jlens.models.loading;
 
 import dev.jlens.engine.Tensor;
-import dev.jlens.engine.safetensors.SafetensorsFile;
+import dev.jlens.engine.checkpoint.Checkpoint;
 import dev.jlens.models.Config;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -14,11 +14,13 @@ import java.util.Map;
 public final class NeoxWeights {
     private NeoxWeights() {}
 
-    public static Map<String, Tensor> read(SafetensorsFile file, Config c) {
+    public static Map<String, Tensor> read(Checkpoint file, Config c) {
         WeightSource src = new WeightSource(file, "gpt_neox.");
         int d = c.dModel(), h = c.nHeads(), dh = c.dHead(), m = c.dMlp();
         Map<String, Tensor> out = new LinkedHashMap<>();
         out.put("embed.W_E", src.get("embed_in.weight", c.dVocab(), d));
+        // With rotary_pct = 0 NeoX has no positional information at all: a zero W_pos says exactly that.
+        if (!c.rotary()) out.put("pos_embed.W_pos", Tensor.zeros(c.nCtx(), d));
         for (int l = 0; l < c.nLayers(); l++) {
             String hf = "layers." + l + ".", tl = "blocks." + l + ".";
             out.put(tl + "ln1.w", src.get(hf + "input_layernorm.weight", d));

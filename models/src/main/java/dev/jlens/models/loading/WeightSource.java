@@ -2,7 +2,7 @@ package dev.jlens.models.loading;
 
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Tensor;
-import dev.jlens.engine.safetensors.SafetensorsFile;
+import dev.jlens.engine.checkpoint.Checkpoint;
 import java.util.Arrays;
 
 /**
@@ -10,10 +10,10 @@ import java.util.Arrays;
  * as given and, failing that, with a prefix that some exports add or drop ({@code transformer.}).
  */
 final class WeightSource {
-    private final SafetensorsFile file;
+    private final Checkpoint file;
     private final String[] prefixes;
 
-    WeightSource(SafetensorsFile file, String... prefixes) {
+    WeightSource(Checkpoint file, String... prefixes) {
         this.file = file;
         this.prefixes = prefixes;
     }

@@ -14,17 +14,19 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Writes TransformerLens-named weights as a Hugging Face model directory ({@code config.json} +
- * {@code model.safetensors}), the inverse of {@link Gpt2Weights} and {@link NeoxWeights}. An
- * unembedding bias, which neither Hugging Face architecture has, is kept as {@code lm_head.bias} /
- * {@code embed_out.bias}, which jlens reads back.
+ * Writes TransformerLens-named weights as a model directory ({@code config.json} +
+ * {@code model.safetensors}) that {@link ModelLoader} reads back: in Hugging Face layout for GPT-2
+ * and GPT-NeoX (the inverse of {@link Gpt2Weights} and {@link NeoxWeights}), in TransformerLens's
+ * own names and config for other models (SoLU). An unembedding bias, which neither Hugging Face
+ * architecture has, is kept as {@code lm_head.bias} / {@code embed_out.bias}, which jlens reads back.
  */
-public final class HuggingFaceExport {
-    private HuggingFaceExport() {}
+public final class ModelExport {
+    private ModelExport() {}
 
     public static void write(Path dir, Config cfg, Map<String, Tensor> state) {
-        for (String ln : new String[] {"ln_final.w", "ln_final.b"}) {
-            if (!state.containsKey(ln)) throw new JlensException("a model with folded layer norms cannot be written in Hugging Face layout.");
+        boolean huggingFace = cfg.architecture().equals("gpt2") || cfg.architecture().equals("gpt_neox");
+        if (huggingFace && !state.containsKey("ln_final.w")) {
+            throw new JlensException("a model with folded layer norms cannot be written in Hugging Face layout.");
         }
         Map<String, Tensor> tensors;
         ObjectNode config;
@@ -37,7 +39,10 @@ public final class HuggingFaceExport {
                 tensors = neox(cfg, state);
                 config = neoxConfig(cfg);
             }
-            default -> throw new JlensException("jlens cannot write architecture " + cfg.architecture() + " in Hugging Face layout.");
+            default -> {
+                tensors = state;
+                config = transformerLensConfig(cfg, state.containsKey("ln_final.w"));
+            }
         }
         try {
             Files.createDirectories(dir);
@@ -86,6 +91,11 @@ public final class HuggingFaceExport {
         int d = c.dModel(), h = c.nHeads(), dh = c.dHead();
         Map<String, Tensor> out = new LinkedHashMap<>();
         out.put("gpt_neox.embed_in.weight", s.get("embed.W_E"));
+        if (!c.rotary() && s.containsKey("pos_embed.W_pos")) {
+            for (float v : s.get("pos_embed.W_pos").data()) {
+                if (v != 0f) throw new JlensException("a GPT-NeoX model without rotary embeddings cannot keep learned positions in Hugging Face layout.");
+            }
+        }
         for (int l = 0; l < c.nLayers(); l++) {
             String hf = "gpt_neox.layers." + l + ".", tl = "blocks." + l + ".";
             out.put(hf + "input_layernorm.weight", s.get(tl + "ln1.w"));
@@ -140,6 +150,30 @@ public final class HuggingFaceExport {
         j.put("bos_token_id", c.bosToken());
         j.put("eos_token_id", c.bosToken());
         j.put("torch_dtype", "float32");
+        return j;
+    }
+
+    /** HookedTransformerConfig's fields, as TransformerLens's own models' config.json has them. */
+    private static ObjectNode transformerLensConfig(Config c, boolean layerNormWeights) {
+        ObjectNode j = new ObjectMapper().createObjectNode();
+        j.put("n_layers", c.nLayers());
+        j.put("d_model", c.dModel());
+        j.put("n_heads", c.nHeads());
+        j.put("d_head", c.dHead());
+        j.put("d_mlp", c.dMlp());
+        j.put("d_vocab", c.dVocab());
+        j.put("n_ctx", c.nCtx());
+        j.put("act_fn", c.act().hfName());
+        j.put("eps", c.eps());
+        j.put("normalization_type", layerNormWeights ? "LN" : "LNPre");
+        j.put("positional_embedding_type", c.rotary() ? "rotary" : "standard");
+        if (c.rotary()) {
+            j.put("rotary_dim", c.rotaryDim());
+            j.put("rotary_base", c.rotaryBase());
+        }
+        j.put("parallel_attn_mlp", c.parallelAttnMlp());
+        j.put("attn_only", false);
+        j.put("bos_token_id", c.bosToken());
         return j;
     }
 

@@ -9,9 +9,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Reads a Hugging Face {@code config.json} (GPT-2 or GPT-NeoX) into a {@link Config}. */
-public final class HuggingFaceConfig {
-    private HuggingFaceConfig() {}
+/**
+ * Reads a model's {@code config.json} into a {@link Config}: Hugging Face's (model_type gpt2 or
+ * gpt_neox), or TransformerLens's own ({@code d_model}, {@code act_fn}, ...), as TransformerLens's
+ * SoLU and other non-Hugging-Face models have it.
+ */
+public final class ConfigFile {
+    private ConfigFile() {}
 
     public static Config read(Path file) {
         JsonNode json;
@@ -21,6 +25,7 @@ public final class HuggingFaceConfig {
             throw new JlensException(file + ": cannot be read as JSON (" + e.getMessage().lines().findFirst().orElse("") + ").", e);
         }
         if (json == null || !json.isObject()) throw new JlensException(file + ": is not a JSON object.");
+        if (!json.has("model_type") && json.has("d_model") && json.has("act_fn")) return transformerLens(file, json);
         String type = text(file, json, "model_type");
         return switch (type) {
             case "gpt2" -> gpt2(file, json);
@@ -49,6 +54,29 @@ public final class HuggingFaceConfig {
                 integer(file, json, "max_position_embeddings"), (float) number(file, json, "layer_norm_eps", 1e-5),
                 Activation.fromName(json.path("hidden_act").asText("gelu")), (int) (dHead * rotaryPct),
                 number(file, json, "rotary_emb_base", 10000), json.path("use_parallel_residual").asBoolean(true), false,
+                json.path("bos_token_id").asInt(0));
+    }
+
+    /** TransformerLens's HookedTransformerConfig fields, as Neel Nanda's models' config.json holds them. */
+    private static Config transformerLens(Path file, JsonNode json) {
+        if (json.path("attn_only").asBoolean(false)) throw new JlensException(file + ": attention-only models are not supported yet.");
+        if (json.path("final_rms").asBoolean(false)) throw new JlensException(file + ": models with a final RMS norm are not supported yet.");
+        String norm = json.has("normalization") ? json.path("normalization").asText() : json.path("normalization_type").asText("LN");
+        if (!norm.equals("LN") && !norm.equals("LNPre")) {
+            throw new JlensException(file + ": normalization '" + norm + "' is not supported (jlens knows LN and LNPre).");
+        }
+        String positions = json.path("shortformer_pos").asBoolean(false) ? "shortformer"
+                : json.path("positional_embedding_type").asText("standard");
+        if (!positions.equals("standard") && !positions.equals("rotary")) {
+            throw new JlensException(file + ": positional embeddings of type '" + positions + "' are not supported (jlens knows standard and rotary).");
+        }
+        Activation act = Activation.fromName(text(file, json, "act_fn"));
+        int dHead = integer(file, json, "d_head");
+        int rotaryDim = positions.equals("rotary") ? json.path("rotary_dim").asInt(dHead) : 0;
+        return new Config(act == Activation.SOLU_LN ? "solu" : "hooked_transformer", integer(file, json, "n_layers"),
+                integer(file, json, "d_model"), integer(file, json, "n_heads"), dHead, integer(file, json, "d_mlp"),
+                integer(file, json, "d_vocab"), integer(file, json, "n_ctx"), (float) number(file, json, "eps", 1e-5), act,
+                rotaryDim, number(file, json, "rotary_base", 10000), json.path("parallel_attn_mlp").asBoolean(false), false,
                 json.path("bos_token_id").asInt(0));
     }
 

@@ -1,0 +1,96 @@
+package dev.jlens.models;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jlens.engine.JlensException;
+import dev.jlens.engine.Parameter;
+import dev.jlens.engine.Tensor;
+import dev.jlens.engine.checkpoint.TorchCheckpointWriter;
+import dev.jlens.engine.safetensors.SafetensorsFile;
+import dev.jlens.models.loading.ModelExport;
+import dev.jlens.models.loading.ModelLoader;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The same model read from every format jlens reads gives the same logits. */
+class CheckpointFormatsTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aSoluModelInTransformerLensFormatLoadsFromSafetensorsAndFromAPthFile() throws IOException {
+        Config cfg = TestModels.solu();
+        HookedTransformer original = TestModels.random(cfg, 31);
+        Map<String, Tensor> state = state(original);
+        Path safetensors = dir.resolve("solu");
+        ModelExport.write(safetensors, cfg, state);
+        String config = Files.readString(safetensors.resolve("config.json"));
+        assertTrue(config.contains("\"act_fn\" : \"solu_ln\""), config);
+
+        Path pth = dir.resolve("solu-pth");
+        Files.createDirectories(pth);
+        Files.copy(safetensors.resolve("config.json"), pth.resolve("config.json"));
+        TorchCheckpointWriter.write(pth.resolve("final.pth"), state);
+
+        Tokens tokens = Tokens.of(TestModels.randomTokens(cfg, 9, 32));
+        float[] expected = original.forward(tokens).data();
+        assertArrayEquals(expected, ModelLoader.load(safetensors).forward(tokens).data());
+        assertArrayEquals(expected, ModelLoader.load(pth).forward(tokens).data());
+    }
+
+    @Test
+    void gpt2FromPytorchModelBinEqualsGpt2FromSafetensors() throws IOException {
+        Config cfg = TestModels.gpt2();
+        Path hf = dir.resolve("gpt2");
+        ModelExport.write(hf, cfg, state(TestModels.random(cfg, 33)));
+        Path bin = dir.resolve("gpt2-bin");
+        Files.createDirectories(bin);
+        Files.copy(hf.resolve("config.json"), bin.resolve("config.json"));
+        Map<String, Tensor> hfTensors = new LinkedHashMap<>();
+        try (SafetensorsFile file = SafetensorsFile.open(hf.resolve("model.safetensors"))) {
+            // as GPT2LMHeadModel saves them: the transformer's tensors prefixed, lm_head at the top
+            for (String name : file.names()) hfTensors.put(name.startsWith("lm_head") ? name : "transformer." + name, file.read(name));
+        }
+        TorchCheckpointWriter.write(bin.resolve("pytorch_model.bin"), hfTensors);
+        Tokens tokens = Tokens.of(TestModels.randomTokens(cfg, 9, 34));
+        assertArrayEquals(ModelLoader.load(hf).forward(tokens).data(), ModelLoader.load(bin).forward(tokens).data());
+    }
+
+    @Test
+    void neoxWithoutRotaryAndWithASequentialResidualIsAGpt2StyleComputation() {
+        Config neox = new Config("gpt_neox", 2, 16, 2, 8, 32, 37, 24, 1e-5f, Activation.GELU, 0, 10000, false, false, 0);
+        Config gpt2 = new Config("gpt2", 2, 16, 2, 8, 32, 37, 24, 1e-5f, Activation.GELU, 0, 10000, false, false, 0);
+        Map<String, Tensor> state = state(TestModels.random(gpt2, 35));
+        java.util.Arrays.fill(state.get("pos_embed.W_pos").data(), 0f); // NeoX without rotary has no positions
+        Path neoxDir = dir.resolve("neox-norotary"), gpt2Dir = dir.resolve("gpt2-same");
+        ModelExport.write(neoxDir, neox, state);
+        ModelExport.write(gpt2Dir, gpt2, state);
+        Tokens tokens = Tokens.of(TestModels.randomTokens(gpt2, 10, 36));
+        Tensor viaNeox = ModelLoader.load(neoxDir).forward(tokens), viaGpt2 = ModelLoader.load(gpt2Dir).forward(tokens);
+        for (int i = 0; i < viaGpt2.size(); i++) assertEquals(viaGpt2.data()[i], viaNeox.data()[i], 1e-5, "logit " + i);
+    }
+
+    @Test
+    void unsupportedTransformerLensConfigsAreNamed() throws IOException {
+        Path d = dir.resolve("shortformer");
+        Files.createDirectories(d);
+        Files.writeString(d.resolve("config.json"), "{\"d_model\": 16, \"n_layers\": 1, \"d_mlp\": 32, \"d_head\": 8, \"n_heads\": 2, "
+                + "\"n_ctx\": 24, \"d_vocab\": 37, \"act_fn\": \"solu_ln\", \"normalization\": \"LN\", \"shortformer_pos\": true}");
+        JlensException e = assertThrows(JlensException.class, () -> ModelLoader.config(d));
+        assertTrue(e.getMessage().contains("positional embeddings of type 'shortformer' are not supported"), e.getMessage());
+    }
+
+    private static Map<String, Tensor> state(HookedTransformer model) {
+        Map<String, Tensor> state = new LinkedHashMap<>();
+        for (Parameter p : model.parameters().values()) state.put(p.name(), p.value().copy());
+        return state;
+    }
+}
