@@ -10,6 +10,7 @@ import dev.jlens.engine.Parameter;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.checkpoint.TorchCheckpointWriter;
 import dev.jlens.engine.safetensors.SafetensorsFile;
+import dev.jlens.models.loading.Layouts;
 import dev.jlens.models.loading.ModelExport;
 import dev.jlens.models.loading.ModelLoader;
 import java.io.IOException;
@@ -44,6 +45,26 @@ class CheckpointFormatsTest {
         float[] expected = original.forward(tokens).data();
         assertArrayEquals(expected, ModelLoader.load(safetensors).forward(tokens).data());
         assertArrayEquals(expected, ModelLoader.load(pth).forward(tokens).data());
+    }
+
+    @Test
+    void anOldSoluCheckpointIsConvertedAsTransformerLensConvertsIt() throws IOException {
+        Config cfg = TestModels.solu();
+        HookedTransformer original = TestModels.random(cfg, 37);
+        Map<String, Tensor> old = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> e : state(original).entrySet()) {
+            String name = e.getKey().replace("ln_final.", "norm.").replace("ln", "norm");
+            Tensor t = e.getValue();
+            boolean leftFacing = name.contains("W_"); // a 1-layer model: every matrix, W_pos included
+            old.put(name, leftFacing ? Layouts.transposeLastTwo(t) : t);
+        }
+        Path d = dir.resolve("solu-old");
+        ModelExport.write(dir.resolve("solu-new"), cfg, state(original));
+        Files.createDirectories(d);
+        Files.copy(dir.resolve("solu-new/config.json"), d.resolve("config.json"));
+        TorchCheckpointWriter.write(d.resolve("final.pth"), old);
+        Tokens tokens = Tokens.of(TestModels.randomTokens(cfg, 9, 38));
+        assertArrayEquals(original.forward(tokens).data(), ModelLoader.load(d).forward(tokens).data());
     }
 
     @Test

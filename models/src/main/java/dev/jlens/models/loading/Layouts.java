@@ -6,11 +6,23 @@ import dev.jlens.engine.Tensor;
 public final class Layouts {
     private Layouts() {}
 
+    /** A matrix [rows, cols] as [cols, rows]. */
     public static Tensor transpose(Tensor t) {
-        int rows = t.dim(0), cols = t.dim(1);
+        return transposeLastTwo(t);
+    }
+
+    /** [..., rows, cols] as [..., cols, rows]: each matrix of a stack transposed. */
+    public static Tensor transposeLastTwo(Tensor t) {
+        int[] shape = t.shape();
+        int rows = shape[shape.length - 2], cols = shape[shape.length - 1], batch = t.size() / Math.max(1, rows * cols);
         float[] in = t.data(), out = new float[in.length];
-        for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) out[j * rows + i] = in[i * cols + j];
-        return Tensor.of(out, cols, rows);
+        for (int b = 0; b < batch; b++) {
+            int o = b * rows * cols;
+            for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) out[o + j * rows + i] = in[o + i * cols + j];
+        }
+        shape[shape.length - 2] = cols;
+        shape[shape.length - 1] = rows;
+        return Tensor.of(out, shape);
     }
 
     /**

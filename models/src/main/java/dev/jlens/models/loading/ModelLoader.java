@@ -54,6 +54,25 @@ public final class ModelLoader {
         throw new JlensException(dir + ": has no model.safetensors, pytorch_model.bin or .pth weights.");
     }
 
+    /**
+     * Neel Nanda's old SoLU checkpoints (solu-1l and kin), as TransformerLens converts them: their
+     * norms are named norm (the final one plain "norm"), models of up to 6 layers store every
+     * weight matrix output-major ([out, in]), and models of up to 8 layers store W_pos transposed.
+     */
+    static Map<String, Tensor> fromOldSolu(Map<String, Tensor> old, Config cfg) {
+        Map<String, Tensor> state = new LinkedHashMap<>();
+        old.forEach((name, t) -> {
+            String renamed = name.replace("norm", "ln");
+            state.put(renamed.startsWith("ln.") ? "ln_final." + renamed.substring(3) : renamed, t);
+        });
+        for (Map.Entry<String, Tensor> e : state.entrySet()) {
+            String name = e.getKey();
+            boolean transposed = name.equals("pos_embed.W_pos") ? cfg.nLayers() <= 8 : name.contains("W_") && cfg.nLayers() <= 6;
+            if (transposed) e.setValue(Layouts.transposeLastTwo(e.getValue()));
+        }
+        return state;
+    }
+
     /** The directory's config.json. */
     public static Config config(Path dir) {
         if (!Files.isDirectory(dir)) throw new JlensException(dir + ": no such model directory.");
@@ -67,7 +86,7 @@ public final class ModelLoader {
         if (file.contains("embed.W_E")) {
             Map<String, Tensor> state = new LinkedHashMap<>();
             for (String name : file.names()) state.put(name, file.read(name));
-            return state;
+            return file.contains("norm.w") ? fromOldSolu(state, cfg) : state;
         }
         return switch (cfg.architecture()) {
             case "gpt2" -> Gpt2Weights.read(file, cfg);
