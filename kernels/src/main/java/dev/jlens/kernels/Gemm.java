@@ -92,7 +92,9 @@ public final class Gemm {
         if (wanted == 4 || (long) m * n * k < 50_000_000L) return 1;
         Grid grid = Grid.of(m, n, k);
         long gridPacking = (long) k * ((long) m * grid.colBlocks + (long) n * grid.rowBlocks);
-        long splits = Math.min(wanted, k / (4L * KC));
+        // Whole rounds of slices per thread, so that no core idles while another finishes a slice.
+        int threads = Parallel.threads();
+        long splits = Math.min(wanted, k / (2L * KC)) / threads * threads;
         if (splits < 2 || splits * m * n > (16L << 20)) return 1;
         long splitPacking = (long) k * (m + n) + splits * m * n; // packing, then summing the partial products
         return splitPacking * 2 < gridPacking ? (int) splits : 1;
@@ -101,17 +103,20 @@ public final class Gemm {
     private static void multiplySplitK(int splits, Op opA, Op opB, int m, int n, int k,
                                        float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                                        float[] c, int cOff, int ldc) {
-        float[][] partial = new float[splits][];
+        // The caller's buffers: reused call after call, as allocating them each time churns the heap.
+        float[][] partial = WORKSPACE.get().partials(splits, m * n);
+        boolean[] used = new boolean[splits];
         int slice = ceilDiv(ceilDiv(k, splits), KC) * KC;
         Parallel.forEach(splits, s -> {
             int k0 = s * slice, kLen = Math.min(slice, k - k0);
             if (kLen <= 0) return;
-            partial[s] = new float[m * n];
+            used[s] = true;
+            java.util.Arrays.fill(partial[s], 0, m * n, 0f);
             int aAt = aOff + (opA == Op.N ? k0 : k0 * lda), bAt = bOff + (opB == Op.N ? k0 * ldb : k0);
             multiplyBlock(opA, opB, m, n, kLen, a, aAt, lda, 0, b, bAt, ldb, 0, partial[s], 0, n);
         });
         Parallel.forEach(m, i -> {
-            for (float[] p : partial) if (p != null) Simd.add(p, i * n, c, cOff + i * ldc, n);
+            for (int s = 0; s < splits; s++) if (used[s]) Simd.add(partial[s], i * n, c, cOff + i * ldc, n);
         });
     }
 
@@ -361,6 +366,16 @@ public final class Gemm {
         float[] packedB(int size) {
             if (b.length < size) b = new float[size];
             return b;
+        }
+
+        private float[][] partials = new float[0][];
+
+        /** {@code count} buffers of at least {@code size} floats each, for the slices of a split K. */
+        float[][] partials(int count, int size) {
+            if (partials.length < count || partials[0].length < size) {
+                partials = new float[Math.max(count, partials.length)][Math.max(size, partials.length == 0 ? 0 : partials[0].length)];
+            }
+            return partials;
         }
 
         float[] clearedTile() {
