@@ -17,7 +17,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Causal attention (forward, backward), its softmax and rotary embeddings at GPT-2 small's head
+ * Causal attention (forward, backward), its softmax (forward, backward; the scores double as an
+ * upstream gradient) and rotary embeddings at GPT-2 small's head
  * layout (12 heads of 64) for a batch of 4 sequences, each fast kernel beside its reference.
  */
 @State(Scope.Benchmark)
@@ -31,7 +32,7 @@ public class AttentionBenchmark {
     public int t;
 
     final int b = 4, h = 12, d = 64;
-    float[] q, k, v, z, scores, pattern, dz, dq, dk, dv, rotated;
+    float[] q, k, v, z, scores, pattern, dscores, dz, dq, dk, dv, rotated;
     Rotary.Table table;
 
     @Setup
@@ -48,6 +49,7 @@ public class AttentionBenchmark {
         rotated = new float[size];
         scores = new float[b * h * t * t];
         pattern = new float[b * h * t * t];
+        dscores = new float[b * h * t * t];
         table = Rotary.Table.of(16, t, 10000);
         CausalAttention.forward(q, k, v, scores, pattern, z, b, t, h, d);
     }
@@ -82,6 +84,20 @@ public class AttentionBenchmark {
             Softmax.forwardReference(scores, row * t, pattern, row * t, row % t + 1, t);
         }
         return pattern;
+    }
+
+    @Benchmark
+    public float[] causalSoftmaxBackward() {
+        CausalAttention.patternBackward(pattern, scores, dscores, b, t, h);
+        return dscores;
+    }
+
+    @Benchmark
+    public float[] causalSoftmaxBackwardReference() {
+        for (int row = 0; row < b * h * t; row++) {
+            Softmax.backwardReference(pattern, row * t, scores, row * t, dscores, row * t, row % t + 1);
+        }
+        return dscores;
     }
 
     @Benchmark
