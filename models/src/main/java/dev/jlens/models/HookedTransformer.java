@@ -11,6 +11,7 @@ import dev.jlens.engine.hooks.NameFilter;
 import dev.jlens.kernels.Rotary;
 import dev.jlens.models.components.Attention;
 import dev.jlens.models.components.Embed;
+import dev.jlens.models.components.FusedQkvBuffer;
 import dev.jlens.models.components.LayerNorm;
 import dev.jlens.models.components.Mlp;
 import dev.jlens.models.components.PosEmbed;
@@ -50,6 +51,7 @@ public final class HookedTransformer {
         posEmbed = cfg.rotary() ? null : new PosEmbed(params.get("pos_embed.W_pos"));
         hookPosEmbed = cfg.rotary() ? null : hooks.register("hook_pos_embed");
         Rotary.Table rotary = cfg.rotary() ? Rotary.Table.of(cfg.rotaryDim(), cfg.nCtx(), cfg.rotaryBase()) : null;
+        FusedQkvBuffer fusedQkv = new FusedQkvBuffer();
         List<TransformerBlock> list = new ArrayList<>();
         for (int l = 0; l < cfg.nLayers(); l++) {
             String p = "blocks." + l;
@@ -63,7 +65,7 @@ public final class HookedTransformer {
                     return new Attention(h, p + ".attn",
                             new Parameter[] {params.get(a + "W_Q"), params.get(a + "W_K"), params.get(a + "W_V")},
                             new Parameter[] {params.get(a + "b_Q"), params.get(a + "b_K"), params.get(a + "b_V")},
-                            params.get(a + "W_O"), params.get(a + "b_O"), rotary, cfg.useAttnResult());
+                            params.get(a + "W_O"), params.get(a + "b_O"), rotary, cfg.useAttnResult(), fusedQkv);
                 }
 
                 public LayerNorm ln2(HookPoints h) {

@@ -21,7 +21,11 @@ public record LoadedModel(HookedTransformer model, Tokenizer tokenizer) {
         // The tokenizer first: its parsing garbage dies while the heap is small, not on top of the weights.
         Config cfg = ModelLoader.config(dir);
         Tokenizer tokenizer = tokenizerFor(dir, cfg);
-        return new LoadedModel(ModelLoader.load(dir, processing), tokenizer);
+        LoadedModel loaded = new LoadedModel(ModelLoader.load(dir, processing), tokenizer);
+        // Loading leaves the file's conversions behind as garbage; collecting it now, while it is the
+        // only garbage, keeps the collector from growing the heap around it during the first runs.
+        System.gc();
+        return loaded;
     }
 
     static Tokenizer tokenizerFor(Path dir, Config cfg) {

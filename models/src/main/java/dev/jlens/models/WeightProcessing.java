@@ -55,9 +55,20 @@ public final class WeightProcessing {
 
     /** A processed copy of the state dict (the input is left as it was). */
     public static Map<String, Tensor> apply(Config cfg, Map<String, Tensor> state, Options options) {
-        Map<String, Tensor> s = new LinkedHashMap<>();
-        state.forEach((name, t) -> s.put(name, t.copy()));
-        if (!s.containsKey("unembed.W_U")) s.put("unembed.W_U", transpose(s.get("embed.W_E")));
+        Map<String, Tensor> copy = new LinkedHashMap<>();
+        state.forEach((name, t) -> copy.put(name, t.copy()));
+        return applyInPlace(cfg, copy, options);
+    }
+
+    /**
+     * Processes the state dict by rewriting its tensors and entries; for a loader, which owns them,
+     * so that processing needs no second copy of the weights. Returns the same map.
+     */
+    public static Map<String, Tensor> applyInPlace(Config cfg, Map<String, Tensor> s, Options options) {
+        // A tied unembedding becomes a matrix of its own, as in TransformerLens, as soon as a step
+        // changes W_E (center_writing_weights) or W_U (fold_ln, center_unembed).
+        boolean changesEitherSide = options.foldLn || options.centerUnembed || options.centerWritingWeights;
+        if (!s.containsKey("unembed.W_U") && changesEitherSide) s.put("unembed.W_U", transpose(s.get("embed.W_E")));
         if (options.foldLn) foldLayerNorm(cfg, s);
         if (options.centerWritingWeights) centerWritingWeights(cfg, s);
         if (options.centerUnembed) centerUnembed(s);

@@ -6,6 +6,7 @@ import dev.jlens.engine.hooks.HookPoints;
 import dev.jlens.engine.hooks.HookScope;
 import dev.jlens.kernels.Rotary;
 import dev.jlens.models.components.Attention;
+import dev.jlens.models.components.FusedQkvBuffer;
 import dev.jlens.models.components.LayerNorm;
 import dev.jlens.models.components.Mlp;
 import dev.jlens.models.components.Unembed;
@@ -54,7 +55,7 @@ class ComponentGradientTest {
         Attention attn = new Attention(new HookPoints(), "attn",
                 new Parameter[] {param("W_Q", H, D, DH), param("W_K", H, D, DH), param("W_V", H, D, DH)},
                 new Parameter[] {param("b_Q", H, DH), param("b_K", H, DH), param("b_V", H, DH)},
-                param("W_O", H, DH, D), param("b_O", D), rotary, kind == AttentionKind.RESULT);
+                param("W_O", H, DH, D), param("b_O", D), rotary, kind == AttentionKind.RESULT, new FusedQkvBuffer());
         check(x -> attn.forward(x, true), attn::backward,
                 List.of(attn.W_Q, attn.W_K, attn.W_V, attn.b_Q, attn.b_V, attn.W_O, attn.b_O), B, T, D);
     }

@@ -76,6 +76,20 @@ class WeightProcessingTest {
         assertEquals(first, state.get("blocks.0.attn.W_Q").data()[0]);
     }
 
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"center_writing_weights", "fold_ln", "center_unembed", "default"})
+    void aTiedUnembeddingIsUntiedBeforeEitherSideChanges(String steps) {
+        Config cfg = TestModels.gpt2();
+        Map<String, Tensor> state = state(TestModels.random(cfg, 24));
+        state.remove("unembed.W_U"); // tied to W_E, as a GPT-2 checkpoint without lm_head
+        java.util.Arrays.fill(state.get("unembed.b_U").data(), 0f);
+        Tokens tokens = Tokens.of(TestModels.randomTokens(cfg, 8, 25));
+        Tensor before = logSoftmax(HookedTransformer.fromStateDict(cfg, state).forward(tokens));
+        Map<String, Tensor> processed = WeightProcessing.applyInPlace(cfg, state, WeightProcessing.Options.parse(steps));
+        Tensor after = logSoftmax(HookedTransformer.fromStateDict(cfg, processed).forward(tokens));
+        for (int i = 0; i < before.size(); i++) assertEquals(before.data()[i], after.data()[i], 1e-4, steps + " log-prob " + i);
+    }
+
     @org.junit.jupiter.api.Test
     void refactorIsRefusedForRotaryModelsAndUnknownStepsAreNamed() {
         Config cfg = TestModels.neox();

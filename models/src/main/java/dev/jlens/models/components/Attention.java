@@ -26,10 +26,12 @@ public final class Attention {
     private boolean useAttnResult;
 
     // saved for backward: what each step consumed, and the fused projection forward used
-    private Tensor x, v, rotQ, rotK, pattern, z, wQkv;
+    private Tensor x, v, rotQ, rotK, pattern, z;
+    /** Shared by every layer of a model, which run one at a time: the fused [D, 3·H·Dh] projection. */
+    private final FusedQkvBuffer fused;
 
     public Attention(HookPoints hooks, String prefix, Parameter[] qkv, Parameter[] qkvBias, Parameter wO, Parameter bO,
-                     Rotary.Table rotary, boolean useAttnResult) {
+                     Rotary.Table rotary, boolean useAttnResult, FusedQkvBuffer fused) {
         this.W_Q = qkv[0];
         this.W_K = qkv[1];
         this.W_V = qkv[2];
@@ -43,6 +45,7 @@ public final class Attention {
         this.dHead = W_Q.value().dim(2);
         this.rotary = rotary;
         this.useAttnResult = useAttnResult;
+        this.fused = fused;
         hookQ = hooks.register(prefix + ".hook_q");
         hookK = hooks.register(prefix + ".hook_k");
         hookV = hooks.register(prefix + ".hook_v");
@@ -61,7 +64,7 @@ public final class Attention {
 
     public Tensor forward(Tensor x, boolean keep) {
         int batch = x.dim(0), pos = x.dim(1), n = batch * pos, hd = nHeads * dHead;
-        Tensor wQkv = fusedQkv();
+        Tensor wQkv = fusedQkv(fused.weights(dModel * 3 * hd));
         float[] qkv = new float[n * 3 * hd];
         Linear.forward(x.data(), 0, dModel, wQkv.data(), 0, 3 * hd, fusedBias(), 0, qkv, 0, 3 * hd, n, dModel, 3 * hd);
         Tensor q = hookQ.forward(columns(qkv, 0, batch, pos));
@@ -99,7 +102,6 @@ public final class Attention {
         }
         if (keep) {
             this.x = x;
-            this.wQkv = wQkv;
             this.v = v;
             this.rotQ = rotQ;
             this.rotK = rotK;
@@ -152,26 +154,29 @@ public final class Attention {
         for (int j = 0; j < 3; j++) {
             for (int row = 0; row < n; row++) System.arraycopy(grads[j].data(), row * hd, dQkv, row * 3 * hd + j * hd, hd);
         }
-        float[] dW = new float[dModel * 3 * hd];
+        float[] dW = fused.gradient(dModel * 3 * hd);
+        java.util.Arrays.fill(dW, 0, dModel * 3 * hd, 0f);
         Linear.weightGradient(x.data(), 0, dModel, dQkv, 0, 3 * hd, dW, 0, 3 * hd, n, dModel, 3 * hd);
-        Tensor dWQkv = Tensor.of(dW, dModel, 3 * hd);
+        Tensor dWQkv = Tensor.of(java.util.Arrays.copyOf(dW, dModel * 3 * hd), dModel, 3 * hd);
         for (int j = 0; j < 3; j++) {
             Simd.add(Layouts.headsFromColumns(dWQkv, j * hd, dHead, nHeads, dHead).data(), 0, weights[j].grad().data(), 0, dModel * hd);
             Linear.biasGradient(dQkv, j * hd, 3 * hd, biases[j].grad().data(), 0, n, hd);
         }
         float[] dx = new float[n * dModel];
+        // The shared buffer holds another layer's weights by now: fuse this layer's again.
+        Tensor wQkv = fusedQkv(fused.weights(dModel * 3 * hd));
         Linear.inputGradient(dQkv, 0, 3 * hd, wQkv.data(), 0, 3 * hd, dx, 0, dModel, n, dModel, 3 * hd, false);
         return Tensor.of(dx, batch, pos, dModel);
     }
 
     /**
      * W_Q, W_K and W_V side by side as one [D, 3·H·Dh] matrix (GPT-2's c_attn layout), so that q, k
-     * and v for every head come from one matmul rather than 3·H thin ones. Built per forward pass,
-     * as the weights may have changed since the last.
+     * and v for every head come from one matmul rather than 3·H thin ones. Built at each use into
+     * the model's shared buffer, as the weights may have changed since the last.
      */
-    private Tensor fusedQkv() {
+    private Tensor fusedQkv(float[] buffer) {
         int hd = nHeads * dHead;
-        Tensor fused = Tensor.zeros(dModel, 3 * hd);
+        Tensor fused = Tensor.of(buffer, dModel, 3 * hd);
         Parameter[] weights = {W_Q, W_K, W_V};
         for (int j = 0; j < 3; j++) Layouts.headsToColumns(weights[j].value(), fused, j * hd, dHead);
         return fused;
@@ -207,6 +212,6 @@ public final class Attention {
     }
 
     public void release() {
-        x = v = rotQ = rotK = pattern = z = wQkv = null;
+        x = v = rotQ = rotK = pattern = z = null;
     }
 }

@@ -36,7 +36,7 @@ public final class ModelLoader {
         try (Checkpoint file = openWeights(dir)) {
             state = stateDict(file, cfg);
         }
-        if (!options.equals(WeightProcessing.Options.NONE)) state = WeightProcessing.apply(cfg, state, options);
+        if (!options.equals(WeightProcessing.Options.NONE)) WeightProcessing.applyInPlace(cfg, state, options);
         return HookedTransformer.fromStateDict(cfg, state);
     }
 
