@@ -93,10 +93,20 @@ public final class LayerNorm {
             float[] pw = dw == null ? null : new float[c], pb = db == null ? null : new float[c];
             int end = Math.min(n, (t + 1) * rowsPerTask(c));
             for (int row = t * rowsPerTask(c); row < end; row++) {
-                int o = row * c;
+                int o = row * c, i = 0, bound = S.loopBound(c);
                 float mu = mean[row], rs = rstd[row];
-                float sumGx = 0;
-                for (int i = 0; i < c; i++) {
+                FloatVector vmu = FloatVector.broadcast(S, mu), vrs = FloatVector.broadcast(S, rs), acc = FloatVector.zero(S);
+                for (; i < bound; i += L) {
+                    FloatVector dyv = FloatVector.fromArray(S, dy, o + i);
+                    FloatVector xhat = FloatVector.fromArray(S, x, o + i).sub(vmu).mul(vrs);
+                    FloatVector g = w == null ? dyv : dyv.mul(FloatVector.fromArray(S, w, i));
+                    acc = g.fma(xhat, acc);
+                    g.mul(vrs).intoArray(dxc, o + i);
+                    if (pw != null) dyv.fma(xhat, FloatVector.fromArray(S, pw, i)).intoArray(pw, i);
+                    if (pb != null) dyv.add(FloatVector.fromArray(S, pb, i)).intoArray(pb, i);
+                }
+                float sumGx = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+                for (; i < c; i++) {
                     float xhat = (x[o + i] - mu) * rs;
                     float g = w == null ? dy[o + i] : dy[o + i] * w[i];
                     sumGx += g * xhat;
@@ -124,15 +134,24 @@ public final class LayerNorm {
         Parallel.forEach(Gemm.ceilDiv(n, rowsPerTask(c)), t -> {
             int end = Math.min(n, (t + 1) * rowsPerTask(c));
             for (int row = t * rowsPerTask(c); row < end; row++) {
-                int o = row * c;
+                int o = row * c, bound = S.loopBound(c);
                 float mu = mean[row], coefficient = dScale[row] * rstd[row] / c;
-                float sum = 0;
-                for (int i = 0; i < c; i++) {
+                FloatVector vmu = FloatVector.broadcast(S, mu), vco = FloatVector.broadcast(S, coefficient), acc = FloatVector.zero(S);
+                int i = 0;
+                for (; i < bound; i += L) {
+                    FloatVector d = FloatVector.fromArray(S, x, o + i).sub(vmu).fma(vco, FloatVector.fromArray(S, dx, o + i));
+                    d.intoArray(dx, o + i);
+                    acc = acc.add(d);
+                }
+                float sum = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+                for (; i < c; i++) {
                     dx[o + i] += coefficient * (x[o + i] - mu);
                     sum += dx[o + i];
                 }
                 float shift = sum / c;
-                for (int i = 0; i < c; i++) dx[o + i] -= shift;
+                FloatVector vshift = FloatVector.broadcast(S, shift);
+                for (i = 0; i < bound; i += L) FloatVector.fromArray(S, dx, o + i).sub(vshift).intoArray(dx, o + i);
+                for (; i < c; i++) dx[o + i] -= shift;
             }
         });
     }
