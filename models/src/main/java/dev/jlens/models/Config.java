@@ -9,6 +9,8 @@ import dev.jlens.engine.JlensException;
  *                      absolute positions ({@code pos_embed.W_pos})
  * @param parallelAttnMlp GPT-NeoX's parallel residual: attention and MLP both read resid_pre
  * @param useAttnResult whether attention materialises {@code hook_result} (per-head outputs)
+ * @param shortformer   TransformerLens's shortformer positions: W_pos is added to the inputs of the
+ *                      queries and keys (after ln1), never to the residual stream
  */
 public record Config(
         String architecture,
@@ -25,7 +27,8 @@ public record Config(
         double rotaryBase,
         boolean parallelAttnMlp,
         boolean useAttnResult,
-        int bosToken) {
+        int bosToken,
+        boolean shortformer) {
 
     public Config {
         if (nLayers <= 0 || dModel <= 0 || nHeads <= 0 || dHead <= 0 || dMlp <= 0 || dVocab <= 0 || nCtx <= 0) {
@@ -33,6 +36,7 @@ public record Config(
                     + ", n_heads " + nHeads + ", d_head " + dHead + ", d_mlp " + dMlp + ", d_vocab " + dVocab
                     + ", n_ctx " + nCtx + ").");
         }
+        if (shortformer && rotaryDim > 0) throw new JlensException("a model cannot have both shortformer and rotary positions.");
         if (rotaryDim < 0 || rotaryDim > dHead || rotaryDim % 2 != 0) {
             throw new JlensException("rotary dimension " + rotaryDim + " must be even and at most d_head " + dHead + ".");
         }
@@ -45,7 +49,7 @@ public record Config(
     /** The same model with per-head attention outputs ({@code hook_result}) on or off. */
     public Config withAttnResult(boolean on) {
         return new Config(architecture, nLayers, dModel, nHeads, dHead, dMlp, dVocab, nCtx, eps, act, rotaryDim,
-                rotaryBase, parallelAttnMlp, on, bosToken);
+                rotaryBase, parallelAttnMlp, on, bosToken, shortformer);
     }
 
     /** Parameters that take part in a matmul (embeddings and unembedding included), for FLOP counts. */

@@ -143,11 +143,13 @@ public final class HookedTransformer {
         tokens.check(cfg);
         release();
         Tensor resid = hookEmbed.forward(embed.forward(tokens.ids(), tokens.batch(), tokens.pos()));
+        Tensor qkPositions = null;
         if (posEmbed != null) {
             Tensor pos = hookPosEmbed.forward(posEmbed.forward(tokens.batch(), tokens.pos()));
-            resid = sum(resid, pos);
+            if (cfg.shortformer()) qkPositions = pos;
+            else resid = sum(resid, pos);
         }
-        for (TransformerBlock block : blocks) resid = block.forward(resid, keepForBackward);
+        for (TransformerBlock block : blocks) resid = block.forward(resid, keepForBackward, qkPositions);
         Tensor logits = unembed.forward(lnFinal.forward(resid, keepForBackward), keepForBackward);
         savedTokens = keepForBackward ? tokens : null;
         return logits;
@@ -162,8 +164,15 @@ public final class HookedTransformer {
     public void backward(Tensor dLogits) {
         if (savedTokens == null) throw new IllegalStateException("backward needs a forward(tokens, true) first");
         Tensor d = lnFinal.backward(unembed.backward(dLogits));
-        for (int l = blocks.size() - 1; l >= 0; l--) d = blocks.get(l).backward(d);
-        if (posEmbed != null) posEmbed.backward(hookPosEmbed.backward(d), savedTokens.batch(), savedTokens.pos());
+        Tensor dPositions = cfg.shortformer() ? Tensor.zeros(d.shape()) : null;
+        for (int l = blocks.size() - 1; l >= 0; l--) {
+            d = blocks.get(l).backward(d);
+            if (dPositions != null) dev.jlens.kernels.Simd.add(blocks.get(l).attn.positionGradient().data(), 0, dPositions.data(), 0, d.size());
+        }
+        // Shortformer positions reach the model only through the queries and keys, standard ones through the residual.
+        if (posEmbed != null) {
+            posEmbed.backward(hookPosEmbed.backward(cfg.shortformer() ? dPositions : d), savedTokens.batch(), savedTokens.pos());
+        }
         embed.backward(hookEmbed.backward(d), savedTokens.ids());
         release();
     }

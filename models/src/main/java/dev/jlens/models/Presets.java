@@ -38,13 +38,13 @@ public final class Presets {
 
     private static Config gpt2(int layers, int d, int heads) {
         return new Config("gpt2", layers, d, heads, d / heads, 4 * d, GPT2_VOCAB, 1024, 1e-5f, Activation.GELU_NEW, 0, 10000,
-                false, false, 50256);
+                false, false, 50256, false);
     }
 
     /** Pythia: rotary on a quarter of each head, parallel residual, exact GELU. */
     private static Config neox(int layers, int d, int heads, int nCtx) {
         int dHead = d / heads;
         return new Config("gpt_neox", layers, d, heads, dHead, 4 * d, NEOX_VOCAB, nCtx, 1e-5f, Activation.GELU, dHead / 4, 10000,
-                true, false, 0);
+                true, false, 0, false);
     }
 }

@@ -69,7 +69,9 @@ public final class WeightProcessing {
         // changes W_E (center_writing_weights) or W_U (fold_ln, center_unembed).
         boolean changesEitherSide = options.foldLn || options.centerUnembed || options.centerWritingWeights;
         if (!s.containsKey("unembed.W_U") && changesEitherSide) s.put("unembed.W_U", transpose(s.get("embed.W_E")));
-        if (options.foldLn) foldLayerNorm(cfg, s);
+        // Shortformer positions are added after ln1, so ln1's weights cannot be folded into W_Q and W_K;
+        // TransformerLens skips fold_ln for such models too.
+        if (options.foldLn && !cfg.shortformer()) foldLayerNorm(cfg, s);
         if (options.centerWritingWeights) centerWritingWeights(cfg, s);
         if (options.centerUnembed) centerUnembed(s);
         if (options.foldValueBiases) foldValueBiases(cfg, s);
@@ -138,7 +140,8 @@ public final class WeightProcessing {
      */
     public static void centerWritingWeights(Config cfg, Map<String, Tensor> s) {
         centerRows(s.get("embed.W_E"));
-        if (!cfg.rotary()) centerRows(s.get("pos_embed.W_pos"));
+        // Shortformer positions never enter the residual stream: no layer norm removes their mean.
+        if (!cfg.rotary() && !cfg.shortformer()) centerRows(s.get("pos_embed.W_pos"));
         for (int l = 0; l < cfg.nLayers(); l++) {
             String p = "blocks." + l + ".";
             Tensor wO = s.get(p + "attn.W_O");

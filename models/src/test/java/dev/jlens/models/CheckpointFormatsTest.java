@@ -2,6 +2,7 @@ package dev.jlens.models;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -87,8 +88,8 @@ class CheckpointFormatsTest {
 
     @Test
     void neoxWithoutRotaryAndWithASequentialResidualIsAGpt2StyleComputation() {
-        Config neox = new Config("gpt_neox", 2, 16, 2, 8, 32, 37, 24, 1e-5f, Activation.GELU, 0, 10000, false, false, 0);
-        Config gpt2 = new Config("gpt2", 2, 16, 2, 8, 32, 37, 24, 1e-5f, Activation.GELU, 0, 10000, false, false, 0);
+        Config neox = new Config("gpt_neox", 2, 16, 2, 8, 32, 37, 24, 1e-5f, Activation.GELU, 0, 10000, false, false, 0, false);
+        Config gpt2 = new Config("gpt2", 2, 16, 2, 8, 32, 37, 24, 1e-5f, Activation.GELU, 0, 10000, false, false, 0, false);
         Map<String, Tensor> state = state(TestModels.random(gpt2, 35));
         java.util.Arrays.fill(state.get("pos_embed.W_pos").data(), 0f); // NeoX without rotary has no positions
         Path neoxDir = dir.resolve("neox-norotary"), gpt2Dir = dir.resolve("gpt2-same");
@@ -100,13 +101,28 @@ class CheckpointFormatsTest {
     }
 
     @Test
-    void unsupportedTransformerLensConfigsAreNamed() throws IOException {
+    void transformerLensConfigsNameTheirPositionsAsNeelsModelsDo() throws IOException {
         Path d = dir.resolve("shortformer");
         Files.createDirectories(d);
-        Files.writeString(d.resolve("config.json"), "{\"d_model\": 16, \"n_layers\": 1, \"d_mlp\": 32, \"d_head\": 8, \"n_heads\": 2, "
-                + "\"n_ctx\": 24, \"d_vocab\": 37, \"act_fn\": \"solu_ln\", \"normalization\": \"LN\", \"shortformer_pos\": true}");
+        String common = "\"d_model\": 16, \"n_layers\": 1, \"d_mlp\": 32, \"d_head\": 8, \"n_heads\": 2, "
+                + "\"n_ctx\": 24, \"d_vocab\": 37, \"act_fn\": \"solu_ln\", \"normalization\": \"LN\"";
+        Files.writeString(d.resolve("config.json"), "{" + common + ", \"shortformer_pos\": true}");
+        assertTrue(ModelLoader.config(d).shortformer());
+        Files.writeString(d.resolve("config.json"), "{" + common + ", \"shortformer_pos\": false}");
+        assertFalse(ModelLoader.config(d).shortformer());
+        Files.writeString(d.resolve("config.json"), "{" + common + ", \"positional_embedding_type\": \"alibi\"}");
         JlensException e = assertThrows(JlensException.class, () -> ModelLoader.config(d));
-        assertTrue(e.getMessage().contains("positional embeddings of type 'shortformer' are not supported"), e.getMessage());
+        assertTrue(e.getMessage().contains("positional embeddings of type 'alibi' are not supported"), e.getMessage());
+    }
+
+    @Test
+    void aShortformerModelRoundTripsThroughItsDirectory() {
+        Config cfg = TestModels.shortformer();
+        HookedTransformer original = TestModels.random(cfg, 39);
+        Path d = dir.resolve("shortformer-model");
+        ModelExport.write(d, cfg, state(original));
+        Tokens tokens = Tokens.of(TestModels.randomTokens(cfg, 9, 40));
+        assertArrayEquals(original.forward(tokens).data(), ModelLoader.load(d).forward(tokens).data());
     }
 
     private static Map<String, Tensor> state(HookedTransformer model) {

@@ -9,15 +9,20 @@ final class TestModels {
     private TestModels() {}
 
     static Config gpt2() {
-        return new Config("gpt2", 2, 16, 2, 8, 32, 37, 24, 1e-5f, Activation.GELU_NEW, 0, 10000, false, false, 36);
+        return new Config("gpt2", 2, 16, 2, 8, 32, 37, 24, 1e-5f, Activation.GELU_NEW, 0, 10000, false, false, 36, false);
     }
 
     static Config neox() {
-        return new Config("gpt_neox", 2, 16, 2, 8, 32, 37, 24, 1e-5f, Activation.GELU, 4, 10000, true, false, 0);
+        return new Config("gpt_neox", 2, 16, 2, 8, 32, 37, 24, 1e-5f, Activation.GELU, 4, 10000, true, false, 0, false);
     }
 
     static Config solu() {
-        return new Config("solu", 1, 16, 2, 8, 32, 37, 24, 1e-5f, Activation.SOLU_LN, 0, 10000, false, false, 0);
+        return new Config("solu", 1, 16, 2, 8, 32, 37, 24, 1e-5f, Activation.SOLU_LN, 0, 10000, false, false, 0, false);
+    }
+
+    /** TransformerLens's shortformer positions (added to queries and keys only), with a SoLU MLP. */
+    static Config shortformer() {
+        return new Config("solu", 2, 16, 2, 8, 32, 37, 24, 1e-5f, Activation.SOLU_LN, 0, 10000, false, false, 0, true);
     }
 
     static HookedTransformer random(Config cfg, long seed) {

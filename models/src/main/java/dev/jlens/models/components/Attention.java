@@ -5,6 +5,7 @@ import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.HookPoint;
 import dev.jlens.engine.hooks.HookPoints;
 import dev.jlens.kernels.CausalAttention;
+import dev.jlens.kernels.Gemm;
 import dev.jlens.kernels.Rotary;
 import dev.jlens.kernels.Simd;
 import dev.jlens.models.loading.Layouts;
@@ -26,7 +27,7 @@ public final class Attention {
     private boolean useAttnResult;
 
     // saved for backward: what each step consumed, and the fused projection forward used
-    private Tensor x, v, rotQ, rotK, pattern, z;
+    private Tensor x, v, rotQ, rotK, pattern, z, qkPositions, positionGradient;
     /** Shared by every layer of a model, which run one at a time: the fused [D, 3·H·Dh] projection. */
     private final FusedQkvBuffer fused;
 
@@ -63,10 +64,23 @@ public final class Attention {
     }
 
     public Tensor forward(Tensor x, boolean keep) {
+        return forward(x, keep, null);
+    }
+
+    /**
+     * @param qkPositions null, or shortformer positions [B, T, D] added to the query and key inputs
+     *                    (not the value input): q = (x + pos)·W_Q + b_Q
+     */
+    public Tensor forward(Tensor x, boolean keep, Tensor qkPositions) {
         int batch = x.dim(0), pos = x.dim(1), n = batch * pos, hd = nHeads * dHead;
         Tensor wQkv = fusedQkv(fused.weights(dModel * 3 * hd));
         float[] qkv = new float[n * 3 * hd];
         Linear.forward(x.data(), 0, dModel, wQkv.data(), 0, 3 * hd, fusedBias(), 0, qkv, 0, 3 * hd, n, dModel, 3 * hd);
+        if (qkPositions != null) {
+            // (x + pos)·W = x·W + pos·W: add the positions' projection to the q and k columns only.
+            Gemm.gemm(Gemm.Op.N, Gemm.Op.N, n, 2 * hd, dModel, qkPositions.data(), 0, dModel, wQkv.data(), 0, 3 * hd,
+                    qkv, 0, 3 * hd, true, null, 0);
+        }
         Tensor q = hookQ.forward(columns(qkv, 0, batch, pos));
         Tensor k = hookK.forward(columns(qkv, 1, batch, pos));
         Tensor v = hookV.forward(columns(qkv, 2, batch, pos));
@@ -102,6 +116,7 @@ public final class Attention {
         }
         if (keep) {
             this.x = x;
+            this.qkPositions = qkPositions;
             this.v = v;
             this.rotQ = rotQ;
             this.rotK = rotK;
@@ -157,6 +172,10 @@ public final class Attention {
         float[] dW = fused.gradient(dModel * 3 * hd);
         java.util.Arrays.fill(dW, 0, dModel * 3 * hd, 0f);
         Linear.weightGradient(x.data(), 0, dModel, dQkv, 0, 3 * hd, dW, 0, 3 * hd, n, dModel, 3 * hd);
+        if (qkPositions != null) {
+            // q and k read x + pos: their weights' gradient has a posᵀ·dq, posᵀ·dk part as well.
+            Linear.weightGradient(qkPositions.data(), 0, dModel, dQkv, 0, 3 * hd, dW, 0, 3 * hd, n, dModel, 2 * hd);
+        }
         Tensor dWQkv = Tensor.of(java.util.Arrays.copyOf(dW, dModel * 3 * hd), dModel, 3 * hd);
         for (int j = 0; j < 3; j++) {
             Simd.add(Layouts.headsFromColumns(dWQkv, j * hd, dHead, nHeads, dHead).data(), 0, weights[j].grad().data(), 0, dModel * hd);
@@ -166,7 +185,17 @@ public final class Attention {
         // The shared buffer holds another layer's weights by now: fuse this layer's again.
         Tensor wQkv = fusedQkv(fused.weights(dModel * 3 * hd));
         Linear.inputGradient(dQkv, 0, 3 * hd, wQkv.data(), 0, 3 * hd, dx, 0, dModel, n, dModel, 3 * hd, false);
+        if (qkPositions != null) {
+            float[] dPos = new float[n * dModel];
+            Linear.inputGradient(dQkv, 0, 3 * hd, wQkv.data(), 0, 3 * hd, dPos, 0, dModel, n, dModel, 2 * hd, false);
+            positionGradient = Tensor.of(dPos, batch, pos, dModel);
+        }
         return Tensor.of(dx, batch, pos, dModel);
+    }
+
+    /** After a backward with shortformer positions: dL/dpositions [B, T, D], else null. */
+    public Tensor positionGradient() {
+        return positionGradient;
     }
 
     /**
@@ -212,6 +241,6 @@ public final class Attention {
     }
 
     public void release() {
-        x = v = rotQ = rotK = pattern = z = null;
+        x = v = rotQ = rotK = pattern = z = qkPositions = positionGradient = null;
     }
 }

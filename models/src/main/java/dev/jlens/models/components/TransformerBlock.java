@@ -40,8 +40,13 @@ public final class TransformerBlock {
     }
 
     public Tensor forward(Tensor residIn, boolean keep) {
+        return forward(residIn, keep, null);
+    }
+
+    /** @param qkPositions null, or shortformer positions for the attention's queries and keys */
+    public Tensor forward(Tensor residIn, boolean keep, Tensor qkPositions) {
         Tensor residPre = hookResidPre.forward(residIn);
-        Tensor attnOut = hookAttnOut.forward(attn.forward(ln1.forward(residPre, keep), keep));
+        Tensor attnOut = hookAttnOut.forward(attn.forward(ln1.forward(residPre, keep), keep, qkPositions));
         Tensor mlpIn = parallel ? residPre : hookResidMid.forward(sum(residPre, attnOut));
         Tensor mlpOut = hookMlpOut.forward(mlp.forward(ln2.forward(mlpIn, keep), keep));
         Tensor residPost = parallel ? sum(sum(residPre, attnOut), mlpOut) : sum(mlpIn, mlpOut);

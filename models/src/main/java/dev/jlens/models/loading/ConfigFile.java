@@ -42,7 +42,7 @@ public final class ConfigFile {
         return new Config("gpt2", integer(file, json, "n_layer"), d, heads, headDim(file, d, heads), dMlp,
                 integer(file, json, "vocab_size"), nCtx, (float) number(file, json, "layer_norm_epsilon", 1e-5),
                 Activation.fromName(json.path("activation_function").asText("gelu_new")), 0, 10000, false, false,
-                json.path("bos_token_id").asInt(50256));
+                json.path("bos_token_id").asInt(50256), false);
     }
 
     private static Config gptNeox(Path file, JsonNode json) {
@@ -54,7 +54,7 @@ public final class ConfigFile {
                 integer(file, json, "max_position_embeddings"), (float) number(file, json, "layer_norm_eps", 1e-5),
                 Activation.fromName(json.path("hidden_act").asText("gelu")), (int) (dHead * rotaryPct),
                 number(file, json, "rotary_emb_base", 10000), json.path("use_parallel_residual").asBoolean(true), false,
-                json.path("bos_token_id").asInt(0));
+                json.path("bos_token_id").asInt(0), false);
     }
 
     /** TransformerLens's HookedTransformerConfig fields, as Neel Nanda's models' config.json holds them. */
@@ -67,8 +67,9 @@ public final class ConfigFile {
         }
         String positions = json.path("shortformer_pos").asBoolean(false) ? "shortformer"
                 : json.path("positional_embedding_type").asText("standard");
-        if (!positions.equals("standard") && !positions.equals("rotary")) {
-            throw new JlensException(file + ": positional embeddings of type '" + positions + "' are not supported (jlens knows standard and rotary).");
+        if (!positions.equals("standard") && !positions.equals("rotary") && !positions.equals("shortformer")) {
+            throw new JlensException(file + ": positional embeddings of type '" + positions
+                    + "' are not supported (jlens knows standard, rotary and shortformer).");
         }
         Activation act = Activation.fromName(text(file, json, "act_fn"));
         int dHead = integer(file, json, "d_head");
@@ -77,7 +78,7 @@ public final class ConfigFile {
                 integer(file, json, "d_model"), integer(file, json, "n_heads"), dHead, integer(file, json, "d_mlp"),
                 integer(file, json, "d_vocab"), integer(file, json, "n_ctx"), (float) number(file, json, "eps", 1e-5), act,
                 rotaryDim, number(file, json, "rotary_base", 10000), json.path("parallel_attn_mlp").asBoolean(false), false,
-                json.path("bos_token_id").asInt(0));
+                json.path("bos_token_id").asInt(0), positions.equals("shortformer"));
     }
 
     private static int headDim(Path file, int d, int heads) {

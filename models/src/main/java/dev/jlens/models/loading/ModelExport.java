@@ -166,7 +166,7 @@ public final class ModelExport {
         j.put("act_fn", c.act().hfName());
         j.put("eps", c.eps());
         j.put("normalization_type", layerNormWeights ? "LN" : "LNPre");
-        j.put("positional_embedding_type", c.rotary() ? "rotary" : "standard");
+        j.put("positional_embedding_type", c.rotary() ? "rotary" : c.shortformer() ? "shortformer" : "standard");
         if (c.rotary()) {
             j.put("rotary_dim", c.rotaryDim());
             j.put("rotary_base", c.rotaryBase());
