@@ -84,12 +84,18 @@ public final class Tokenizer {
     }
 
     static Tokenizer fromVocabAndMerges(String vocabJson, String mergesTxt, String source) {
-        Map<String, Integer> vocab = readVocab(parse(vocabJson, source), source);
-        List<String[]> merges = new ArrayList<>();
-        for (String line : mergesTxt.split("\n")) {
-            if (line.startsWith("#version") || line.isBlank()) continue;
-            merges.add(splitMerge(line.stripTrailing(), source));
+        Map<String, Integer> vocab;
+        try {
+            // Bound straight into a map: a JSON tree of 50k entries would be garbage the size of the map again.
+            vocab = new ObjectMapper().readValue(vocabJson, new com.fasterxml.jackson.core.type.TypeReference<LinkedHashMap<String, Integer>>() {});
+        } catch (IOException e) {
+            throw new JlensException(source + ": is not a JSON object of token ids (" + e.getMessage().lines().findFirst().orElse("") + ").", e);
         }
+        if (vocab.isEmpty()) throw new JlensException(source + ": has no vocabulary.");
+        List<String[]> merges = new ArrayList<>();
+        mergesTxt.lines().forEach(line -> {
+            if (!line.startsWith("#version") && !line.isBlank()) merges.add(splitMerge(line.stripTrailing(), source));
+        });
         List<AddedToken> added = new ArrayList<>();
         Integer eot = vocab.get(END_OF_TEXT);
         if (eot != null) added.add(new AddedToken(END_OF_TEXT, eot, true));
