@@ -69,6 +69,33 @@ class CheckpointFormatsTest {
     }
 
     @Test
+    void aMissingOrMisShapedTensorIsNamed() throws IOException {
+        Config cfg = TestModels.gpt2();
+        Path good = dir.resolve("gpt2-good");
+        ModelExport.write(good, cfg, state(TestModels.random(cfg, 41)));
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        try (SafetensorsFile file = SafetensorsFile.open(good.resolve("model.safetensors"))) {
+            for (String name : file.names()) tensors.put(name, file.read(name));
+        }
+        Path missing = dir.resolve("gpt2-missing"), misShaped = dir.resolve("gpt2-misshaped");
+        for (Path d : new Path[] {missing, misShaped}) {
+            Files.createDirectories(d);
+            Files.copy(good.resolve("config.json"), d.resolve("config.json"));
+        }
+        Map<String, Tensor> without = new LinkedHashMap<>(tensors);
+        without.remove("h.1.attn.c_attn.weight");
+        dev.jlens.engine.safetensors.SafetensorsWriter.write(missing.resolve("model.safetensors"), without, Map.of());
+        JlensException e = assertThrows(JlensException.class, () -> ModelLoader.load(missing));
+        assertTrue(e.getMessage().contains("missing tensor 'h.1.attn.c_attn.weight' (expected shape [16, 48])"), e.getMessage());
+
+        Map<String, Tensor> wrong = new LinkedHashMap<>(tensors);
+        wrong.put("h.0.mlp.c_fc.weight", Tensor.zeros(16, 33));
+        dev.jlens.engine.safetensors.SafetensorsWriter.write(misShaped.resolve("model.safetensors"), wrong, Map.of());
+        JlensException e2 = assertThrows(JlensException.class, () -> ModelLoader.load(misShaped));
+        assertTrue(e2.getMessage().contains("tensor 'h.0.mlp.c_fc.weight' has shape [16, 33] but the config needs [16, 32]"), e2.getMessage());
+    }
+
+    @Test
     void gpt2FromPytorchModelBinEqualsGpt2FromSafetensors() throws IOException {
         Config cfg = TestModels.gpt2();
         Path hf = dir.resolve("gpt2");
