@@ -33,10 +33,6 @@ public final class Parameter {
         return grad;
     }
 
-    public boolean hasGrad() {
-        return grad != null;
-    }
-
     public void zeroGrad() {
         if (grad != null) java.util.Arrays.fill(grad.data(), 0f);
     }

@@ -24,17 +24,7 @@ public final class Gelu {
 
     /** Which GELU. */
     public enum Kind {
-        TANH, ERF;
-
-        /** The Hugging Face {@code activation_function} / {@code hidden_act} name for this GELU. */
-        public static Kind fromHuggingFace(String name) {
-            return switch (name) {
-                case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> TANH;
-                case "gelu" -> ERF;
-                default -> throw new IllegalArgumentException("unsupported activation function '" + name
-                        + "' (jlens knows gelu, gelu_new, gelu_pytorch_tanh, gelu_fast)");
-            };
-        }
+        TANH, ERF
     }
 
     private Gelu() {}

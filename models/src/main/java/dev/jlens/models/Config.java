@@ -46,12 +46,6 @@ public record Config(
         return rotaryDim > 0;
     }
 
-    /** The same model with per-head attention outputs ({@code hook_result}) on or off. */
-    public Config withAttnResult(boolean on) {
-        return new Config(architecture, nLayers, dModel, nHeads, dHead, dMlp, dVocab, nCtx, eps, act, rotaryDim,
-                rotaryBase, parallelAttnMlp, on, bosToken, shortformer);
-    }
-
     /** Parameters that take part in a matmul (embeddings and unembedding included), for FLOP counts. */
     public long matmulParameters() {
         long attn = 4L * dModel * nHeads * dHead, mlp = 2L * dModel * dMlp;

@@ -36,11 +36,6 @@ public record Tokens(int[] ids, int batch, int pos, int[] lengths) {
         return ids[b * pos + t];
     }
 
-    /** The ids of sequence b without its padding. */
-    public int[] sequence(int b) {
-        return java.util.Arrays.copyOfRange(ids, b * pos, b * pos + lengths[b]);
-    }
-
     /** Refuses ids outside the vocabulary and sequences longer than the context, naming which. */
     public void check(Config cfg) {
         if (pos > cfg.nCtx()) {

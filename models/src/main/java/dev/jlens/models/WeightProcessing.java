@@ -2,7 +2,6 @@ package dev.jlens.models;
 
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Tensor;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -260,14 +259,4 @@ public final class WeightProcessing {
         return dev.jlens.models.loading.Layouts.transpose(t);
     }
 
-    /** Names of the steps that are on, for messages and model cards. */
-    public static List<String> describe(Options o) {
-        List<String> on = new ArrayList<>();
-        if (o.foldLn) on.add("fold_ln");
-        if (o.centerWritingWeights) on.add("center_writing_weights");
-        if (o.centerUnembed) on.add("center_unembed");
-        if (o.foldValueBiases) on.add("fold_value_biases");
-        if (o.refactorFactoredAttnMatrices) on.add("refactor_factored_attn_matrices");
-        return on;
-    }
 }

@@ -70,6 +70,14 @@ class HookPointsTest {
     }
 
     @Test
+    void filtersSelectByExactNameRegexAndSuffix() {
+        assertEquals(List.of(mlpPost), points.select(NameFilter.endingWith("hook_post")));
+        assertEquals(List.of(residPre, mlpPost), points.select(NameFilter.exactly("blocks.0.mlp.hook_post", "blocks.0.hook_resid_pre")));
+        assertEquals(List.of(residPre, attnOut), points.select(NameFilter.regex("blocks\\.0\\.hook_.*")));
+        assertEquals(3, points.select(NameFilter.all()).size());
+    }
+
+    @Test
     void unknownNamesSuggestTheClosest() {
         JlensException e = assertThrows(JlensException.class, () -> points.get("blocks.0.hook_attn_ot"));
         assertTrue(e.getMessage().startsWith("unknown hook point 'blocks.0.hook_attn_ot'; the closest are blocks.0.hook_attn_out"),

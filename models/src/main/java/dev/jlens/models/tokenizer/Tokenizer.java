@@ -259,10 +259,6 @@ public final class Tokenizer {
         return tokens[id];
     }
 
-    public int vocabSize() {
-        return tokens.length;
-    }
-
     // ---- TransformerLens's API ----
 
     /** The id of {@code <|endoftext|>}, which TransformerLens prepends as BOS. */
