@@ -155,6 +155,54 @@ public final class HookedTransformer {
         return logits;
     }
 
+    /**
+     * TransformerLens's {@code stop_at_layer}: the residual stream entering block {@code layer}
+     * (its resid_pre before that block's hook), [batch, pos, d_model]; {@code layer = n_layers}
+     * gives the residual entering ln_final.
+     */
+    public Tensor residualAt(Tokens tokens, int layer) {
+        checkLayer(layer);
+        tokens.check(cfg);
+        release();
+        Tensor resid = hookEmbed.forward(embed.forward(tokens.ids(), tokens.batch(), tokens.pos()));
+        Tensor qkPositions = null;
+        if (posEmbed != null) {
+            Tensor pos = hookPosEmbed.forward(posEmbed.forward(tokens.batch(), tokens.pos()));
+            if (cfg.shortformer()) qkPositions = pos;
+            else resid = sum(resid, pos);
+        }
+        for (int l = 0; l < layer; l++) resid = blocks.get(l).forward(resid, false, qkPositions);
+        return resid;
+    }
+
+    /**
+     * TransformerLens's {@code start_at_layer}: logits from a residual stream entering block
+     * {@code layer} (it passes that block's hook_resid_pre), running only the layers from there on.
+     * The tokens give the batch's shape and, for shortformer models, the positions.
+     */
+    public Tensor logitsFrom(Tensor residual, int layer, Tokens tokens) {
+        checkLayer(layer);
+        if (residual.rank() != 3 || residual.dim(0) != tokens.batch() || residual.dim(1) != tokens.pos() || residual.dim(2) != cfg.dModel()) {
+            throw new JlensException("a residual stream of shape " + residual.shapeString() + " cannot enter block " + layer
+                    + " for a batch of " + tokens.batch() + " x " + tokens.pos() + " tokens and d_model " + cfg.dModel() + ".");
+        }
+        release();
+        Tensor qkPositions = shortformerPositions(tokens);
+        Tensor resid = residual;
+        for (int l = layer; l < blocks.size(); l++) resid = blocks.get(l).forward(resid, false, qkPositions);
+        return unembed.forward(lnFinal.forward(resid, false), false);
+    }
+
+    private Tensor shortformerPositions(Tokens tokens) {
+        return cfg.shortformer() ? posEmbed.forward(tokens.batch(), tokens.pos()) : null;
+    }
+
+    private void checkLayer(int layer) {
+        if (layer < 0 || layer > cfg.nLayers()) {
+            throw new JlensException("layer " + layer + " is outside the model's 0.." + cfg.nLayers() + ".");
+        }
+    }
+
     /** Logits without keeping anything for backward. */
     public Tensor forward(Tokens tokens) {
         return forward(tokens, false);
