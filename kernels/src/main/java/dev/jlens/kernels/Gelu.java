@@ -1,6 +1,7 @@
 package dev.jlens.kernels;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -47,59 +48,46 @@ public final class Gelu {
         });
     }
 
+    // Every element goes through the same vector code, the last partial vector under a mask: an
+    // element's value must not depend on how long the array around it is (a batch's size, say).
+
     private static void tanhForward(float[] x, float[] y, int from, int to) {
-        int i = from, bound = from + S.loopBound(to - from);
-        for (; i < bound; i += L) {
-            FloatVector v = FloatVector.fromArray(S, x, i);
+        for (int i = from; i < to; i += L) {
+            VectorMask<Float> m = S.indexInRange(i, to);
+            FloatVector v = FloatVector.fromArray(S, x, i, m);
             FloatVector u = v.mul(v).mul(v).mul(CUBIC).add(v).mul(SQRT_2_OVER_PI);
-            v.mul(0.5f).mul(u.lanewise(VectorOperators.TANH).add(1f)).intoArray(y, i);
-        }
-        for (; i < to; i++) {
-            float v = x[i];
-            y[i] = 0.5f * v * (1f + (float) Math.tanh(SQRT_2_OVER_PI * (v + CUBIC * v * v * v)));
+            v.mul(0.5f).mul(u.lanewise(VectorOperators.TANH).add(1f)).intoArray(y, i, m);
         }
     }
 
     private static void tanhBackward(float[] x, float[] dy, float[] dx, int from, int to) {
-        int i = from, bound = from + S.loopBound(to - from);
-        for (; i < bound; i += L) {
-            FloatVector v = FloatVector.fromArray(S, x, i);
+        for (int i = from; i < to; i += L) {
+            VectorMask<Float> m = S.indexInRange(i, to);
+            FloatVector v = FloatVector.fromArray(S, x, i, m);
             FloatVector v2 = v.mul(v);
             FloatVector th = v2.mul(v).mul(CUBIC).add(v).mul(SQRT_2_OVER_PI).lanewise(VectorOperators.TANH);
             FloatVector du = v2.mul(3 * CUBIC).add(1f).mul(SQRT_2_OVER_PI);
             FloatVector sech2 = th.mul(th).neg().add(1f);
             FloatVector grad = th.add(1f).mul(0.5f).add(v.mul(0.5f).mul(sech2).mul(du));
-            grad.fma(FloatVector.fromArray(S, dy, i), FloatVector.fromArray(S, dx, i)).intoArray(dx, i);
-        }
-        for (; i < to; i++) {
-            float v = x[i];
-            float th = (float) Math.tanh(SQRT_2_OVER_PI * (v + CUBIC * v * v * v));
-            float du = SQRT_2_OVER_PI * (1f + 3 * CUBIC * v * v);
-            dx[i] += dy[i] * (0.5f * (1f + th) + 0.5f * v * (1f - th * th) * du);
+            grad.fma(FloatVector.fromArray(S, dy, i, m), FloatVector.fromArray(S, dx, i, m)).intoArray(dx, i, m);
         }
     }
 
     private static void erfForward(float[] x, float[] y, int from, int to) {
-        int i = from, bound = from + S.loopBound(to - from);
-        for (; i < bound; i += L) {
-            FloatVector v = FloatVector.fromArray(S, x, i);
-            v.mul(cdf(v)).intoArray(y, i);
+        for (int i = from; i < to; i += L) {
+            VectorMask<Float> m = S.indexInRange(i, to);
+            FloatVector v = FloatVector.fromArray(S, x, i, m);
+            v.mul(cdf(v)).intoArray(y, i, m);
         }
-        for (; i < to; i++) y[i] = x[i] * (float) cdf(x[i]);
     }
 
     private static void erfBackward(float[] x, float[] dy, float[] dx, int from, int to) {
-        int i = from, bound = from + S.loopBound(to - from);
-        for (; i < bound; i += L) {
-            FloatVector v = FloatVector.fromArray(S, x, i);
+        for (int i = from; i < to; i += L) {
+            VectorMask<Float> m = S.indexInRange(i, to);
+            FloatVector v = FloatVector.fromArray(S, x, i, m);
             FloatVector pdf = v.mul(v).mul(-0.5f).lanewise(VectorOperators.EXP).mul(INV_SQRT_2PI);
             FloatVector grad = v.fma(pdf, cdf(v));
-            grad.fma(FloatVector.fromArray(S, dy, i), FloatVector.fromArray(S, dx, i)).intoArray(dx, i);
-        }
-        for (; i < to; i++) {
-            double v = x[i];
-            double pdf = Math.exp(-0.5 * v * v) * INV_SQRT_2PI;
-            dx[i] += dy[i] * (float) (cdf(v) + v * pdf);
+            grad.fma(FloatVector.fromArray(S, dy, i, m), FloatVector.fromArray(S, dx, i, m)).intoArray(dx, i, m);
         }
     }
 
@@ -122,11 +110,6 @@ public final class Gelu {
         // erfc(z) for z < 0 is 2 − erfc(|z|).
         FloatVector erfcZ = erfcAbs.neg().add(2f).blend(erfcAbs, z.compare(VectorOperators.GE, 0f));
         return erfcZ.mul(0.5f);
-    }
-
-    /** Φ(v) in double, the same fit as the vector lanes use. */
-    private static double cdf(double v) {
-        return 0.5 * erfc(-v * INV_SQRT_2);
     }
 
     /**

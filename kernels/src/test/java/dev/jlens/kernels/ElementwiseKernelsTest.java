@@ -31,6 +31,24 @@ class ElementwiseKernelsTest {
 
     @ParameterizedTest
     @EnumSource(Gelu.Kind.class)
+    void anElementsGeluDoesNotDependOnTheLengthOfItsArray(Gelu.Kind kind) {
+        // A batch's size must not change a value: the same element, in arrays of different lengths.
+        Random rng = new Random(9);
+        float[] x = Arrays2.random(rng, 20_011, 2f), dy = Arrays2.random(rng, x.length, 1f);
+        for (int length : new int[] {1, 15, 17, 8193, 20_011}) {
+            float[] shortY = new float[length], longY = new float[x.length];
+            Gelu.forward(kind, java.util.Arrays.copyOf(x, length), shortY, length);
+            Gelu.forward(kind, x, longY, x.length);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(java.util.Arrays.copyOf(longY, length), shortY, "forward, length " + length);
+            float[] shortDx = new float[length], longDx = new float[x.length];
+            Gelu.backward(kind, java.util.Arrays.copyOf(x, length), java.util.Arrays.copyOf(dy, length), shortDx, length);
+            Gelu.backward(kind, x, dy, longDx, x.length);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(java.util.Arrays.copyOf(longDx, length), shortDx, "backward, length " + length);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Gelu.Kind.class)
     void geluReferenceBackwardIsTheDerivative(Gelu.Kind kind) {
         Random rng = new Random(2);
         int n = 64;

@@ -1,0 +1,114 @@
+package dev.jlens.experiments.analysis;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.jlens.engine.Tensor;
+import dev.jlens.engine.hooks.ActivationCache;
+import dev.jlens.engine.hooks.HookScope;
+import dev.jlens.engine.hooks.NameFilter;
+import dev.jlens.models.Config;
+import dev.jlens.models.HookedTransformer;
+import dev.jlens.models.Tokens;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class PatchingTest {
+    static Stream<Config> configs() {
+        return CacheAnalysisTest.configs();
+    }
+
+    record Setup(HookedTransformer model, Tokens clean, Tokens corrupted, HookedTransformer.CachedRun cleanRun,
+                 HookedTransformer.CachedRun corruptedRun, Metric metric) {
+        Patching patching() {
+            return new Patching(model, corrupted, cleanRun.cache(), corruptedRun.cache(), metric);
+        }
+    }
+
+    static Setup setup(Config cfg) {
+        HookedTransformer model = CacheAnalysisTest.model(cfg, 9);
+        SplittableRandom rng = new SplittableRandom(10);
+        int[][] a = new int[2][7], b = new int[2][7];
+        for (int p = 0; p < 2; p++) {
+            for (int i = 0; i < 7; i++) {
+                a[p][i] = rng.nextInt(cfg.dVocab());
+                b[p][i] = i == 3 ? rng.nextInt(cfg.dVocab()) : a[p][i]; // corrupted: one token changed
+            }
+        }
+        Tokens clean = Tokens.padded(0, a), corrupted = Tokens.padded(0, b);
+        Metric metric = Metric.logitDifference(new int[] {4, 9}, new int[] {13, 1});
+        return new Setup(model, clean, corrupted, model.runWithCache(clean, NameFilter.all()), model.runWithCache(corrupted, NameFilter.all()), metric);
+    }
+
+    @ParameterizedTest
+    @MethodSource("configs")
+    void patchingEveryPositionOfTheFirstResidualGivesOneAndPatchingNothingZero(Config cfg) {
+        Setup s = setup(cfg);
+        double cleanValue = s.metric.value(s.cleanRun.logits(), s.clean), corruptedValue = s.metric.value(s.corruptedRun.logits(), s.corrupted);
+        Patching patching = s.patching();
+        Tensor all = patching.patchedLogits("blocks.0.hook_resid_pre", 0, 0, 1, 2, 3, 4, 5, 6);
+        assertEquals(1.0, Metric.normalised(s.metric.value(all, s.corrupted), cleanValue, corruptedValue), 1e-6);
+        Tensor none = patching.patchedLogits("blocks.0.hook_resid_pre", 0);
+        assertEquals(0.0, Metric.normalised(s.metric.value(none, s.corrupted), cleanValue, corruptedValue), 1e-6);
+    }
+
+    @ParameterizedTest
+    @MethodSource("configs")
+    void aBatchedSweepEqualsTheOneAtATimeSweepAndAHandRunPatchedForward(Config cfg) {
+        Setup s = setup(cfg);
+        Patching patching = s.patching();
+        for (Patching.Site site : Patching.Site.values()) {
+            if (site == Patching.Site.RESID_MID && cfg.parallelAttnMlp()) continue;
+            Tensor batched = patching.layerByPosition(site, 64), single = patching.layerByPosition(site, 1);
+            assertArrayEquals(single.data(), batched.data(), site + ": batched = one at a time");
+            // One cell by hand: the full corrupted run with the site patched at that position.
+            int layer = cfg.nLayers() - 1, position = 3;
+            String name = ActNames.of(site.name().toLowerCase(), layer);
+            Tensor cleanAct = s.cleanRun.cache().get(name);
+            Tensor handRun;
+            try (HookScope scope = s.model.hookPoints().scope()) {
+                scope.forward(name, (act, point) -> {
+                    float[] out = act.data().clone();
+                    int width = act.size() / (act.dim(0) * act.dim(1));
+                    for (int b = 0; b < act.dim(0); b++) {
+                        System.arraycopy(cleanAct.data(), (b * act.dim(1) + position) * width, out, (b * act.dim(1) + position) * width, width);
+                    }
+                    return Tensor.of(out, act.shape());
+                });
+                handRun = s.model.forward(s.corrupted);
+            }
+            assertEquals(s.metric.value(handRun, s.corrupted), batched.get(layer, position), 1e-5, site + " cell by hand");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("configs")
+    void whereTheMetricIsLinearInTheSiteAttributionPatchingEqualsActivationPatching(Config cfg) {
+        // The logits are affine in ln_final's output, so the first-order estimate is exact there.
+        Setup s = setup(cfg);
+        String site = "ln_final.hook_normalized";
+        double[] activation = s.patching().byPosition(site, cfg.nLayers(), 64);
+        ActivationCache grads;
+        try (HookScope scope = s.model.hookPoints().scope()) {
+            grads = ActivationCache.recordGradients(scope, NameFilter.exactly(site));
+            Tensor logits = s.model.forward(s.corrupted, true);
+            s.model.backward(s.metric.gradient(logits, s.corrupted));
+        }
+        double base = s.metric.value(s.corruptedRun.logits(), s.corrupted);
+        double[] attribution = Patching.attribution(grads.get(site), s.cleanRun.cache().get(site), s.corruptedRun.cache().get(site));
+        for (int p = 0; p < activation.length; p++) assertEquals(activation[p], base + attribution[p], 1e-4, "position " + p);
+    }
+
+    @ParameterizedTest
+    @MethodSource("configs")
+    void attributionSweepsReadLikeActivationSweeps(Config cfg) {
+        Setup s = setup(cfg);
+        Tensor attribution = s.patching().attributionLayerByPosition(Patching.Site.RESID_PRE);
+        double corruptedValue = s.metric.value(s.corruptedRun.logits(), s.corrupted);
+        // Positions where clean and corrupted agree have nothing to patch: the estimate is the corrupted value.
+        for (int l = 0; l < cfg.nLayers(); l++) assertEquals(corruptedValue, attribution.get(l, 0), 1e-6, "layer " + l);
+        assertEquals(cfg.nLayers(), attribution.dim(0));
+    }
+}
