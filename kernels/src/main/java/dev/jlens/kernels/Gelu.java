@@ -22,6 +22,7 @@ public final class Gelu {
     private static final float INV_SQRT_2PI = (float) (1 / Math.sqrt(2 * Math.PI));
     private static final float CUBIC = 0.044715f;
     private static final int CHUNK = 8192;
+    private static final VectorMask<Float> ALL = S.maskAll(true);
 
     /** Which GELU. */
     public enum Kind {
@@ -29,6 +30,9 @@ public final class Gelu {
     }
 
     private Gelu() {}
+
+    // Every element goes through the same vector code, the last partial vector under a mask: an
+    // element's value must not depend on how long the array around it is (a batch's size, say).
 
     /** y = gelu(x) over n elements. */
     public static void forward(Kind kind, float[] x, float[] y, int n) {
@@ -48,44 +52,51 @@ public final class Gelu {
         });
     }
 
-    // Every element goes through the same vector code, the last partial vector under a mask: an
-    // element's value must not depend on how long the array around it is (a batch's size, say).
+    // gelu_new as x·σ(2u), u = √(2/π)(x + 0.044715x³): ½(1 + tanh u) = σ(2u) = 1/(1 + e^(−2u)) with no
+    // cancellation where tanh u → −1, so the negative tail keeps its relative precision.
 
     private static void tanhForward(float[] x, float[] y, int from, int to) {
+        int bound = from + S.loopBound(to - from);
         for (int i = from; i < to; i += L) {
-            VectorMask<Float> m = S.indexInRange(i, to);
+            VectorMask<Float> m = i < bound ? ALL : S.indexInRange(i, to);
             FloatVector v = FloatVector.fromArray(S, x, i, m);
             FloatVector u = v.mul(v).mul(v).mul(CUBIC).add(v).mul(SQRT_2_OVER_PI);
-            v.mul(0.5f).mul(u.lanewise(VectorOperators.TANH).add(1f)).intoArray(y, i, m);
+            FloatVector e = VectorMath.exp(u.mul(-2f));
+            v.div(e.add(1f)).intoArray(y, i, m);
         }
     }
 
+    /** d/dx x·σ(2u) = σ + 2x·σ·(1 − σ)·u′, with 1 − σ = e·σ for e = e^(−2u). */
     private static void tanhBackward(float[] x, float[] dy, float[] dx, int from, int to) {
+        int bound = from + S.loopBound(to - from);
         for (int i = from; i < to; i += L) {
-            VectorMask<Float> m = S.indexInRange(i, to);
+            VectorMask<Float> m = i < bound ? ALL : S.indexInRange(i, to);
             FloatVector v = FloatVector.fromArray(S, x, i, m);
             FloatVector v2 = v.mul(v);
-            FloatVector th = v2.mul(v).mul(CUBIC).add(v).mul(SQRT_2_OVER_PI).lanewise(VectorOperators.TANH);
+            FloatVector u = v2.mul(v).mul(CUBIC).add(v).mul(SQRT_2_OVER_PI);
+            FloatVector e = VectorMath.exp(u.mul(-2f));
+            FloatVector sigma = FloatVector.broadcast(S, 1f).div(e.add(1f));
             FloatVector du = v2.mul(3 * CUBIC).add(1f).mul(SQRT_2_OVER_PI);
-            FloatVector sech2 = th.mul(th).neg().add(1f);
-            FloatVector grad = th.add(1f).mul(0.5f).add(v.mul(0.5f).mul(sech2).mul(du));
+            FloatVector grad = v.mul(2f).mul(sigma).mul(e.mul(sigma)).mul(du).add(sigma);
             grad.fma(FloatVector.fromArray(S, dy, i, m), FloatVector.fromArray(S, dx, i, m)).intoArray(dx, i, m);
         }
     }
 
     private static void erfForward(float[] x, float[] y, int from, int to) {
+        int bound = from + S.loopBound(to - from);
         for (int i = from; i < to; i += L) {
-            VectorMask<Float> m = S.indexInRange(i, to);
+            VectorMask<Float> m = i < bound ? ALL : S.indexInRange(i, to);
             FloatVector v = FloatVector.fromArray(S, x, i, m);
             v.mul(cdf(v)).intoArray(y, i, m);
         }
     }
 
     private static void erfBackward(float[] x, float[] dy, float[] dx, int from, int to) {
+        int bound = from + S.loopBound(to - from);
         for (int i = from; i < to; i += L) {
-            VectorMask<Float> m = S.indexInRange(i, to);
+            VectorMask<Float> m = i < bound ? ALL : S.indexInRange(i, to);
             FloatVector v = FloatVector.fromArray(S, x, i, m);
-            FloatVector pdf = v.mul(v).mul(-0.5f).lanewise(VectorOperators.EXP).mul(INV_SQRT_2PI);
+            FloatVector pdf = VectorMath.exp(v.mul(v).mul(-0.5f)).mul(INV_SQRT_2PI);
             FloatVector grad = v.fma(pdf, cdf(v));
             grad.fma(FloatVector.fromArray(S, dy, i, m), FloatVector.fromArray(S, dx, i, m)).intoArray(dx, i, m);
         }
@@ -106,7 +117,7 @@ public final class Gelu {
         poly = poly.mul(t).add(0.37409196f);
         poly = poly.mul(t).add(1.00002368f);
         poly = poly.mul(t).add(-1.26551223f);
-        FloatVector erfcAbs = t.mul(az.mul(az).neg().add(poly).lanewise(VectorOperators.EXP));
+        FloatVector erfcAbs = t.mul(VectorMath.exp(az.mul(az).neg().add(poly)));
         // erfc(z) for z < 0 is 2 − erfc(|z|).
         FloatVector erfcZ = erfcAbs.neg().add(2f).blend(erfcAbs, z.compare(VectorOperators.GE, 0f));
         return erfcZ.mul(0.5f);

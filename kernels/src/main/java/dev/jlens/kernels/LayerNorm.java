@@ -35,7 +35,7 @@ public final class LayerNorm {
                     FloatVector d = FloatVector.fromArray(S, x, o + i).sub(vmu);
                     acc = d.fma(d, acc);
                 }
-                float var = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+                float var = Simd.sumLanes(acc);
                 for (; i < c; i++) var += (x[o + i] - mu) * (x[o + i] - mu);
                 mean[row] = mu;
                 rstd[row] = (float) (1.0 / Math.sqrt(var / c + eps));
@@ -105,7 +105,7 @@ public final class LayerNorm {
                     if (pw != null) dyv.fma(xhat, FloatVector.fromArray(S, pw, i)).intoArray(pw, i);
                     if (pb != null) dyv.add(FloatVector.fromArray(S, pb, i)).intoArray(pb, i);
                 }
-                float sumGx = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+                float sumGx = Simd.sumLanes(acc);
                 for (; i < c; i++) {
                     float xhat = (x[o + i] - mu) * rs;
                     float g = w == null ? dy[o + i] : dy[o + i] * w[i];
@@ -143,7 +143,7 @@ public final class LayerNorm {
                     d.intoArray(dx, o + i);
                     acc = acc.add(d);
                 }
-                float sum = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+                float sum = Simd.sumLanes(acc);
                 for (; i < c; i++) {
                     dx[o + i] += coefficient * (x[o + i] - mu);
                     sum += dx[o + i];

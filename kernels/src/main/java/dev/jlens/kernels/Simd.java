@@ -18,6 +18,18 @@ public final class Simd {
 
     private Simd() {}
 
+    /**
+     * The sum of a vector's lanes, added in lane order. Not reduceLanes(ADD): C2 adds the lanes as a
+     * tree and the interpreter in order, and float addition is not associative, so a value would
+     * change once the code is compiled.
+     */
+    public static float sumLanes(FloatVector v) {
+        float[] lanes = v.toArray();
+        float sum = 0;
+        for (float lane : lanes) sum += lane;
+        return sum;
+    }
+
     /** Σ a[ao+i]·b[bo+i] for i in [0, n). */
     public static float dot(float[] a, int ao, float[] b, int bo, int n) {
         int i = 0, bound = SPECIES.loopBound(n);
@@ -25,7 +37,7 @@ public final class Simd {
         for (; i < bound; i += LANES) {
             acc = FloatVector.fromArray(SPECIES, a, ao + i).fma(FloatVector.fromArray(SPECIES, b, bo + i), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = sumLanes(acc);
         for (; i < n; i++) sum += a[ao + i] * b[bo + i];
         return sum;
     }
@@ -65,7 +77,7 @@ public final class Simd {
         int i = 0, bound = SPECIES.loopBound(n);
         FloatVector acc = FloatVector.zero(SPECIES);
         for (; i < bound; i += LANES) acc = acc.add(FloatVector.fromArray(SPECIES, x, xo + i));
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = sumLanes(acc);
         for (; i < n; i++) sum += x[xo + i];
         return sum;
     }

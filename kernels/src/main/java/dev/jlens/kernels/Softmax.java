@@ -1,6 +1,7 @@
 package dev.jlens.kernels;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -12,6 +13,7 @@ import jdk.incubator.vector.VectorSpecies;
 public final class Softmax {
     private static final VectorSpecies<Float> S = Simd.SPECIES;
     private static final int L = Simd.LANES;
+    private static final VectorMask<Float> ALL = S.maskAll(true);
 
     private Softmax() {}
 
@@ -20,18 +22,15 @@ public final class Softmax {
         float max = Simd.max(x, xo, valid);
         FloatVector vmax = FloatVector.broadcast(S, max);
         FloatVector acc = FloatVector.zero(S);
-        int i = 0, bound = S.loopBound(valid);
-        for (; i < bound; i += L) {
-            FloatVector e = FloatVector.fromArray(S, x, xo + i).sub(vmax).lanewise(VectorOperators.EXP);
-            e.intoArray(p, po + i);
-            acc = acc.add(e);
+        // The last partial vector under a mask: every entry takes the same exp as every other.
+        int bound = S.loopBound(valid);
+        for (int i = 0; i < valid; i += L) {
+            VectorMask<Float> m = i < bound ? ALL : S.indexInRange(i, valid);
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, x, xo + i, m).sub(vmax));
+            e.intoArray(p, po + i, m);
+            acc = acc.add(e, m);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < valid; i++) {
-            float e = (float) Math.exp(x[xo + i] - max);
-            p[po + i] = e;
-            sum += e;
-        }
+        float sum = Simd.sumLanes(acc);
         Simd.scale(p, po, 1f / sum, valid);
         java.util.Arrays.fill(p, po + valid, po + n, 0f);
     }
