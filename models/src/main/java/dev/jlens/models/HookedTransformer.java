@@ -127,6 +127,14 @@ public final class HookedTransformer {
         return Collections.unmodifiableMap(all);
     }
 
+    /** Elements of every weight the model holds now (a tied unembedding holds none of its own). */
+    public long heldParameterElements() {
+        // W_U is in the map when the checkpoint had it; made later from a tied W_E, only on the unembedding.
+        long n = unembed.tied() || params.containsKey("unembed.W_U") ? 0 : unembed.W_U().value().size();
+        for (Parameter p : params.values()) n += p.value().size();
+        return n;
+    }
+
     public Parameter parameter(String name) {
         Parameter p = name.equals("unembed.W_U") ? unembed.W_U() : params.get(name);
         if (p == null) throw new JlensException("the model has no parameter " + name + ".");

@@ -14,10 +14,12 @@ import picocli.CommandLine.Mixin;
 
 /**
  * {@code jlens bench load}: loads a model for forward use (no gradients, no optimizer state) and
- * reports the process's peak resident memory against the checkpoint's weights in float32.
+ * reports the process's peak resident memory against the float32 bytes of the weights the loaded
+ * model holds (after processing: TransformerLens's processing gives a tied unembedding its own W_U),
+ * and against the checkpoint's.
  */
 @Command(name = "load", mixinStandardHelpOptions = true,
-        description = "Loads a model for forward use and reports peak resident memory (VmHWM) as a multiple of its float32 weight bytes.")
+        description = "Loads a model for forward use and reports peak resident memory (VmHWM) as a multiple of the float32 bytes of the weights it holds.")
 final class LoadBench implements Callable<Integer> {
     @Mixin ModelOption modelOption;
 
@@ -26,10 +28,12 @@ final class LoadBench implements Callable<Integer> {
         long start = System.nanoTime();
         LoadedModel loaded = modelOption.load();
         double seconds = (System.nanoTime() - start) / 1e9;
-        long peak = statusKilobytes("VmHWM") * 1024, weightBytes = float32WeightBytes(Path.of(modelOption.model));
-        System.out.printf("loaded %s (--process %s) in %.2f s: peak resident %.0f MB, float32 weights %.0f MB (%d layers)%n",
-                modelOption.model, modelOption.process, seconds, peak / 1e6, weightBytes / 1e6, loaded.model().cfg().nLayers());
-        System.out.printf("RESULT load_peak_rss %.2f x%n", (double) peak / weightBytes);
+        long peak = statusKilobytes("VmHWM") * 1024;
+        long held = 4 * loaded.model().heldParameterElements(), checkpoint = float32WeightBytes(Path.of(modelOption.model));
+        System.out.printf("loaded %s (--process %s) in %.2f s: peak resident %.0f MB; weights held %.0f MB (%.2f x), checkpoint %.0f MB (%.2f x)%n",
+                modelOption.model, modelOption.process, seconds, peak / 1e6, held / 1e6, (double) peak / held, checkpoint / 1e6,
+                (double) peak / checkpoint);
+        System.out.printf("RESULT load_peak_rss %.2f x%n", (double) peak / held);
         return 0;
     }
 

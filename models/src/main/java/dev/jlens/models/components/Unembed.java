@@ -38,6 +38,11 @@ public final class Unembed {
         return new Unembed(null, wE, bU, wE.value().dim(1), wE.value().dim(0));
     }
 
+    /** Whether the unembedding still runs on W_Eᵀ, with no W_U of its own yet. */
+    public boolean tied() {
+        return wU == null;
+    }
+
     /** W_U as a parameter of its own (materialised from W_Eᵀ on first call when tied). */
     public Parameter W_U() {
         if (wU == null) wU = Parameter.of("unembed.W_U", Layouts.transpose(tiedEmbedding.value()));
