@@ -201,6 +201,25 @@ public final class HookedTransformer {
         return unembed.forward(lnFinal.forward(resid, false), false);
     }
 
+    /**
+     * As {@link #logitsFrom}, but ln_final and the unembedding run only on each sequence's last real
+     * position: [batch, 1, d_vocab]. For metrics that read nothing else, this skips almost all of the
+     * unembedding's work.
+     */
+    public Tensor lastLogitsFrom(Tensor residual, int layer, Tokens tokens) {
+        checkLayer(layer);
+        release();
+        Tensor qkPositions = shortformerPositions(tokens);
+        Tensor resid = residual;
+        for (int l = layer; l < blocks.size(); l++) resid = blocks.get(l).forward(resid, false, qkPositions);
+        int d = cfg.dModel();
+        float[] last = new float[tokens.batch() * d];
+        for (int b = 0; b < tokens.batch(); b++) {
+            System.arraycopy(resid.data(), (b * tokens.pos() + tokens.lengths()[b] - 1) * d, last, b * d, d);
+        }
+        return unembed.forward(lnFinal.forward(Tensor.of(last, tokens.batch(), 1, d), false), false);
+    }
+
     private Tensor shortformerPositions(Tokens tokens) {
         return cfg.shortformer() ? posEmbed.forward(tokens.batch(), tokens.pos()) : null;
     }

@@ -11,6 +11,14 @@ public interface Metric {
     Tensor gradient(Tensor logits, Tokens tokens);
 
     /**
+     * Whether the metric reads only each prompt's last real position; if so, sweeps may pass logits
+     * [batch, 1, vocab] of those positions with tokens of length 1.
+     */
+    default boolean lastPositionOnly() {
+        return false;
+    }
+
+    /**
      * The mean over prompts of logit(correct) − logit(incorrect) at each prompt's last real position,
      * as the IOI and a/an notebooks measure it.
      */
@@ -37,6 +45,11 @@ public interface Metric {
                     g.set(g.get(b, last, incorrect[b]) - 1f / tokens.batch(), b, last, incorrect[b]);
                 }
                 return g;
+            }
+
+            @Override
+            public boolean lastPositionOnly() {
+                return true;
             }
 
             private void check(Tokens tokens) {

@@ -41,9 +41,54 @@ public final class Patching {
         this.metric = metric;
     }
 
-    /** The corrupted run's logits with {@code hookName}'s activation taken from the clean run at the given positions. */
+    /**
+     * The corrupted run's logits with {@code hookName}'s activation taken from the clean run at the
+     * given positions; [batch, 1, vocab] at the last positions when the metric reads only those.
+     */
     public Tensor patchedLogits(String hookName, int layer, int... positions) {
-        return patchedBatch(hookName, layer, new int[][] {positions});
+        return patchedBatch(hookName, layer, 1, atPositions(new int[][] {positions}));
+    }
+
+    /** The metric of {@link #patchedLogits}. */
+    public double patchedMetric(String hookName, int layer, int... positions) {
+        return metric.value(patchedLogits(hookName, layer, positions), readTokens(layer));
+    }
+
+    /**
+     * How variant v of a batched run patches the activation: {@code act} holds every variant's copy
+     * of the corrupted prompts ([variants · batch, pos, width]), {@code clean} the clean run's.
+     */
+    @FunctionalInterface
+    interface VariantPatch {
+        void apply(float[] act, float[] clean, int v, int batch, int pos, int width);
+    }
+
+    private static VariantPatch atPositions(int[][] variants) {
+        return (act, clean, v, batch, pos, width) -> {
+            for (int p : variants[v]) {
+                for (int b = 0; b < batch; b++) System.arraycopy(clean, (b * pos + p) * width, act, ((v * batch + b) * pos + p) * width, width);
+            }
+        };
+    }
+
+    /**
+     * Notebook 003's neuron sweep: for each neuron, the metric with that neuron of {@code hook_post} at
+     * {@code layer} taken from the clean run at every position. The runs start at {@code layer}, many
+     * neurons to a batched forward.
+     */
+    public double[] neurons(int layer, int[] neurons, int maxBatch) {
+        String hookName = ActNames.of("post", layer);
+        int perForward = Math.max(1, maxBatch / corrupted.batch());
+        double[] out = new double[neurons.length];
+        for (int first = 0; first < neurons.length; first += perForward) {
+            int count = Math.min(perForward, neurons.length - first), offset = first;
+            Tensor logits = patchedBatch(hookName, layer, count, (act, clean, v, batch, pos, width) -> {
+                int neuron = neurons[offset + v];
+                for (int row = 0; row < batch * pos; row++) act[(v * batch * pos + row) * width + neuron] = clean[row * width + neuron];
+            });
+            for (int v = 0; v < count; v++) out[first + v] = metric.value(variant(logits, v), readTokens(layer));
+        }
+        return out;
     }
 
     /**
@@ -68,8 +113,8 @@ public final class Patching {
             int count = Math.min(perForward, pos - first);
             int[][] variants = new int[count][];
             for (int v = 0; v < count; v++) variants[v] = new int[] {first + v};
-            Tensor logits = patchedBatch(hookName, layer, variants);
-            for (int v = 0; v < count; v++) out[first + v] = metric.value(variant(logits, v), corrupted);
+            Tensor logits = patchedBatch(hookName, layer, count, atPositions(variants));
+            for (int v = 0; v < count; v++) out[first + v] = metric.value(variant(logits, v), readTokens(layer));
         }
         return out;
     }
@@ -113,9 +158,9 @@ public final class Patching {
         return out;
     }
 
-    /** One forward of variants × corrupted prompts; variant v patches its positions at the site. */
-    private Tensor patchedBatch(String hookName, int layer, int[][] variants) {
-        int batch = corrupted.batch(), pos = corrupted.pos(), k = variants.length;
+    /** One forward of k variants × corrupted prompts, starting at block {@code layer}; variant v patched by {@code patch}. */
+    private Tensor patchedBatch(String hookName, int layer, int k, VariantPatch patch) {
+        int batch = corrupted.batch(), pos = corrupted.pos();
         int layers = model.cfg().nLayers();
         // The residual entering block `layer`; past the last block, the one entering ln_final.
         Tensor start = corruptedCache.get(layer == layers ? ActNames.of("resid_post", layers - 1) : ActNames.of("resid_pre", layer));
@@ -136,17 +181,25 @@ public final class Patching {
         try (HookScope scope = model.hookPoints().scope()) {
             scope.forward(hookName, (act, point) -> {
                 float[] patched = act.data().clone();
-                for (int v = 0; v < k; v++) {
-                    for (int p : variants[v]) {
-                        for (int b = 0; b < batch; b++) {
-                            System.arraycopy(cleanAct.data(), (b * pos + p) * width, patched, ((v * batch + b) * pos + p) * width, width);
-                        }
-                    }
-                }
+                for (int v = 0; v < k; v++) patch.apply(patched, cleanAct.data(), v, batch, pos, width);
                 return Tensor.of(patched, act.shape());
             });
-            return model.logitsFrom(Tensor.of(resid, k * batch, pos, d), layer, tokens);
+            Tensor residual = Tensor.of(resid, k * batch, pos, d);
+            return readsLastPositions(layer) ? model.lastLogitsFrom(residual, layer, tokens) : model.logitsFrom(residual, layer, tokens);
         }
+    }
+
+    /** Sites inside the blocks may skip all but the last positions' unembedding; sites in ln_final see every position. */
+    private boolean readsLastPositions(int layer) {
+        return metric.lastPositionOnly() && layer < model.cfg().nLayers();
+    }
+
+    /** The tokens a sweep's logits line up with: the corrupted batch, or its last positions alone. */
+    private Tokens readTokens(int layer) {
+        if (!readsLastPositions(layer)) return corrupted;
+        int[] ones = new int[corrupted.batch()];
+        java.util.Arrays.fill(ones, 1);
+        return new Tokens(new int[corrupted.batch()], corrupted.batch(), 1, ones);
     }
 
     private Tensor variant(Tensor logits, int v) {

@@ -48,10 +48,10 @@ class PatchingTest {
         Setup s = setup(cfg);
         double cleanValue = s.metric.value(s.cleanRun.logits(), s.clean), corruptedValue = s.metric.value(s.corruptedRun.logits(), s.corrupted);
         Patching patching = s.patching();
-        Tensor all = patching.patchedLogits("blocks.0.hook_resid_pre", 0, 0, 1, 2, 3, 4, 5, 6);
-        assertEquals(1.0, Metric.normalised(s.metric.value(all, s.corrupted), cleanValue, corruptedValue), 1e-6);
-        Tensor none = patching.patchedLogits("blocks.0.hook_resid_pre", 0);
-        assertEquals(0.0, Metric.normalised(s.metric.value(none, s.corrupted), cleanValue, corruptedValue), 1e-6);
+        double all = patching.patchedMetric("blocks.0.hook_resid_pre", 0, 0, 1, 2, 3, 4, 5, 6);
+        assertEquals(1.0, Metric.normalised(all, cleanValue, corruptedValue), 1e-6);
+        double none = patching.patchedMetric("blocks.0.hook_resid_pre", 0);
+        assertEquals(0.0, Metric.normalised(none, cleanValue, corruptedValue), 1e-6);
     }
 
     @ParameterizedTest
@@ -80,6 +80,30 @@ class PatchingTest {
                 handRun = s.model.forward(s.corrupted);
             }
             assertEquals(s.metric.value(handRun, s.corrupted), batched.get(layer, position), 1e-5, site + " cell by hand");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("configs")
+    void eachNeuronPatchedFromTheCleanRunMatchesAHandRunAndBatchingChangesNothing(Config cfg) {
+        Setup s = setup(cfg);
+        int layer = cfg.nLayers() - 1, dMlp = cfg.dMlp();
+        int[] neurons = java.util.stream.IntStream.range(0, dMlp).toArray();
+        double[] batched = s.patching().neurons(layer, neurons, 1000), single = s.patching().neurons(layer, neurons, 1);
+        assertArrayEquals(single, batched, "batched = one at a time");
+        String name = ActNames.of("post", layer);
+        Tensor cleanPost = s.cleanRun.cache().get(name);
+        for (int neuron : new int[] {0, 7, dMlp - 1}) {
+            Tensor handRun;
+            try (HookScope scope = s.model.hookPoints().scope()) {
+                scope.forward(name, (act, point) -> {
+                    float[] out = act.data().clone();
+                    for (int row = 0; row < act.size() / dMlp; row++) out[row * dMlp + neuron] = cleanPost.data()[row * dMlp + neuron];
+                    return Tensor.of(out, act.shape());
+                });
+                handRun = s.model.forward(s.corrupted);
+            }
+            assertEquals(s.metric.value(handRun, s.corrupted), batched[neuron], 1e-5, "neuron " + neuron);
         }
     }
 
