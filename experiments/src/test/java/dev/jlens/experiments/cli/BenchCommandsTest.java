@@ -47,6 +47,13 @@ class BenchCommandsTest {
     }
 
     @Test
+    void neuronSweepAgreesWithWholeForwards() {
+        CommandLineRun run = CommandLineRun.of("bench", "neurons", "--model", model.toString(), "--naive", "3", "--batch", "16");
+        assertTrue(run.out().contains("largest difference 0.0e+00"), run.out());
+        assertTrue(assertResult(run, "neuron_sweep_speedup", "x") > 0);
+    }
+
+    @Test
     void badArgumentsAreOneSentence() {
         CommandLineRun run = CommandLineRun.of("bench", "step", "--model", model.toString(), "--update", "sgd");
         assertEquals(1, run.exitCode());
