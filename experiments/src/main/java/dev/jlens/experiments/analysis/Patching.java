@@ -46,7 +46,7 @@ public final class Patching {
      * given positions; [batch, 1, vocab] at the last positions when the metric reads only those.
      */
     public Tensor patchedLogits(String hookName, int layer, int... positions) {
-        return patchedBatch(hookName, layer, 1, atPositions(new int[][] {positions}));
+        return patchedBatch(hookName, layer, 1, 0, atPositions(new int[][] {positions}));
     }
 
     /** The metric of {@link #patchedLogits}. */
@@ -55,18 +55,20 @@ public final class Patching {
     }
 
     /**
-     * How variant v of a batched run patches the activation: {@code act} holds every variant's copy
-     * of the corrupted prompts ([variants · batch, pos, width]), {@code clean} the clean run's.
+     * How one variant of a batched run patches the activation: {@code act} holds every variant's copy
+     * of the corrupted prompts, variant {@code slot} at [slot · batch, ...); {@code index} says which
+     * patch of the sweep it is (a position, a neuron, a head); {@code clean} is the clean run's.
      */
     @FunctionalInterface
     interface VariantPatch {
-        void apply(float[] act, float[] clean, int v, int batch, int pos, int width);
+        void apply(float[] act, float[] clean, int slot, int index, int batch, int pos, int width);
     }
 
-    private static VariantPatch atPositions(int[][] variants) {
-        return (act, clean, v, batch, pos, width) -> {
-            for (int p : variants[v]) {
-                for (int b = 0; b < batch; b++) System.arraycopy(clean, (b * pos + p) * width, act, ((v * batch + b) * pos + p) * width, width);
+    /** Variant {@code index} patches the positions {@code positions[index]} over the whole width. */
+    private static VariantPatch atPositions(int[][] positions) {
+        return (act, clean, slot, index, batch, pos, width) -> {
+            for (int p : positions[index]) {
+                for (int b = 0; b < batch; b++) System.arraycopy(clean, (b * pos + p) * width, act, ((slot * batch + b) * pos + p) * width, width);
             }
         };
     }
@@ -77,18 +79,10 @@ public final class Patching {
      * neurons to a batched forward.
      */
     public double[] neurons(int layer, int[] neurons, int maxBatch) {
-        String hookName = ActNames.of("post", layer);
-        int perForward = Math.max(1, maxBatch / corrupted.batch());
-        double[] out = new double[neurons.length];
-        for (int first = 0; first < neurons.length; first += perForward) {
-            int count = Math.min(perForward, neurons.length - first), offset = first;
-            Tensor logits = patchedBatch(hookName, layer, count, (act, clean, v, batch, pos, width) -> {
-                int neuron = neurons[offset + v];
-                for (int row = 0; row < batch * pos; row++) act[(v * batch * pos + row) * width + neuron] = clean[row * width + neuron];
-            });
-            for (int v = 0; v < count; v++) out[first + v] = metric.value(variant(logits, v), readTokens(layer));
-        }
-        return out;
+        return sweep(ActNames.of("post", layer), layer, neurons.length, maxBatch, (act, clean, slot, index, batch, pos, width) -> {
+            int neuron = neurons[index];
+            for (int row = 0; row < batch * pos; row++) act[(slot * batch * pos + row) * width + neuron] = clean[row * width + neuron];
+        });
     }
 
     /**
@@ -107,16 +101,10 @@ public final class Patching {
 
     /** The metric with {@code hookName} patched at each single position, [pos]; the run starts at block {@code layer}. */
     public double[] byPosition(String hookName, int layer, int maxBatch) {
-        int pos = corrupted.pos(), perForward = Math.max(1, maxBatch / corrupted.batch());
-        double[] out = new double[pos];
-        for (int first = 0; first < pos; first += perForward) {
-            int count = Math.min(perForward, pos - first);
-            int[][] variants = new int[count][];
-            for (int v = 0; v < count; v++) variants[v] = new int[] {first + v};
-            Tensor logits = patchedBatch(hookName, layer, count, atPositions(variants));
-            for (int v = 0; v < count; v++) out[first + v] = metric.value(variant(logits, v), readTokens(layer));
-        }
-        return out;
+        int pos = corrupted.pos();
+        int[][] single = new int[pos][];
+        for (int p = 0; p < pos; p++) single[p] = new int[] {p};
+        return sweep(hookName, layer, pos, maxBatch, atPositions(single));
     }
 
     /**
@@ -145,6 +133,64 @@ public final class Patching {
         return Tensor.of(out, layers, pos);
     }
 
+    /** The per-head sites: each head's z or v [batch, pos, head, d_head], or its pattern [batch, head, q, k]. */
+    public enum HeadSite { Z, V, PATTERN }
+
+    /** Every head of every layer patched at every position: [n_layers, n_heads]. */
+    public Tensor layerByHead(HeadSite site, int maxBatch) {
+        int layers = model.cfg().nLayers(), heads = model.cfg().nHeads();
+        float[] out = new float[layers * heads];
+        for (int l = 0; l < layers; l++) {
+            String name = ActNames.of(site.name().toLowerCase(), l);
+            double[] row = sweep(name, l, heads, maxBatch, (act, clean, slot, h, batch, pos, width) -> copyHead(site, act, clean, slot, h, -1, batch, pos));
+            for (int h = 0; h < heads; h++) out[l * heads + h] = (float) row[h];
+        }
+        return Tensor.of(out, layers, heads);
+    }
+
+    /** z or v of every head of every layer patched at each single position: [n_layers, pos, n_heads]. */
+    public Tensor layerByPositionByHead(HeadSite site, int maxBatch) {
+        if (site == HeadSite.PATTERN) throw new JlensException("patterns are patched per head over all positions, not per position.");
+        int layers = model.cfg().nLayers(), heads = model.cfg().nHeads(), pos = corrupted.pos();
+        float[] out = new float[layers * pos * heads];
+        for (int l = 0; l < layers; l++) {
+            String name = ActNames.of(site.name().toLowerCase(), l);
+            double[] cells = sweep(name, l, pos * heads, maxBatch,
+                    (act, clean, slot, cell, batch, p, width) -> copyHead(site, act, clean, slot, cell % heads, cell / heads, batch, p));
+            for (int i = 0; i < pos * heads; i++) out[l * pos * heads + i] = (float) cells[i];
+        }
+        return Tensor.of(out, layers, pos, heads);
+    }
+
+    /** The variant in {@code slot} takes head h from the clean run, at one position or (position < 0) all. */
+    private void copyHead(HeadSite site, float[] act, float[] clean, int slot, int h, int position, int batch, int pos) {
+        int heads = model.cfg().nHeads();
+        if (site == HeadSite.PATTERN) {
+            int square = pos * pos;
+            for (int b = 0; b < batch; b++) System.arraycopy(clean, (b * heads + h) * square, act, ((slot * batch + b) * heads + h) * square, square);
+            return;
+        }
+        int dHead = model.cfg().dHead();
+        for (int b = 0; b < batch; b++) {
+            for (int t = 0; t < pos; t++) {
+                if (position >= 0 && t != position) continue;
+                System.arraycopy(clean, ((b * pos + t) * heads + h) * dHead, act, (((slot * batch + b) * pos + t) * heads + h) * dHead, dHead);
+            }
+        }
+    }
+
+    /** {@code count} variants of one site, as many to a forward as {@code maxBatch} allows. */
+    private double[] sweep(String hookName, int layer, int count, int maxBatch, VariantPatch patch) {
+        int perForward = Math.max(1, maxBatch / corrupted.batch());
+        double[] out = new double[count];
+        for (int first = 0; first < count; first += perForward) {
+            int n = Math.min(perForward, count - first);
+            Tensor logits = patchedBatch(hookName, layer, n, first, patch);
+            for (int v = 0; v < n; v++) out[first + v] = metric.value(variant(logits, v), readTokens(layer));
+        }
+        return out;
+    }
+
     /** Σ over prompts and d of gradient·(clean − corrupted), per position. */
     static double[] attribution(Tensor gradient, Tensor cleanAct, Tensor corruptAct) {
         int batch = gradient.dim(0), pos = gradient.dim(1), d = gradient.size() / (batch * pos);
@@ -158,14 +204,17 @@ public final class Patching {
         return out;
     }
 
-    /** One forward of k variants × corrupted prompts, starting at block {@code layer}; variant v patched by {@code patch}. */
-    private Tensor patchedBatch(String hookName, int layer, int k, VariantPatch patch) {
+    /**
+     * One forward of k variants × corrupted prompts, starting at block {@code layer}; the variant in
+     * slot v applies the sweep's patch number {@code firstIndex + v}.
+     */
+    private Tensor patchedBatch(String hookName, int layer, int k, int firstIndex, VariantPatch patch) {
         int batch = corrupted.batch(), pos = corrupted.pos();
         int layers = model.cfg().nLayers();
         // The residual entering block `layer`; past the last block, the one entering ln_final.
         Tensor start = corruptedCache.get(layer == layers ? ActNames.of("resid_post", layers - 1) : ActNames.of("resid_pre", layer));
         Tensor cleanAct = clean.get(hookName);
-        if (cleanAct.dim(0) != batch || cleanAct.dim(1) != pos) {
+        if (cleanAct.dim(0) != batch || cleanAct.size() % (batch * pos) != 0) {
             throw new JlensException("the clean and corrupted runs must have the same shape to patch " + hookName + ": "
                     + cleanAct.shapeString() + " against " + batch + " x " + pos + ".");
         }
@@ -181,7 +230,7 @@ public final class Patching {
         try (HookScope scope = model.hookPoints().scope()) {
             scope.forward(hookName, (act, point) -> {
                 float[] patched = act.data().clone();
-                for (int v = 0; v < k; v++) patch.apply(patched, cleanAct.data(), v, batch, pos, width);
+                for (int v = 0; v < k; v++) patch.apply(patched, cleanAct.data(), v, firstIndex + v, batch, pos, width);
                 return Tensor.of(patched, act.shape());
             });
             Tensor residual = Tensor.of(resid, k * batch, pos, d);

@@ -109,6 +109,50 @@ class PatchingTest {
 
     @ParameterizedTest
     @MethodSource("configs")
+    void headSweepsMatchHandRunPatchedForwardsAndBatchingChangesNothing(Config cfg) {
+        Setup s = setup(cfg);
+        int heads = cfg.nHeads(), dHead = cfg.dHead(), layer = cfg.nLayers() - 1, head = heads - 1, pos = s.corrupted.pos();
+        for (Patching.HeadSite site : Patching.HeadSite.values()) {
+            Tensor batched = s.patching().layerByHead(site, 1000), single = s.patching().layerByHead(site, 1);
+            assertArrayEquals(single.data(), batched.data(), site + ": batched = one at a time");
+            String name = ActNames.of(site.name().toLowerCase(), layer);
+            Tensor clean = s.cleanRun.cache().get(name);
+            double hand = handRun(s, name, (act, out) -> {
+                for (int b = 0; b < act.dim(0); b++) {
+                    if (site == Patching.HeadSite.PATTERN) {
+                        System.arraycopy(clean.data(), (b * heads + head) * pos * pos, out, (b * heads + head) * pos * pos, pos * pos);
+                    } else {
+                        for (int t = 0; t < pos; t++) {
+                            System.arraycopy(clean.data(), ((b * pos + t) * heads + head) * dHead, out, ((b * pos + t) * heads + head) * dHead, dHead);
+                        }
+                    }
+                }
+            });
+            assertEquals(hand, batched.get(layer, head), 1e-5, site + " head by hand");
+        }
+        Tensor byPos = s.patching().layerByPositionByHead(Patching.HeadSite.Z, 64);
+        Tensor cleanZ = s.cleanRun.cache().get(ActNames.of("z", layer));
+        double hand = handRun(s, ActNames.of("z", layer), (act, out) -> {
+            for (int b = 0; b < act.dim(0); b++) {
+                System.arraycopy(cleanZ.data(), ((b * pos + 3) * heads + head) * dHead, out, ((b * pos + 3) * heads + head) * dHead, dHead);
+            }
+        });
+        assertEquals(hand, byPos.get(layer, 3, head), 1e-5, "z of one head at one position by hand");
+    }
+
+    private static double handRun(Setup s, String name, java.util.function.BiConsumer<Tensor, float[]> patch) {
+        try (HookScope scope = s.model.hookPoints().scope()) {
+            scope.forward(name, (act, point) -> {
+                float[] out = act.data().clone();
+                patch.accept(act, out);
+                return Tensor.of(out, act.shape());
+            });
+            return s.metric.value(s.model.forward(s.corrupted), s.corrupted);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("configs")
     void whereTheMetricIsLinearInTheSiteAttributionPatchingEqualsActivationPatching(Config cfg) {
         // The logits are affine in ln_final's output, so the first-order estimate is exact there.
         Setup s = setup(cfg);
