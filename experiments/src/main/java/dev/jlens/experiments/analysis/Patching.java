@@ -115,22 +115,61 @@ public final class Patching {
      */
     public Tensor attributionLayerByPosition(Site site) {
         int layers = model.cfg().nLayers(), pos = corrupted.pos();
+        Gradients g = gradients(NameFilter.endingWith("hook_" + site.actName));
+        float[] out = new float[layers * pos];
+        for (int l = 0; l < layers; l++) {
+            String name = ActNames.of(site.actName, l);
+            double[] row = attribution(g.cache.get(name), clean.get(name), corruptedCache.get(name));
+            for (int p = 0; p < pos; p++) out[l * pos + p] = (float) (g.base + row[p]);
+        }
+        return Tensor.of(out, layers, pos);
+    }
+
+    /** Attribution patching of each head (z, v over all positions; patterns whole): [n_layers, n_heads]. */
+    public Tensor attributionLayerByHead(HeadSite site) {
+        int layers = model.cfg().nLayers(), heads = model.cfg().nHeads(), pos = corrupted.pos(), batch = corrupted.batch();
+        Gradients g = gradients(NameFilter.endingWith("hook_" + site.name().toLowerCase()));
+        float[] out = new float[layers * heads];
+        for (int l = 0; l < layers; l++) {
+            String name = ActNames.of(site.name().toLowerCase(), l);
+            float[] grad = g.cache.get(name).data(), c = clean.get(name).data(), x = corruptedCache.get(name).data();
+            double[] perHead = new double[heads];
+            int block = site == HeadSite.PATTERN ? pos * pos : model.cfg().dHead();
+            for (int i = 0; i < grad.length; i++) {
+                // z, v: [b, t, h, e] → h = (i / d_head) % heads; pattern: [b, h, q, k] → h = (i / pos²) % heads
+                perHead[(i / block) % heads] += (double) grad[i] * (c[i] - x[i]);
+            }
+            for (int h = 0; h < heads; h++) out[l * heads + h] = (float) (g.base + perHead[h]);
+        }
+        return Tensor.of(out, layers, heads);
+    }
+
+    /** Attribution patching of each neuron of {@code hook_post} at {@code layer}, over all positions. */
+    public double[] attributionNeurons(int layer) {
+        String name = ActNames.of("post", layer);
+        Gradients g = gradients(NameFilter.exactly(name));
+        int dMlp = model.cfg().dMlp();
+        float[] grad = g.cache.get(name).data(), c = clean.get(name).data(), x = corruptedCache.get(name).data();
+        double[] out = new double[dMlp];
+        java.util.Arrays.fill(out, g.base);
+        for (int i = 0; i < grad.length; i++) out[i % dMlp] += (double) grad[i] * (c[i] - x[i]);
+        return out;
+    }
+
+    /** The corrupted run's metric and its gradient at the selected hook points: one forward, one backward. */
+    private record Gradients(double base, ActivationCache cache) {}
+
+    private Gradients gradients(NameFilter sites) {
         ActivationCache grads;
         double base;
         try (HookScope scope = model.hookPoints().scope()) {
-            grads = ActivationCache.recordGradients(scope, NameFilter.endingWith("hook_" + site.actName));
+            grads = ActivationCache.recordGradients(scope, sites);
             Tensor logits = model.forward(corrupted, true);
             base = metric.value(logits, corrupted);
             model.backward(metric.gradient(logits, corrupted));
         }
         model.zeroGrad();
-        float[] out = new float[layers * pos];
-        for (int l = 0; l < layers; l++) {
-            String name = ActNames.of(site.actName, l);
-            double[] row = attribution(grads.get(name), clean.get(name), corruptedCache.get(name));
-            for (int p = 0; p < pos; p++) out[l * pos + p] = (float) (base + row[p]);
-        }
-        return Tensor.of(out, layers, pos);
+        return new Gradients(base, grads);
     }
 
     /** The per-head sites: each head's z or v [batch, pos, head, d_head], or its pattern [batch, head, q, k]. */

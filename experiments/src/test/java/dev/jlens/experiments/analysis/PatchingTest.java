@@ -171,6 +171,37 @@ class PatchingTest {
 
     @ParameterizedTest
     @MethodSource("configs")
+    void headAndNeuronAttributionsAreTheFirstOrderEstimatesOfTheirPatches(Config cfg) {
+        // Each estimate is the corrupted metric plus Σ g·(clean − corrupted) over its head or neuron: nothing
+        // to patch gives the corrupted value, and the heads of a layer add up to the estimate for the site.
+        Setup s = setup(cfg);
+        Tensor heads = s.patching().attributionLayerByHead(Patching.HeadSite.Z);
+        double[] neurons = s.patching().attributionNeurons(cfg.nLayers() - 1);
+        double corruptedValue = s.metric.value(s.corruptedRun.logits(), s.corrupted);
+        assertEquals(cfg.nLayers(), heads.dim(0));
+        assertEquals(cfg.dMlp(), neurons.length);
+        // A head or neuron whose clean and corrupted activations agree gets exactly the corrupted value.
+        ActivationCache same = s.corruptedRun.cache();
+        Patching selfPatch = new Patching(s.model, s.corrupted, same, same, s.metric);
+        for (float v : selfPatch.attributionLayerByHead(Patching.HeadSite.PATTERN).data()) assertEquals(corruptedValue, v, 1e-6);
+        for (double v : selfPatch.attributionNeurons(0)) assertEquals(corruptedValue, v, 1e-6);
+        // The estimates of all heads of a layer together: Σ_h (estimate_h − base) = Σ g·Δ over the whole site.
+        String z = ActNames.of("z", 0);
+        double total = 0;
+        for (int h = 0; h < cfg.nHeads(); h++) total += heads.get(0, h) - corruptedValue;
+        ActivationCache grads;
+        try (HookScope scope = s.model.hookPoints().scope()) {
+            grads = ActivationCache.recordGradients(scope, NameFilter.exactly(z));
+            Tensor logits = s.model.forward(s.corrupted, true);
+            s.model.backward(s.metric.gradient(logits, s.corrupted));
+        }
+        double direct = 0;
+        for (double v : Patching.attribution(grads.get(z), s.cleanRun.cache().get(z), s.corruptedRun.cache().get(z))) direct += v;
+        assertEquals(direct, total, 1e-4);
+    }
+
+    @ParameterizedTest
+    @MethodSource("configs")
     void attributionSweepsReadLikeActivationSweeps(Config cfg) {
         Setup s = setup(cfg);
         Tensor attribution = s.patching().attributionLayerByPosition(Patching.Site.RESID_PRE);
