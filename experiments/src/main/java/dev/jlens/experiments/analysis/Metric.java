@@ -28,10 +28,7 @@ public interface Metric {
             public double value(Tensor logits, Tokens tokens) {
                 check(tokens);
                 double sum = 0;
-                for (int b = 0; b < tokens.batch(); b++) {
-                    int last = tokens.lengths()[b] - 1;
-                    sum += logits.get(b, last, correct[b]) - logits.get(b, last, incorrect[b]);
-                }
+                for (double d : logitDifferences(logits, tokens, correct, incorrect)) sum += d;
                 return sum / tokens.batch();
             }
 
@@ -59,6 +56,16 @@ public interface Metric {
                 }
             }
         };
+    }
+
+    /** logit(correct[b]) − logit(incorrect[b]) at each prompt's last real position, per prompt. */
+    static double[] logitDifferences(Tensor logits, Tokens tokens, int[] correct, int[] incorrect) {
+        double[] out = new double[tokens.batch()];
+        for (int b = 0; b < tokens.batch(); b++) {
+            int last = tokens.lengths()[b] - 1;
+            out[b] = logits.get(b, last, correct[b]) - logits.get(b, last, incorrect[b]);
+        }
+        return out;
     }
 
     /**

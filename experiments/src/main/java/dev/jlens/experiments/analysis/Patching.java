@@ -144,6 +144,32 @@ public final class Patching {
         return Tensor.of(out, layers, heads);
     }
 
+    /** Attribution patching of each head at each position (for patterns: each destination row): [n_layers, pos, n_heads]. */
+    public Tensor attributionLayerByPositionByHead(HeadSite site) {
+        int layers = model.cfg().nLayers(), heads = model.cfg().nHeads(), pos = corrupted.pos();
+        Gradients g = gradients(NameFilter.endingWith("hook_" + site.name().toLowerCase()));
+        float[] out = new float[layers * pos * heads];
+        for (int l = 0; l < layers; l++) {
+            String name = ActNames.of(site.name().toLowerCase(), l);
+            float[] grad = g.cache.get(name).data(), c = clean.get(name).data(), x = corruptedCache.get(name).data();
+            double[] cells = new double[pos * heads];
+            for (int i = 0; i < grad.length; i++) {
+                int t, h;
+                if (site == HeadSite.PATTERN) { // [b, h, q, k]
+                    t = (i / pos) % pos;
+                    h = (i / (pos * pos)) % heads;
+                } else { // [b, t, h, e]
+                    int dHead = model.cfg().dHead();
+                    h = (i / dHead) % heads;
+                    t = (i / (dHead * heads)) % pos;
+                }
+                cells[t * heads + h] += (double) grad[i] * (c[i] - x[i]);
+            }
+            for (int i = 0; i < pos * heads; i++) out[l * pos * heads + i] = (float) (g.base + cells[i]);
+        }
+        return Tensor.of(out, layers, pos, heads);
+    }
+
     /** Attribution patching of each neuron of {@code hook_post} at {@code layer}, over all positions. */
     public double[] attributionNeurons(int layer) {
         String name = ActNames.of("post", layer);
@@ -187,9 +213,12 @@ public final class Patching {
         return Tensor.of(out, layers, heads);
     }
 
-    /** z or v of every head of every layer patched at each single position: [n_layers, pos, n_heads]. */
+    /**
+     * Every head of every layer patched at each single position: [n_layers, pos, n_heads]. For z and
+     * v the position is the token's; for patterns it is the destination (query) position, whose row of
+     * attention weights is taken from the clean run.
+     */
     public Tensor layerByPositionByHead(HeadSite site, int maxBatch) {
-        if (site == HeadSite.PATTERN) throw new JlensException("patterns are patched per head over all positions, not per position.");
         int layers = model.cfg().nLayers(), heads = model.cfg().nHeads(), pos = corrupted.pos();
         float[] out = new float[layers * pos * heads];
         for (int l = 0; l < layers; l++) {
@@ -205,8 +234,10 @@ public final class Patching {
     private void copyHead(HeadSite site, float[] act, float[] clean, int slot, int h, int position, int batch, int pos) {
         int heads = model.cfg().nHeads();
         if (site == HeadSite.PATTERN) {
-            int square = pos * pos;
-            for (int b = 0; b < batch; b++) System.arraycopy(clean, (b * heads + h) * square, act, ((slot * batch + b) * heads + h) * square, square);
+            int square = pos * pos, rowStart = position < 0 ? 0 : position * pos, length = position < 0 ? square : pos;
+            for (int b = 0; b < batch; b++) {
+                System.arraycopy(clean, (b * heads + h) * square + rowStart, act, ((slot * batch + b) * heads + h) * square + rowStart, length);
+            }
             return;
         }
         int dHead = model.cfg().dHead();

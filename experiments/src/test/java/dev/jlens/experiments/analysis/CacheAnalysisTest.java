@@ -107,6 +107,7 @@ class CacheAnalysisTest {
             double total = 0;
             for (int c = 0; c < stack.labels().size(); c++) total += attrs.get(c, b, 0);
             float diff = run.logits().get(b, 8, correct[b]) - run.logits().get(b, 8, wrong[b]);
+            assertEquals(diff, Metric.logitDifferences(run.logits(), tokens, correct, wrong)[b], 0, "per-prompt logit difference");
             assertEquals(diff, total + bU[correct[b]] - bU[wrong[b]], 1e-4, "prompt " + b);
         }
     }

@@ -138,6 +138,15 @@ class PatchingTest {
             }
         });
         assertEquals(hand, byPos.get(layer, 3, head), 1e-5, "z of one head at one position by hand");
+
+        Tensor patternRows = s.patching().layerByPositionByHead(Patching.HeadSite.PATTERN, 64);
+        Tensor cleanPattern = s.cleanRun.cache().get(ActNames.of("pattern", layer));
+        double handRow = handRun(s, ActNames.of("pattern", layer), (act, out) -> {
+            for (int b = 0; b < act.dim(0); b++) {
+                System.arraycopy(cleanPattern.data(), ((b * heads + head) * pos + 4) * pos, out, ((b * heads + head) * pos + 4) * pos, pos);
+            }
+        });
+        assertEquals(handRow, patternRows.get(layer, 4, head), 1e-5, "one head's attention row at one destination by hand");
     }
 
     private static double handRun(Setup s, String name, java.util.function.BiConsumer<Tensor, float[]> patch) {
@@ -198,6 +207,11 @@ class PatchingTest {
         double direct = 0;
         for (double v : Patching.attribution(grads.get(z), s.cleanRun.cache().get(z), s.corruptedRun.cache().get(z))) direct += v;
         assertEquals(direct, total, 1e-4);
+        // By position and head, the cells of a layer add up to the same total.
+        Tensor cells = s.patching().attributionLayerByPositionByHead(Patching.HeadSite.Z);
+        double cellTotal = 0;
+        for (int p = 0; p < s.corrupted.pos(); p++) for (int h = 0; h < cfg.nHeads(); h++) cellTotal += cells.get(0, p, h) - corruptedValue;
+        assertEquals(direct, cellTotal, 1e-4);
     }
 
     @ParameterizedTest
