@@ -125,6 +125,26 @@ public final class Patching {
         return Tensor.of(out, layers, pos);
     }
 
+    /** An activation-patching result beside its attribution-patching estimate, cell for cell. */
+    public record SideBySide(Tensor activation, Tensor attribution) {
+        /** The largest |activation − attribution| over the cells. */
+        public double largestGap() {
+            double worst = 0;
+            for (int i = 0; i < activation.size(); i++) worst = Math.max(worst, Math.abs(activation.data()[i] - attribution.data()[i]));
+            return worst;
+        }
+    }
+
+    /** {@link #layerByPosition} and {@link #attributionLayerByPosition} for one site. */
+    public SideBySide compareLayerByPosition(Site site, int maxBatch) {
+        return new SideBySide(layerByPosition(site, maxBatch), attributionLayerByPosition(site));
+    }
+
+    /** {@link #layerByHead} and {@link #attributionLayerByHead} for one site. */
+    public SideBySide compareLayerByHead(HeadSite site, int maxBatch) {
+        return new SideBySide(layerByHead(site, maxBatch), attributionLayerByHead(site));
+    }
+
     /** Attribution patching of each head (z, v over all positions; patterns whole): [n_layers, n_heads]. */
     public Tensor attributionLayerByHead(HeadSite site) {
         int layers = model.cfg().nLayers(), heads = model.cfg().nHeads(), pos = corrupted.pos(), batch = corrupted.batch();

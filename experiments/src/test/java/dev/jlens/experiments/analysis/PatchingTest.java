@@ -2,6 +2,7 @@ package dev.jlens.experiments.analysis;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.ActivationCache;
@@ -218,7 +219,10 @@ class PatchingTest {
     @MethodSource("configs")
     void attributionSweepsReadLikeActivationSweeps(Config cfg) {
         Setup s = setup(cfg);
-        Tensor attribution = s.patching().attributionLayerByPosition(Patching.Site.RESID_PRE);
+        Patching.SideBySide both = s.patching().compareLayerByPosition(Patching.Site.RESID_PRE, 64);
+        assertArrayEquals(both.activation().shape(), both.attribution().shape());
+        assertTrue(both.largestGap() >= 0 && both.largestGap() < 10, "the estimates are of the right size: " + both.largestGap());
+        Tensor attribution = both.attribution();
         double corruptedValue = s.metric.value(s.corruptedRun.logits(), s.corrupted);
         // Positions where clean and corrupted agree have nothing to patch: the estimate is the corrupted value.
         for (int l = 0; l < cfg.nLayers(); l++) assertEquals(corruptedValue, attribution.get(l, 0), 1e-6, "layer " + l);
