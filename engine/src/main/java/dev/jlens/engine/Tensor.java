@@ -62,6 +62,16 @@ public final class Tensor {
         return of(data, newShape);
     }
 
+    /** A new tensor, this + other elementwise; the shapes must match. */
+    public Tensor plus(Tensor other) {
+        if (!Arrays.equals(shape, other.shape)) {
+            throw new IllegalArgumentException("cannot add a tensor of shape " + other.shapeString() + " to one of " + shapeString());
+        }
+        float[] out = data.clone();
+        dev.jlens.kernels.Simd.add(other.data, 0, out, 0, out.length);
+        return new Tensor(shape.clone(), out);
+    }
+
     public Tensor copy() {
         return new Tensor(shape.clone(), data.clone());
     }

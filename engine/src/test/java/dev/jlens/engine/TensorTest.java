@@ -20,6 +20,14 @@ class TensorTest {
     }
 
     @Test
+    void plusAddsElementwiseIntoANewTensorAndRefusesOtherShapes() {
+        Tensor a = Tensor.of(new float[] {1, 2, 3}, 3), b = Tensor.of(new float[] {10, 20, 30}, 3);
+        assertArrayEquals(new float[] {11, 22, 33}, a.plus(b).data());
+        assertArrayEquals(new float[] {1, 2, 3}, a.data());
+        assertThrows(IllegalArgumentException.class, () -> a.plus(Tensor.zeros(1, 3)));
+    }
+
+    @Test
     void parameterGradientsStartAtZeroAndZeroGradClearsThem() {
         Parameter p = Parameter.of("embed.W_E", Tensor.zeros(2, 2));
         p.grad().data()[3] = 5;

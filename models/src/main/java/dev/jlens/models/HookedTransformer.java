@@ -150,14 +150,8 @@ public final class HookedTransformer {
     public Tensor forward(Tokens tokens, boolean keepForBackward) {
         tokens.check(cfg);
         release();
-        Tensor resid = hookEmbed.forward(embed.forward(tokens.ids(), tokens.batch(), tokens.pos()));
-        Tensor qkPositions = null;
-        if (posEmbed != null) {
-            Tensor pos = hookPosEmbed.forward(posEmbed.forward(tokens.batch(), tokens.pos()));
-            if (cfg.shortformer()) qkPositions = pos;
-            else resid = sum(resid, pos);
-        }
-        for (TransformerBlock block : blocks) resid = block.forward(resid, keepForBackward, qkPositions);
+        Embedded embedded = embed(tokens);
+        Tensor resid = runBlocks(embedded.resid, 0, blocks.size(), keepForBackward, embedded.qkPositions);
         Tensor logits = unembed.forward(lnFinal.forward(resid, keepForBackward), keepForBackward);
         savedTokens = keepForBackward ? tokens : null;
         return logits;
@@ -172,15 +166,8 @@ public final class HookedTransformer {
         checkLayer(layer);
         tokens.check(cfg);
         release();
-        Tensor resid = hookEmbed.forward(embed.forward(tokens.ids(), tokens.batch(), tokens.pos()));
-        Tensor qkPositions = null;
-        if (posEmbed != null) {
-            Tensor pos = hookPosEmbed.forward(posEmbed.forward(tokens.batch(), tokens.pos()));
-            if (cfg.shortformer()) qkPositions = pos;
-            else resid = sum(resid, pos);
-        }
-        for (int l = 0; l < layer; l++) resid = blocks.get(l).forward(resid, false, qkPositions);
-        return resid;
+        Embedded embedded = embed(tokens);
+        return runBlocks(embedded.resid, 0, layer, false, embedded.qkPositions);
     }
 
     /**
@@ -189,15 +176,7 @@ public final class HookedTransformer {
      * The tokens give the batch's shape and, for shortformer models, the positions.
      */
     public Tensor logitsFrom(Tensor residual, int layer, Tokens tokens) {
-        checkLayer(layer);
-        if (residual.rank() != 3 || residual.dim(0) != tokens.batch() || residual.dim(1) != tokens.pos() || residual.dim(2) != cfg.dModel()) {
-            throw new JlensException("a residual stream of shape " + residual.shapeString() + " cannot enter block " + layer
-                    + " for a batch of " + tokens.batch() + " x " + tokens.pos() + " tokens and d_model " + cfg.dModel() + ".");
-        }
-        release();
-        Tensor qkPositions = shortformerPositions(tokens);
-        Tensor resid = residual;
-        for (int l = layer; l < blocks.size(); l++) resid = blocks.get(l).forward(resid, false, qkPositions);
+        Tensor resid = resume(residual, layer, tokens);
         return unembed.forward(lnFinal.forward(resid, false), false);
     }
 
@@ -207,17 +186,39 @@ public final class HookedTransformer {
      * unembedding's work.
      */
     public Tensor lastLogitsFrom(Tensor residual, int layer, Tokens tokens) {
-        checkLayer(layer);
-        release();
-        Tensor qkPositions = shortformerPositions(tokens);
-        Tensor resid = residual;
-        for (int l = layer; l < blocks.size(); l++) resid = blocks.get(l).forward(resid, false, qkPositions);
+        Tensor resid = resume(residual, layer, tokens);
         int d = cfg.dModel();
         float[] last = new float[tokens.batch() * d];
         for (int b = 0; b < tokens.batch(); b++) {
             System.arraycopy(resid.data(), (b * tokens.pos() + tokens.lengths()[b] - 1) * d, last, b * d, d);
         }
         return unembed.forward(lnFinal.forward(Tensor.of(last, tokens.batch(), 1, d), false), false);
+    }
+
+    /** The residual entering block 0, and the positions shortformer blocks add to queries and keys. */
+    private record Embedded(Tensor resid, Tensor qkPositions) {}
+
+    private Embedded embed(Tokens tokens) {
+        Tensor resid = hookEmbed.forward(embed.forward(tokens.ids(), tokens.batch(), tokens.pos()));
+        if (posEmbed == null) return new Embedded(resid, null);
+        Tensor pos = hookPosEmbed.forward(posEmbed.forward(tokens.batch(), tokens.pos()));
+        return cfg.shortformer() ? new Embedded(resid, pos) : new Embedded(resid.plus(pos), null);
+    }
+
+    /** The residual leaving the last block, from {@code residual} entering block {@code layer}. */
+    private Tensor resume(Tensor residual, int layer, Tokens tokens) {
+        checkLayer(layer);
+        if (residual.rank() != 3 || residual.dim(0) != tokens.batch() || residual.dim(1) != tokens.pos() || residual.dim(2) != cfg.dModel()) {
+            throw new JlensException("a residual stream of shape " + residual.shapeString() + " cannot enter block " + layer
+                    + " for a batch of " + tokens.batch() + " x " + tokens.pos() + " tokens and d_model " + cfg.dModel() + ".");
+        }
+        release();
+        return runBlocks(residual, layer, blocks.size(), false, shortformerPositions(tokens));
+    }
+
+    private Tensor runBlocks(Tensor resid, int from, int to, boolean keep, Tensor qkPositions) {
+        for (int l = from; l < to; l++) resid = blocks.get(l).forward(resid, keep, qkPositions);
+        return resid;
     }
 
     private Tensor shortformerPositions(Tokens tokens) {
@@ -279,11 +280,5 @@ public final class HookedTransformer {
         for (TransformerBlock block : blocks) block.release();
         lnFinal.release();
         unembed.release();
-    }
-
-    private static Tensor sum(Tensor a, Tensor b) {
-        float[] out = a.data().clone();
-        dev.jlens.kernels.Simd.add(b.data(), 0, out, 0, out.length);
-        return Tensor.of(out, a.shape());
     }
 }

@@ -3,7 +3,6 @@ package dev.jlens.models.components;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.HookPoint;
 import dev.jlens.engine.hooks.HookPoints;
-import dev.jlens.kernels.Simd;
 
 /**
  * One residual block. Sequential (GPT-2): resid_mid = resid_pre + attn(ln1(resid_pre)),
@@ -47,9 +46,9 @@ public final class TransformerBlock {
     public Tensor forward(Tensor residIn, boolean keep, Tensor qkPositions) {
         Tensor residPre = hookResidPre.forward(residIn);
         Tensor attnOut = hookAttnOut.forward(attn.forward(ln1.forward(residPre, keep), keep, qkPositions));
-        Tensor mlpIn = parallel ? residPre : hookResidMid.forward(sum(residPre, attnOut));
+        Tensor mlpIn = parallel ? residPre : hookResidMid.forward(residPre.plus(attnOut));
         Tensor mlpOut = hookMlpOut.forward(mlp.forward(ln2.forward(mlpIn, keep), keep));
-        Tensor residPost = parallel ? sum(sum(residPre, attnOut), mlpOut) : sum(mlpIn, mlpOut);
+        Tensor residPost = parallel ? residPre.plus(attnOut).plus(mlpOut) : mlpIn.plus(mlpOut);
         return hookResidPost.forward(residPost);
     }
 
@@ -60,19 +59,13 @@ public final class TransformerBlock {
         Tensor dResidPre;
         if (parallel) {
             Tensor dAttnIn = ln1.backward(attn.backward(hookAttnOut.backward(dResidPost)));
-            dResidPre = sum(sum(dResidPost, dMlpIn), dAttnIn);
+            dResidPre = dResidPost.plus(dMlpIn).plus(dAttnIn);
         } else {
-            Tensor dResidMid = hookResidMid.backward(sum(dResidPost, dMlpIn));
+            Tensor dResidMid = hookResidMid.backward(dResidPost.plus(dMlpIn));
             Tensor dAttnIn = ln1.backward(attn.backward(hookAttnOut.backward(dResidMid)));
-            dResidPre = sum(dResidMid, dAttnIn);
+            dResidPre = dResidMid.plus(dAttnIn);
         }
         return hookResidPre.backward(dResidPre);
-    }
-
-    static Tensor sum(Tensor a, Tensor b) {
-        float[] out = a.data().clone();
-        Simd.add(b.data(), 0, out, 0, out.length);
-        return Tensor.of(out, a.shape());
     }
 
     public void release() {
