@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 class HookedTransformerTest {
     static Stream<Config> configs() {
-        return Stream.of(TestModels.gpt2(), TestModels.neox(), TestModels.solu(), TestModels.shortformer());
+        return TestModels.all();
     }
 
     @ParameterizedTest

@@ -25,6 +25,11 @@ final class TestModels {
         return new Config("solu", 2, 16, 2, 8, 32, 37, 24, 1e-5f, Activation.SOLU_LN, 0, 10000, false, false, 0, true);
     }
 
+    /** Every architecture the micro configs cover. */
+    static java.util.stream.Stream<Config> all() {
+        return java.util.stream.Stream.of(gpt2(), neox(), solu(), shortformer());
+    }
+
     static HookedTransformer random(Config cfg, long seed) {
         Map<String, Tensor> state = RandomWeights.of(cfg, seed, 0.2);
         SplittableRandom rng = new SplittableRandom(seed + 1);

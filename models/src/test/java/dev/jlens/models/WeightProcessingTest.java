@@ -19,7 +19,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class WeightProcessingTest {
     static Stream<Arguments> cases() {
         Stream.Builder<Arguments> out = Stream.builder();
-        for (Config cfg : new Config[] {TestModels.gpt2(), TestModels.neox(), TestModels.solu(), TestModels.shortformer()}) {
+        for (Config cfg : TestModels.all().toList()) {
             out.add(Arguments.of(cfg, "fold_ln"));
             out.add(Arguments.of(cfg, "center_writing_weights"));
             out.add(Arguments.of(cfg, "center_unembed"));

@@ -12,7 +12,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** The whole backward, parameter by parameter, against finite differences of the mean loss. */
 class WholeModelGradientTest {
     static Stream<Config> configs() {
-        return Stream.of(TestModels.gpt2(), TestModels.neox(), TestModels.solu(), TestModels.shortformer());
+        return TestModels.all();
     }
 
     @ParameterizedTest
