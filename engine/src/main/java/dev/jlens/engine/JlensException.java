@@ -15,4 +15,16 @@ public class JlensException extends RuntimeException {
     public JlensException(String message, Throwable cause) {
         super(message, cause);
     }
+
+    /**
+     * What an I/O failure was, in words: Java's exceptions for a missing file or a refused
+     * permission carry only the path.
+     */
+    public static String describe(java.io.IOException e) {
+        String detail = e.getMessage() == null ? "" : e.getMessage();
+        if (e instanceof java.nio.file.NoSuchFileException) return "no such file or directory: " + detail;
+        if (e instanceof java.nio.file.AccessDeniedException) return "permission denied: " + detail;
+        if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) return f.getReason() + ": " + f.getFile();
+        return detail.isEmpty() ? e.getClass().getSimpleName() : detail;
+    }
 }

@@ -28,6 +28,13 @@ class TensorTest {
     }
 
     @Test
+    void ioFailuresAreDescribedInWords() {
+        assertEquals("no such file or directory: /a/b", JlensException.describe(new java.nio.file.NoSuchFileException("/a/b")));
+        assertEquals("permission denied: /c", JlensException.describe(new java.nio.file.AccessDeniedException("/c")));
+        assertEquals("disk full", JlensException.describe(new java.io.IOException("disk full")));
+    }
+
+    @Test
     void parameterGradientsStartAtZeroAndZeroGradClearsThem() {
         Parameter p = Parameter.of("embed.W_E", Tensor.zeros(2, 2));
         p.grad().data()[3] = 5;

@@ -40,7 +40,7 @@ public final class TorchCheckpoint implements Checkpoint {
         } catch (java.util.zip.ZipException e) {
             throw new JlensException(path + ": is not a zip-format PyTorch checkpoint (older torch.save files are not supported).");
         } catch (IOException e) {
-            throw new JlensException(path + ": cannot be read (" + e.getMessage() + ").", e);
+            throw new JlensException(path + ": cannot be read (" + JlensException.describe(e) + ").", e);
         }
         try {
             ZipEntry pickle = zip.stream().filter(e -> e.getName().endsWith("/data.pkl") || e.getName().equals("data.pkl"))
@@ -57,7 +57,7 @@ public final class TorchCheckpoint implements Checkpoint {
             return checkpoint;
         } catch (IOException e) {
             closeQuietly(zip);
-            throw new JlensException(path + ": cannot be read (" + e.getMessage() + ").", e);
+            throw new JlensException(path + ": cannot be read (" + JlensException.describe(e) + ").", e);
         } catch (RuntimeException e) {
             closeQuietly(zip);
             throw e;
@@ -114,7 +114,7 @@ public final class TorchCheckpoint implements Checkpoint {
         try {
             return ByteBuffer.wrap(readAll(zip, entry)).order(ByteOrder.LITTLE_ENDIAN);
         } catch (IOException e) {
-            throw new JlensException(path + ": tensor '" + name + "' cannot be read (" + e.getMessage() + ").", e);
+            throw new JlensException(path + ": tensor '" + name + "' cannot be read (" + JlensException.describe(e) + ").", e);
         }
     }
 

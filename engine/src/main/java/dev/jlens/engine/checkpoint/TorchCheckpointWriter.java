@@ -37,12 +37,12 @@ public final class TorchCheckpointWriter {
             }
             stored(zip, "archive/version", "3\n".getBytes(StandardCharsets.US_ASCII));
         } catch (IOException e) {
-            throw new JlensException(path + ": cannot be written (" + e.getMessage() + ").", e);
+            throw new JlensException(path + ": cannot be written (" + JlensException.describe(e) + ").", e);
         }
         try {
             Files.move(temp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
-            throw new JlensException(path + ": cannot be written (" + e.getMessage() + ").", e);
+            throw new JlensException(path + ": cannot be written (" + JlensException.describe(e) + ").", e);
         }
     }
 

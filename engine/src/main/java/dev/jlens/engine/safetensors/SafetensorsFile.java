@@ -80,7 +80,7 @@ public final class SafetensorsFile implements dev.jlens.engine.checkpoint.Checkp
             throw new JlensException(path + ": no such file.");
         } catch (IOException e) {
             closeQuietly(channel);
-            throw new JlensException(path + ": cannot be read (" + e.getMessage() + ").", e);
+            throw new JlensException(path + ": cannot be read (" + JlensException.describe(e) + ").", e);
         } catch (RuntimeException e) {
             closeQuietly(channel);
             throw e;
@@ -226,7 +226,7 @@ public final class SafetensorsFile implements dev.jlens.engine.checkpoint.Checkp
                 }
             }
         } catch (IOException e) {
-            throw new JlensException(path + ": tensor '" + name + "' cannot be read (" + e.getMessage() + ").", e);
+            throw new JlensException(path + ": tensor '" + name + "' cannot be read (" + JlensException.describe(e) + ").", e);
         }
         return Tensor.of(out, info.intShape());
     }

@@ -74,7 +74,7 @@ public final class SafetensorsWriter {
             } catch (IOException ignored) {
                 // the original failure is the one worth reporting
             }
-            throw new JlensException(path + ": cannot be written (" + e.getMessage() + ").", e);
+            throw new JlensException(path + ": cannot be written (" + JlensException.describe(e) + ").", e);
         }
     }
 

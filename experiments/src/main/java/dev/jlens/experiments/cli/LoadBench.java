@@ -58,7 +58,7 @@ final class LoadBench implements Callable<Integer> {
                 if (line.startsWith(field + ":")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
             }
         } catch (IOException e) {
-            throw new JlensException("cannot read /proc/self/status to measure memory (" + e.getMessage() + ").", e);
+            throw new JlensException("cannot read /proc/self/status to measure memory (" + JlensException.describe(e) + ").", e);
         }
         throw new JlensException("this system reports no " + field + " in /proc/self/status; bench load needs Linux.");
     }

@@ -49,7 +49,7 @@ public final class ModelExport {
             SafetensorsWriter.write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
             Files.writeString(dir.resolve("config.json"), new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(config));
         } catch (IOException e) {
-            throw new JlensException(dir + ": cannot be written (" + e.getMessage() + ").", e);
+            throw new JlensException(dir + ": cannot be written (" + JlensException.describe(e) + ").", e);
         }
     }
 

@@ -49,7 +49,7 @@ public final class ModelLoader {
             if (pth.size() == 1) return TorchCheckpoint.open(pth.get(0));
             if (pth.size() > 1) throw new JlensException(dir + ": has several .pth files " + pth + "; keep the one to load.");
         } catch (java.io.IOException e) {
-            throw new JlensException(dir + ": cannot be listed (" + e.getMessage() + ").", e);
+            throw new JlensException(dir + ": cannot be listed (" + JlensException.describe(e) + ").", e);
         }
         throw new JlensException(dir + ": has no model.safetensors, pytorch_model.bin or .pth weights.");
     }

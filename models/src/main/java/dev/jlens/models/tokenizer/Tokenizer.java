@@ -79,7 +79,7 @@ public final class Tokenizer {
         try {
             return fromVocabAndMerges(Files.readString(vocabJson), Files.readString(mergesTxt), vocabJson.toString());
         } catch (IOException e) {
-            throw new JlensException("cannot read tokenizer files " + vocabJson + " and " + mergesTxt + " (" + e.getMessage() + ").", e);
+            throw new JlensException("cannot read tokenizer files " + vocabJson + " and " + mergesTxt + " (" + JlensException.describe(e) + ").", e);
         }
     }
 
@@ -107,7 +107,7 @@ public final class Tokenizer {
         try {
             return fromTokenizerJson(Files.readString(file), file.toString());
         } catch (IOException e) {
-            throw new JlensException("cannot read tokenizer file " + file + " (" + e.getMessage() + ").", e);
+            throw new JlensException("cannot read tokenizer file " + file + " (" + JlensException.describe(e) + ").", e);
         }
     }
 
