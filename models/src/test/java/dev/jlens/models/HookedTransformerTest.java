@@ -108,7 +108,6 @@ class HookedTransformerTest {
         String site = "blocks.0.hook_attn_out";
         Tensor grad;
         try (HookScope scope = model.hookPoints().scope()) {
-            grad = ActivationCache.recordGradients(scope, NameFilter.exactly(site)).asMap().isEmpty() ? null : null;
             ActivationCache grads = ActivationCache.recordGradients(scope, NameFilter.exactly(site));
             model.lossAndBackward(tokens);
             grad = grads.get(site);
