@@ -4,30 +4,46 @@ import dev.jlens.engine.JlensException;
 import dev.jlens.models.LoadedModel;
 import dev.jlens.models.WeightProcessing;
 import dev.jlens.models.loading.ModelLoader;
-import java.nio.file.Files;
+import dev.jlens.models.organisms.ShippedModels;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
-/** {@code --model M}: a model directory (config.json + model.safetensors). */
+/** {@code --model M} (a model directory or a shipped model's name) and {@code --process STEPS}. */
 final class ModelOption {
-    @Option(names = "--model", paramLabel = "M", required = true,
-            description = "a model directory holding config.json and model.safetensors")
+    @Option(names = "--model", paramLabel = "M",
+            description = "a model directory (config.json + weights), or the name of a model that ships with jlens: "
+                    + "gpt2-organism, neox-organism, solu-organism (default: the command's own, gpt2-organism for most)")
     String model;
 
-    @Option(names = "--process", paramLabel = "STEPS", defaultValue = "default",
+    @Option(names = "--process", paramLabel = "STEPS",
             description = "TransformerLens weight processing: default (fold_ln, center_writing_weights, center_unembed, "
                     + "fold_value_biases, as from_pretrained), none, or a comma-separated list of steps, "
-                    + "e.g. default,refactor_factored_attn_matrices (default: ${DEFAULT-VALUE})")
+                    + "e.g. default,refactor_factored_attn_matrices (default: default, or the notebook's flags for an experiment)")
     String process;
 
     LoadedModel load() {
-        Path dir = Path.of(model);
-        if (!Files.exists(dir)) throw new JlensException("--model " + model + ": no such model directory.");
-        WeightProcessing.Options options = WeightProcessing.Options.parse(process);
+        return load(ShippedModels.DEFAULT, "default");
+    }
+
+    /** The model given, else {@code defaultModel}; processed as asked, else as {@code defaultProcess}. */
+    LoadedModel load(String defaultModel, String defaultProcess) {
+        String name = model == null ? defaultModel : model;
+        Path dir = ShippedModels.resolve(name);
+        String steps = process == null ? defaultProcess : process;
+        WeightProcessing.Options options = WeightProcessing.Options.parse(steps);
         if (options.refactorFactoredAttnMatrices() && ModelLoader.config(dir).rotary()) {
-            throw new JlensException("--process: refactor_factored_attn_matrices cannot be applied to " + model
-                    + ", a rotary model (its QK matrix depends on positions).");
+            if (process != null) {
+                throw new JlensException("--process: refactor_factored_attn_matrices cannot be applied to " + name
+                        + ", a rotary model (its QK matrix depends on positions).");
+            }
+            options = WeightProcessing.Options.parse(steps.replace(",refactor_factored_attn_matrices", ""));
+            System.out.println("note: " + name + " is a rotary model, so refactor_factored_attn_matrices is left out of the processing.");
         }
         return LoadedModel.load(dir, options);
+    }
+
+    /** The name the model was given by, for titles. */
+    String name(String defaultModel) {
+        return model == null ? defaultModel : model;
     }
 }

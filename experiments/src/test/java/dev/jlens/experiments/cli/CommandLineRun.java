@@ -5,8 +5,8 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 
 /** One in-process run of the command line, with what it printed. */
-record CommandLineRun(int exitCode, String out, String err) {
-    static synchronized CommandLineRun of(String... args) {
+public record CommandLineRun(int exitCode, String out, String err) {
+    public static synchronized CommandLineRun of(String... args) {
         PrintStream oldOut = System.out, oldErr = System.err;
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
         try {

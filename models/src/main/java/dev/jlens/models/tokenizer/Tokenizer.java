@@ -31,7 +31,7 @@ import java.util.regex.Pattern;
  */
 public final class Tokenizer {
     /** GPT-2's pre-tokenizer; \s is Unicode White_Space, as in the reference implementations. */
-    private static final Pattern WORDS = Pattern.compile(
+    static final Pattern WORDS = Pattern.compile(
             "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+",
             Pattern.UNICODE_CHARACTER_CLASS);
     private static final int CACHE_LIMIT = 200_000;

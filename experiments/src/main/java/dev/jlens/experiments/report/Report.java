@@ -1,0 +1,146 @@
+package dev.jlens.experiments.report;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.jlens.engine.JlensException;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.VectorGraphicsEncoder;
+
+/**
+ * What an experiment shows, in the order it shows it: notes, printed blocks, tables and figures.
+ * Tables go to the terminal and to {@code DIR/name.csv} and {@code DIR/name.json}; figures to
+ * {@code DIR/name.png} and {@code DIR/name.svg}; {@link #finish} writes {@code DIR/index.html}, which
+ * shows them all and needs nothing but the files beside it.
+ */
+public final class Report {
+    private sealed interface Item permits Note, Block, TableItem, FigureItem {}
+    private record Note(String text) implements Item {}
+    private record Block(String heading, String text) implements Item {}
+    private record TableItem(Table table) implements Item {}
+    private record FigureItem(Figure figure) implements Item {}
+
+    private final String title;
+    private final Path dir;
+    private final PrintStream out;
+    private final List<Item> items = new ArrayList<>();
+
+    public Report(String title, Path dir, PrintStream out) {
+        this.title = title;
+        this.dir = dir;
+        this.out = out;
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new JlensException("--out " + dir + ": cannot be created (" + JlensException.describe(e) + ").", e);
+        }
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    /** A one-line remark, such as a default the model at hand could not honour. */
+    public void note(String text) {
+        out.println("note: " + text);
+        items.add(new Note(text));
+    }
+
+    /** Printed output that is not a table (test_prompt's lines, a list of neurons). */
+    public void block(String heading, String text) {
+        out.println(heading);
+        out.println(text);
+        items.add(new Block(heading, text));
+    }
+
+    public void table(Table table) {
+        out.println(table.render());
+        write(table.name() + ".csv", table.csv());
+        write(table.name() + ".json", table.json());
+        items.add(new TableItem(table));
+    }
+
+    public void figure(Figure figure) {
+        try {
+            BitmapEncoder.saveBitmap(figure.chart(), dir.resolve(figure.name() + ".png").toString(), BitmapEncoder.BitmapFormat.PNG);
+            VectorGraphicsEncoder.saveVectorGraphic(figure.chart(), dir.resolve(figure.name()).toString(),
+                    VectorGraphicsEncoder.VectorGraphicsFormat.SVG);
+        } catch (IOException e) {
+            throw new JlensException("cannot write figure " + dir.resolve(figure.name()) + " (" + JlensException.describe(e) + ").", e);
+        }
+        items.add(new FigureItem(figure));
+    }
+
+    /** The names of the figures written so far. */
+    public List<String> figureNames() {
+        return items.stream().filter(i -> i instanceof FigureItem).map(i -> ((FigureItem) i).figure().name()).toList();
+    }
+
+    /** Writes index.html and report.json (the tables' and figures' names, the notes). */
+    public void finish() {
+        StringBuilder html = new StringBuilder("""
+                <!DOCTYPE html>
+                <html><head><meta charset="utf-8"><title>%s</title>
+                <style>
+                body { font-family: sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
+                table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.85em; }
+                th, td { border: 1px solid #ccc; padding: 2px 8px; text-align: left; }
+                td.n { text-align: right; font-variant-numeric: tabular-nums; }
+                pre { background: #f6f6f6; padding: 0.6em; overflow-x: auto; }
+                img { max-width: 100%%; border: 1px solid #eee; }
+                .note { color: #8a4b00; }
+                </style></head><body>
+                <h1>%s</h1>
+                """.formatted(Html.escape(title), Html.escape(title)));
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode summary = mapper.createObjectNode().put("title", title);
+        ArrayNode notes = summary.putArray("notes"), tables = summary.putArray("tables"), figures = summary.putArray("figures");
+        for (Item item : items) {
+            switch (item) {
+                case Note n -> {
+                    html.append("<p class=\"note\">").append(Html.escape(n.text())).append("</p>\n");
+                    notes.add(n.text());
+                }
+                case Block b -> html.append("<h3>").append(Html.escape(b.heading())).append("</h3>\n<pre>").append(Html.escape(b.text()))
+                        .append("</pre>\n");
+                case TableItem t -> {
+                    html.append("<h3>").append(Html.escape(t.table().title())).append("</h3>\n<p><a href=\"").append(t.table().name())
+                            .append(".csv\">csv</a> · <a href=\"").append(t.table().name()).append(".json\">json</a></p>\n")
+                            .append(t.table().html());
+                    tables.add(t.table().name());
+                }
+                case FigureItem f -> {
+                    String name = f.figure().name();
+                    html.append("<h3>").append(Html.escape(f.figure().title())).append("</h3>\n<p><img src=\"").append(name)
+                            .append(".png\" alt=\"").append(Html.escape(f.figure().title())).append("\"><br><a href=\"").append(name)
+                            .append(".svg\">svg</a></p>\n");
+                    figures.add(name);
+                }
+            }
+        }
+        html.append("</body></html>\n");
+        write("index.html", html.toString());
+        try {
+            write("report.json", mapper.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        out.println("wrote " + dir.resolve("index.html"));
+    }
+
+    private void write(String name, String text) {
+        Path file = dir.resolve(name);
+        try {
+            Files.writeString(file, text, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new JlensException("cannot write " + file + " (" + JlensException.describe(e) + ").", e);
+        }
+    }
+}

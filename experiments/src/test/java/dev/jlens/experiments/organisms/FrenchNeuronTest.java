@@ -1,0 +1,69 @@
+package dev.jlens.experiments.organisms;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jlens.experiments.analysis.Probing;
+import dev.jlens.experiments.cli.CommandLineRun;
+import dev.jlens.experiments.frenchneuron.FrenchNeuron;
+import dev.jlens.experiments.frenchneuron.TextSamples;
+import dev.jlens.experiments.report.Report;
+import dev.jlens.models.organisms.OrganismCorpus;
+import dev.jlens.models.organisms.Recipe;
+import dev.jlens.models.organisms.ShippedModels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Notebook 001 on the shipped GPT-NeoX organism: probe accuracies recounted, and the French-neuron phenomenon. */
+class FrenchNeuronTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void probeAccuracyEqualsARecountAndTheBestNeuronIsFrenchOnHeldOutText() throws Exception {
+        int documents = Recipe.named(ShippedModels.NEOX).documents();
+        FrenchNeuron.Data data = new FrenchNeuron.Data(OrganismCorpus.heldOutFrench(200, documents), OrganismCorpus.heldOutEnglish(200, documents),
+                OrganismCorpus.frenchStories(20));
+        Path out = dir.resolve("report");
+        Report report = Shipped.quietReport(out);
+        FrenchNeuron.Result r = FrenchNeuron.run(Shipped.load(ShippedModels.NEOX, "default"), data, FrenchNeuron.Options.DEFAULTS, report);
+        report.finish();
+        Shipped.assertIndexShowsEveryFigure(out, 10);
+
+        // The top-k probe's test accuracy, recounted from its weights on the same split.
+        Probing.Split split = Probing.split(r.dataset(), 0.2, FrenchNeuron.Options.DEFAULTS.seed());
+        Probing.LogisticRegression probe = Probing.LogisticRegression.fit(split.train().columns(r.topK()), 1.0);
+        int right = 0;
+        double[][] x = split.test().x();
+        for (int i = 0; i < x.length; i++) {
+            double z = probe.bias();
+            for (int j = 0; j < r.topK().length; j++) z += probe.weights()[j] * x[i][r.topK()[j]];
+            if ((z > 0 ? 1 : 0) == split.test().y()[i]) right++;
+        }
+        assertEquals((double) right / x.length, r.topKTestAccuracy(), 1e-12);
+
+        double best = 0;
+        for (double acc : r.perNeuronTest()) best = Math.max(best, acc);
+        assertTrue(best >= 0.9, "best single-neuron probe accuracy on held-out rows: " + best);
+        assertTrue(r.frenchLoss().relativeIncrease() > r.otherLoss().relativeIncrease(),
+                "mean-ablating L" + r.layer() + "N" + r.neuron() + " raises the loss on French by " + r.frenchLoss().relativeIncrease()
+                        + " and on English by " + r.otherLoss().relativeIncrease());
+    }
+
+    @Test
+    void samplesComeFromAJsonListOrOneLinePerSampleAndBadFilesAreOneSentence() throws Exception {
+        Path json = dir.resolve("fr.json"), lines = dir.resolve("fr.txt"), bad = dir.resolve("bad.json");
+        Files.writeString(json, "[\"Le chat dort.\", \"Il pleut \\\"fort\\\".\"]");
+        Files.writeString(lines, "Le chat dort.\n\nIl pleut.\n");
+        Files.writeString(bad, "[\"Le chat dort.\", 3]");
+        assertEquals(List.of("Le chat dort.", "Il pleut \"fort\"."), TextSamples.read(json, "--french"));
+        assertEquals(List.of("Le chat dort.", "Il pleut."), TextSamples.read(lines, "--french"));
+        CommandLineRun run = CommandLineRun.of("experiment", "french-neuron", "--french", bad.toString(), "--out", dir.resolve("o").toString());
+        assertEquals(1, run.exitCode());
+        assertTrue(run.err().startsWith("jlens: --french " + bad + ": the JSON list holds a NUMBER"), run.err());
+        assertTrue(Files.notExists(dir.resolve("o")));
+    }
+}

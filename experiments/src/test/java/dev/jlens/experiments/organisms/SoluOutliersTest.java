@@ -1,0 +1,85 @@
+package dev.jlens.experiments.organisms;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jlens.engine.Tensor;
+import dev.jlens.engine.hooks.HookScope;
+import dev.jlens.engine.hooks.NameFilter;
+import dev.jlens.experiments.cli.CommandLineRun;
+import dev.jlens.experiments.report.Report;
+import dev.jlens.experiments.soluoutliers.SoluOutliers;
+import dev.jlens.models.CrossEntropy;
+import dev.jlens.models.HookedTransformer;
+import dev.jlens.models.LoadedModel;
+import dev.jlens.models.Tokens;
+import dev.jlens.models.organisms.ShippedModels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Notebook 004 on the shipped SoLU organism, each score checked by a hand-run ablation; and the command line. */
+class SoluOutliersTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void theTopScoresEqualHandRunAblationsOverOutlierScores() throws Exception {
+        LoadedModel loaded = Shipped.load(ShippedModels.SOLU, "default,refactor_factored_attn_matrices");
+        Report report = Shipped.quietReport(dir);
+        SoluOutliers.Result result = SoluOutliers.run(loaded, 0, 10, 0, report);
+        report.finish();
+        Shipped.assertIndexShowsEveryFigure(dir, 2);
+        assertEquals(35, result.prompts().size(), "two of the notebook's 36 strings are joined, as Python joins them");
+        assertEquals("Laughter echoes.The sky is blue.", SoluOutliers.PROMPTS.get(9));
+
+        HookedTransformer model = loaded.model();
+        for (SoluOutliers.Position top : result.top().subList(0, 3)) {
+            SoluOutliers.PromptResult pr = result.prompts().get(top.prompt());
+            Tokens tokens = Tokens.of(pr.tokens());
+            Tensor mid = model.runWithCache(tokens, NameFilter.exactly("blocks.0.mlp.hook_mid")).cache().get("blocks.0.mlp.hook_mid");
+            int width = mid.dim(2);
+            double max = Double.NEGATIVE_INFINITY, sum = 0;
+            for (int i = 0; i < width; i++) {
+                max = Math.max(max, mid.get(0, top.pos(), i));
+                sum += mid.get(0, top.pos(), i);
+            }
+            double outlier = max - sum / width;
+            double original = CrossEntropy.mean(model.forward(tokens), tokens), ablated;
+            try (HookScope scope = model.hookPoints().scope()) {
+                scope.forward("blocks.0.mlp.hook_mid", (act, point) -> {
+                    float[] v = act.data().clone();
+                    java.util.Arrays.fill(v, top.pos() * width, (top.pos() + 1) * width, 0f);
+                    return Tensor.of(v, act.shape());
+                });
+                ablated = CrossEntropy.mean(model.forward(tokens), tokens);
+            }
+            assertEquals((ablated - original) / outlier, top.score(), 1e-6 * Math.abs(top.score()) + 1e-9);
+        }
+        for (int i = 1; i < result.top().size(); i++) assertTrue(result.top().get(i - 1).score() >= result.top().get(i).score());
+    }
+
+    @Test
+    void theCommandWritesItsReportAndRefusesBadInputInOneSentence() throws Exception {
+        Path out = dir.resolve("cli");
+        CommandLineRun run = CommandLineRun.of("experiment", "solu-outliers", "--out", out.toString());
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(run.out().contains("Positions with the highest score"), run.out());
+        Shipped.assertIndexShowsEveryFigure(out, 2);
+        assertTrue(Files.isRegularFile(out.resolve("top_scores.csv")) && Files.isRegularFile(out.resolve("top_scores.json")));
+
+        CommandLineRun notSolu = CommandLineRun.of("experiment", "solu-outliers", "--model", ShippedModels.GPT2, "--out", dir.resolve("x").toString());
+        assertEquals(1, notSolu.exitCode());
+        assertTrue(notSolu.err().startsWith("jlens: solu-outliers needs a SoLU model"), notSolu.err());
+        CommandLineRun unknown = CommandLineRun.of("experiment", "logit-lens", "--out", dir.resolve("y").toString());
+        assertEquals(2, unknown.exitCode());
+        CommandLineRun noBook = CommandLineRun.of("experiment", "an-neuron", "--book", dir.resolve("missing.txt").toString(), "--out", dir.resolve("z").toString());
+        assertEquals(1, noBook.exitCode());
+        assertTrue(noBook.err().contains("missing.txt: no such file"), noBook.err());
+        CommandLineRun noModel = CommandLineRun.of("experiment", "ioi", "--model", "gpt2-nowhere", "--out", dir.resolve("w").toString());
+        assertEquals(1, noModel.exitCode());
+        assertTrue(noModel.err().contains("gpt2-nowhere: no such model directory"), noModel.err());
+        assertTrue(Files.notExists(dir.resolve("x")) && Files.notExists(dir.resolve("z")) && Files.notExists(dir.resolve("w")), "nothing written");
+    }
+}
