@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** The {@code jlens} command line. */
 @Command(name = "jlens", mixinStandardHelpOptions = true, version = "jlens 0.1.0",
         description = "TransformerLens for the JVM.",
-        subcommands = {InitCommand.class, PredictCommand.class, CacheCommand.class, GradsCommand.class, ExperimentCommand.class, TrainCommand.class, BenchCommand.class})
+        subcommands = {InitCommand.class, PredictCommand.class, CacheCommand.class, GradsCommand.class, ExperimentCommand.class, TrainCommand.class, DownloadCommand.class, BenchCommand.class})
 public final class Jlens {
     public static void main(String[] args) {
         System.exit(run(args));

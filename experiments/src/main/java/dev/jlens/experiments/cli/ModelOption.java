@@ -4,6 +4,7 @@ import dev.jlens.engine.JlensException;
 import dev.jlens.models.LoadedModel;
 import dev.jlens.models.WeightProcessing;
 import dev.jlens.models.loading.ModelLoader;
+import dev.jlens.models.hub.ModelLocator;
 import dev.jlens.models.organisms.ShippedModels;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -11,8 +12,9 @@ import picocli.CommandLine.Option;
 /** {@code --model M} (a model directory or a shipped model's name) and {@code --process STEPS}. */
 final class ModelOption {
     @Option(names = "--model", paramLabel = "M",
-            description = "a model directory (config.json + weights), or the name of a model that ships with jlens: "
-                    + "gpt2-organism, neox-organism, solu-organism (default: the command's own, gpt2-organism for most)")
+            description = "a model directory (config.json + weights); a model that ships with jlens (gpt2-organism, neox-organism, "
+                    + "solu-organism); or a TransformerLens name (gpt2-small, pythia-70m-v0, solu-1l, ...) or Hugging Face id, taken from the "
+                    + "Hugging Face cache or downloaded into it (default: the command's own, gpt2-organism for most)")
     String model;
 
     @Option(names = "--process", paramLabel = "STEPS",
@@ -28,7 +30,10 @@ final class ModelOption {
     /** The model given, else {@code defaultModel}; processed as asked, else as {@code defaultProcess}. */
     LoadedModel load(String defaultModel, String defaultProcess) {
         String name = model == null ? defaultModel : model;
-        Path dir = ShippedModels.resolve(name);
+        Path dir;
+        try (DownloadProgress progress = new DownloadProgress()) {
+            dir = ModelLocator.locate(name, progress);
+        }
         String steps = process == null ? defaultProcess : process;
         WeightProcessing.Options options = WeightProcessing.Options.parse(steps);
         if (options.refactorFactoredAttnMatrices() && ModelLoader.config(dir).rotary()) {

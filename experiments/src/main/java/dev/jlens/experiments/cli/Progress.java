@@ -10,7 +10,16 @@ public final class Progress {
     private Progress() {}
 
     public static ProgressBar bar(String task, long total) {
+        return builder(task, total).build();
+    }
+
+    /** A bar counting bytes, shown in MB. */
+    public static ProgressBar bytes(String task, long total) {
+        return builder(task, total).setUnit(" MB", 1 << 20).showSpeed().build();
+    }
+
+    private static ProgressBarBuilder builder(String task, long total) {
         return new ProgressBarBuilder().setTaskName(task).setInitialMax(total).setStyle(ProgressBarStyle.ASCII)
-                .setConsumer(new ConsoleProgressBarConsumer(System.err)).setUpdateIntervalMillis(500).build();
+                .setConsumer(new ConsoleProgressBarConsumer(System.err)).setUpdateIntervalMillis(500);
     }
 }

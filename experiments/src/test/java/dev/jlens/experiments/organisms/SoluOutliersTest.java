@@ -79,7 +79,7 @@ class SoluOutliersTest {
         assertTrue(noBook.err().contains("missing.txt: no such file"), noBook.err());
         CommandLineRun noModel = CommandLineRun.of("experiment", "ioi", "--model", "gpt2-nowhere", "--out", dir.resolve("w").toString());
         assertEquals(1, noModel.exitCode());
-        assertTrue(noModel.err().contains("gpt2-nowhere: no such model directory"), noModel.err());
+        assertTrue(noModel.err().contains("'gpt2-nowhere' is neither a model directory"), noModel.err());
         assertTrue(Files.notExists(dir.resolve("x")) && Files.notExists(dir.resolve("z")) && Files.notExists(dir.resolve("w")), "nothing written");
     }
 }

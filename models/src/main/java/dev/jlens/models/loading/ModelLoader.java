@@ -40,9 +40,12 @@ public final class ModelLoader {
         return HookedTransformer.fromStateDict(cfg, state);
     }
 
-    /** The directory's weights: model.safetensors, else pytorch_model.bin, else its one *.pth file. */
+    /** The directory's weights: model.safetensors, else its shards' index, else pytorch_model.bin, else its one *.pth file. */
     public static Checkpoint openWeights(Path dir) {
         if (Files.isRegularFile(dir.resolve("model.safetensors"))) return SafetensorsFile.open(dir.resolve("model.safetensors"));
+        if (Files.isRegularFile(dir.resolve("model.safetensors.index.json"))) {
+            return dev.jlens.engine.checkpoint.ShardedCheckpoint.open(dir.resolve("model.safetensors.index.json"));
+        }
         if (Files.isRegularFile(dir.resolve("pytorch_model.bin"))) return TorchCheckpoint.open(dir.resolve("pytorch_model.bin"));
         try (var files = Files.list(dir)) {
             List<Path> pth = files.filter(f -> f.getFileName().toString().endsWith(".pth")).sorted().toList();
@@ -51,7 +54,7 @@ public final class ModelLoader {
         } catch (java.io.IOException e) {
             throw new JlensException(dir + ": cannot be listed (" + JlensException.describe(e) + ").", e);
         }
-        throw new JlensException(dir + ": has no model.safetensors, pytorch_model.bin or .pth weights.");
+        throw new JlensException(dir + ": has no model.safetensors, model.safetensors.index.json, pytorch_model.bin or .pth weights.");
     }
 
     /**

@@ -7,8 +7,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The model organisms that ship with jlens, in {@code organisms/NAME} of the jlens checkout: a
- * {@code --model} value that is not a directory is looked up there by name.
+ * The model organisms that ship with jlens, in {@code organisms/NAME} of the jlens checkout.
  */
 public final class ShippedModels {
     public static final String GPT2 = "gpt2-organism", NEOX = "neox-organism", SOLU = "solu-organism";
@@ -17,18 +16,13 @@ public final class ShippedModels {
 
     private ShippedModels() {}
 
-    /** The directory of {@code name}: itself if it is a directory, else the shipped model of that name. */
+    /** The directory of the shipped model {@code name}. */
     public static Path resolve(String name) {
-        Path dir = Path.of(name);
-        if (Files.isDirectory(dir)) return dir;
-        if (NAMES.contains(name)) {
-            Path shipped = home().resolve("organisms").resolve(name);
-            if (Files.isDirectory(shipped)) return shipped;
-            throw new JlensException("the shipped model " + name + " is missing from " + shipped + " (remake it with: jlens train --recipe "
-                    + name + " --out " + shipped + ").");
-        }
-        throw new JlensException("--model " + name + ": no such model directory, and no model of that name ships with jlens (shipped: "
-                + String.join(", ", NAMES) + ").");
+        if (!NAMES.contains(name)) throw new JlensException("no model named " + name + " ships with jlens (shipped: " + String.join(", ", NAMES) + ").");
+        Path shipped = home().resolve("organisms").resolve(name);
+        if (Files.isDirectory(shipped)) return shipped;
+        throw new JlensException("the shipped model " + name + " is missing from " + shipped + " (remake it with: jlens train --recipe "
+                + name + " --out " + shipped + ").");
     }
 
     /** The jlens checkout: the {@code jlens.home} property (the launcher and the tests set it), else found from this class's location. */

@@ -1,0 +1,29 @@
+package dev.jlens.models.hub;
+
+import dev.jlens.engine.JlensException;
+import dev.jlens.models.organisms.ShippedModels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * What a {@code --model} value names, in this order: a model directory; a model that ships with
+ * jlens; a TransformerLens name or a Hugging Face repository id, found in the hub cache or fetched
+ * into it (as TransformerLens's from_pretrained does).
+ */
+public final class ModelLocator {
+    private ModelLocator() {}
+
+    public static Path locate(String name, HubDownloader.Listener listener) {
+        return locate(name, HubSettings.fromEnvironment(), listener);
+    }
+
+    public static Path locate(String name, HubSettings settings, HubDownloader.Listener listener) {
+        Path dir = Path.of(name);
+        if (Files.isDirectory(dir)) return dir;
+        if (ShippedModels.NAMES.contains(name)) return ShippedModels.resolve(name);
+        if (dir.isAbsolute() || name.startsWith(".") || name.startsWith("~") || name.endsWith("/")) {
+            throw new JlensException("--model " + name + ": no such model directory.");
+        }
+        return new HubDownloader(settings).snapshot(ModelNames.repository(name), "main", name, listener);
+    }
+}
