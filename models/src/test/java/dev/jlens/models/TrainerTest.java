@@ -33,9 +33,9 @@ class TrainerTest {
         return out;
     }
 
-    @Test
-    void twoHundredStepsBringTheLossWellDownAndTheCheckpointReloadsToIdenticalLogits() {
-        Config cfg = TestModels.gpt2();
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.MethodSource("dev.jlens.models.TestModels#all")
+    void twoHundredStepsBringTheLossWellDownAndTheCheckpointReloadsToIdenticalLogits(Config cfg) {
         HookedTransformer model = HookedTransformer.fromStateDict(cfg, RandomWeights.of(cfg, 1, 0.02));
         int[] train = stream(20_000, 2), eval = stream(4_000, 3);
         Trainer.Options options = new Trainer.Options(8, 16, new LearningRateSchedule(3e-3f, 3e-4f, 20, 200), 0.01f, 1.0f, 50, 4, 7);
@@ -47,7 +47,7 @@ class TrainerTest {
 
         Map<String, Tensor> state = new LinkedHashMap<>();
         for (Parameter p : model.parameters().values()) state.put(p.name(), p.value());
-        Path checkpoint = dir.resolve("trained");
+        Path checkpoint = dir.resolve("trained-" + cfg.architecture() + (cfg.shortformer() ? "-shortformer" : ""));
         ModelExport.write(checkpoint, cfg, state);
         Tokens tokens = Tokens.of(java.util.Arrays.copyOf(eval, 16));
         assertArrayEquals(model.forward(tokens).data(), ModelLoader.load(checkpoint).forward(tokens).data());

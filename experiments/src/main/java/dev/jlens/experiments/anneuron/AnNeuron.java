@@ -2,9 +2,7 @@ package dev.jlens.experiments.anneuron;
 
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Tensor;
-import dev.jlens.engine.hooks.HookScope;
 import dev.jlens.engine.hooks.NameFilter;
-import dev.jlens.experiments.analysis.ActNames;
 import dev.jlens.experiments.analysis.CacheAnalysis;
 import dev.jlens.experiments.analysis.Metric;
 import dev.jlens.experiments.analysis.Patching;
@@ -12,9 +10,9 @@ import dev.jlens.experiments.analysis.PosSlice;
 import dev.jlens.experiments.analysis.ResidualStack;
 import dev.jlens.experiments.analysis.TestPrompt;
 import dev.jlens.experiments.cli.Progress;
-import dev.jlens.experiments.ioi.Ioi;
 import dev.jlens.experiments.report.Figure;
 import dev.jlens.experiments.report.Prompts;
+import dev.jlens.experiments.report.Reduce;
 import dev.jlens.experiments.report.Report;
 import dev.jlens.experiments.report.Table;
 import dev.jlens.kernels.Gemm;
@@ -24,7 +22,6 @@ import dev.jlens.models.Tokens;
 import dev.jlens.models.organisms.ArticleText;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -66,11 +63,11 @@ public final class AnNeuron {
         CacheAnalysis analysis = new CacheAnalysis(model, clean.cache());
         PosSlice last = PosSlice.at(-1);
         ResidualStack accumulated = analysis.accumulatedResid(nLayers, true, last);
-        double[] lens = Ioi.meanOverBatch(analysis.logitAttrs(accumulated, new int[] {an}, new int[] {a}, last));
+        double[] lens = Reduce.meanOverBatch(analysis.logitAttrs(accumulated, new int[] {an}, new int[] {a}, last));
         double[] x = new double[lens.length];
         for (int i = 0; i < x.length; i++) x[i] = i / 2.0;
         report.figure(Figure.lines("logit_lens", "Logit Difference From Residual Stream", "Layer", "Logit Difference", x, Map.of("logit difference", lens)));
-        report.table(Ioi.componentTable("logit_lens", "Logit lens: ' an' - ' a' from the accumulated residual", accumulated.labels(), lens));
+        report.table(Reduce.componentTable("logit_lens", "Logit lens: ' an' - ' a' from the accumulated residual", accumulated.labels(), lens));
 
         Tokens corrupted = Prompts.batch(loaded, List.of(ArticleText.NOTEBOOK_CORRUPTED));
         if (corrupted.pos() != tokens.pos()) {
@@ -91,11 +88,11 @@ public final class AnNeuron {
         try (ProgressBar bar = Progress.bar("patching layers x positions", sites.length)) {
             for (String[] site : sites) {
                 Patching.SideBySide s = patching.compareLayerByPosition(Patching.Site.valueOf(site[0]), o.maxBatch());
-                if (site[0].equals("MLP_OUT")) mlpPatching = Ioi.normalised(s.activation(), cleanDiff, corruptedDiff);
-                report.figure(Figure.heatmap(site[1], site[2], "Token", "Layer", labels, Ioi.numbers(nLayers),
-                        Ioi.normalised(s.activation(), cleanDiff, corruptedDiff)));
+                if (site[0].equals("MLP_OUT")) mlpPatching = Reduce.normalised(s.activation(), cleanDiff, corruptedDiff);
+                report.figure(Figure.heatmap(site[1], site[2], "Token", "Layer", labels, Reduce.numbers(nLayers),
+                        Reduce.normalised(s.activation(), cleanDiff, corruptedDiff)));
                 report.figure(Figure.heatmap(site[1] + "_attribution", site[2] + " (attribution patching)", "Token", "Layer", labels,
-                        Ioi.numbers(nLayers), Ioi.normalised(s.attribution(), cleanDiff, corruptedDiff)));
+                        Reduce.numbers(nLayers), Reduce.normalised(s.attribution(), cleanDiff, corruptedDiff)));
                 bar.step();
             }
         }
@@ -124,7 +121,7 @@ public final class AnNeuron {
         }
         double[] attribution = patching.attributionNeurons(layer);
         for (int i = 0; i < dMlp; i++) attribution[i] = Metric.normalised(attribution[i], cleanDiff, corruptedDiff);
-        int best = argmax(sweep);
+        int best = Reduce.argmax(sweep);
         int neuron = o.neuron();
         if (neuron >= dMlp || layer != o.layer()) {
             report.note("the neuron studied is L" + o.layer() + "N" + o.neuron() + " in the notebook; this model's sweep singles out L" + layer
@@ -141,7 +138,7 @@ public final class AnNeuron {
                 "Attribution patching", series("neurons", sweep, attribution), List.of()));
         Table topNeurons = new Table("patched_neurons_top", "Neurons of layer " + layer + " whose clean activation restores the most",
                 "Neuron", "Patch Improvement", "Attribution estimate");
-        for (int i : topIndices(sweep, 10)) topNeurons.row(i, sweep[i], attribution[i]);
+        for (int i : Reduce.top(sweep, 10, false)) topNeurons.row(i, sweep[i], attribution[i]);
         report.table(topNeurons);
 
         int tokenOfInterest = Prompts.singleToken(loaded, o.token(), report);
@@ -173,7 +170,7 @@ public final class AnNeuron {
         for (int i = 0; i < vocab; i++) { effectD[i] = effect[i]; ids[i] = i; }
         List<Figure.Label> topLabels = new ArrayList<>();
         Table vocabTable = new Table("neuron_dot_vocab", "Tokens whose unembedding the neuron's output weights raise most", "Token", "Id", "Dot Product");
-        for (int i : topIndices(effectD, 10)) {
+        for (int i : Reduce.top(effectD, 10, false)) {
             vocabTable.row(vocabString(loaded, i), i, effectD[i]);
             if (topLabels.size() < 7) topLabels.add(new Figure.Label(vocabString(loaded, i), i, effectD[i]));
         }
@@ -188,19 +185,6 @@ public final class AnNeuron {
     static String vocabString(LoadedModel loaded, int id) {
         String s = loaded.tokenizer().decode(id);
         return "'" + (s.length() > 10 ? s.substring(0, 10) : s).replace("\n", "\\n") + "'";
-    }
-
-    static int argmax(double[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
-        return best;
-    }
-
-    static int[] topIndices(double[] v, int k) {
-        Integer[] order = new Integer[v.length];
-        for (int i = 0; i < order.length; i++) order[i] = i;
-        Arrays.sort(order, Comparator.comparingDouble((Integer i) -> -v[i]).thenComparingInt(i -> i));
-        return Arrays.stream(order).limit(k).mapToInt(Integer::intValue).toArray();
     }
 
     static Map<String, double[][]> series(String name, double[] x, double[] y) {

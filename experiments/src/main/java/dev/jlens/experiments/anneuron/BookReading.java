@@ -13,7 +13,6 @@ import dev.jlens.models.organisms.OrganismCorpus;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import me.tongfei.progressbar.ProgressBar;
 import org.apache.commons.math3.stat.correlation.PearsonsCorrelation;
 

@@ -2,6 +2,7 @@ package dev.jlens.experiments.anneuron;
 
 import dev.jlens.experiments.cli.Progress;
 import dev.jlens.experiments.report.Figure;
+import dev.jlens.experiments.report.Reduce;
 import dev.jlens.experiments.report.Report;
 import dev.jlens.experiments.report.Table;
 import dev.jlens.kernels.Gemm;
@@ -52,7 +53,7 @@ final class SimilarNeurons {
                 bar.stepBy(rows);
             }
         }
-        int[] order = AnNeuron.topIndices(gap, 21);
+        int[] order = Reduce.top(gap, 21, false);
         List<Figure.Label> labels = new ArrayList<>();
         for (int i = 0; i < order.length; i += 3) labels.add(new Figure.Label(AnNeuron.vocabString(loaded, order[i]), order[i], gap[order[i]]));
         report.figure(Figure.scatter("most_similar_neurons", "Difference between Top 2 Most Similar Neuron Output Weights for each Token Embedding",

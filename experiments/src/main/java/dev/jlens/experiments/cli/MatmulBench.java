@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code jlens bench matmul}: C[M×N] = A[M×K]·B[K×N] in float32 on every core. */
@@ -23,8 +24,11 @@ final class MatmulBench implements Callable<Integer> {
     @Option(names = "--warmup-seconds", defaultValue = "2", description = "untimed runs first (default ${DEFAULT-VALUE})")
     double warmupSeconds;
 
+    @Mixin DeviceOption device;
+
     @Override
     public Integer call() {
+        device.select();
         if (m <= 0 || k <= 0 || n <= 0) throw new JlensException("--m, --k and --n must be positive, got " + m + ", " + k + ", " + n + ".");
         if (repeats <= 0) throw new JlensException("--repeats must be positive, got " + repeats + ".");
         if ((long) m * k > Integer.MAX_VALUE || (long) k * n > Integer.MAX_VALUE || (long) m * n > Integer.MAX_VALUE) {

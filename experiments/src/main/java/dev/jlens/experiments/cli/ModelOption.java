@@ -7,6 +7,7 @@ import dev.jlens.models.loading.ModelLoader;
 import dev.jlens.models.hub.ModelLocator;
 import dev.jlens.models.organisms.ShippedModels;
 import java.nio.file.Path;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code --model M} (a model directory or a shipped model's name) and {@code --process STEPS}. */
@@ -27,8 +28,11 @@ final class ModelOption {
         return load(ShippedModels.DEFAULT, "default");
     }
 
+    @Mixin DeviceOption device;
+
     /** The model given, else {@code defaultModel}; processed as asked, else as {@code defaultProcess}. */
     LoadedModel load(String defaultModel, String defaultProcess) {
+        device.select();
         String name = model == null ? defaultModel : model;
         Path dir;
         try (DownloadProgress progress = new DownloadProgress()) {

@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code jlens train --recipe NAME}: remakes a model organism with the engine's own backward pass. */
@@ -18,8 +19,11 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--steps", description = "override the recipe's number of steps") Integer steps;
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "directory to write") Path out;
 
+    @Mixin DeviceOption device;
+
     @Override
     public Integer call() {
+        device.select();
         Recipe r = Recipe.named(recipe);
         int total = steps == null ? r.steps() : steps;
         OrganismTrainer.Summary s;

@@ -12,9 +12,9 @@ import dev.jlens.experiments.analysis.Probing;
 import dev.jlens.experiments.analysis.ResidualStack;
 import dev.jlens.experiments.analysis.TestPrompt;
 import dev.jlens.experiments.cli.Progress;
-import dev.jlens.experiments.ioi.Ioi;
 import dev.jlens.experiments.report.Figure;
 import dev.jlens.experiments.report.Prompts;
+import dev.jlens.experiments.report.Reduce;
 import dev.jlens.experiments.report.Report;
 import dev.jlens.experiments.report.Table;
 import dev.jlens.models.CrossEntropy;
@@ -102,7 +102,7 @@ public final class FrenchNeuron {
 
         int neuron = o.neuron();
         if (neuron >= dMlp || layer != o.layer()) {
-            int best = ranked[argmax(meanTest)];
+            int best = ranked[Reduce.argmax(meanTest)];
             report.note("the notebook's French neuron is L" + o.layer() + "N" + o.neuron() + "; this model has " + dMlp + " neurons in layer "
                     + layer + ", so the experiment studies L" + layer + "N" + best + ", the best single-neuron probe on held-out rows.");
             neuron = best;
@@ -197,7 +197,7 @@ public final class FrenchNeuron {
         ActivationCache englishCache = model.runWithCache(english, NameFilter.all()).cache();
         CacheAnalysis ea = new CacheAnalysis(model, englishCache);
         ResidualStack englishStack = ea.decomposeResid(nLayers, CacheAnalysis.Mode.ALL, true, last);
-        double[] englishDiffs = Ioi.meanOverBatch(ea.logitAttrs(englishStack, new int[] {is}, new int[] {de}, last));
+        double[] englishDiffs = Reduce.meanOverBatch(ea.logitAttrs(englishStack, new int[] {is}, new int[] {de}, last));
         report.figure(Figure.labelledLines("dla_english", "Logit Difference From Each Layer (' is' - ' de' on '" + englishPrompt + "')", "Component",
                 "Logit Diff", englishStack.labels(), Map.of("logit difference", englishDiffs)));
 
@@ -210,8 +210,8 @@ public final class FrenchNeuron {
         }
         CacheAnalysis fa = new CacheAnalysis(model, frenchCache), aa = new CacheAnalysis(model, ablatedCache);
         ResidualStack frenchStack = fa.decomposeResid(nLayers, CacheAnalysis.Mode.ALL, true, last);
-        double[] frenchDiffs = Ioi.meanOverBatch(fa.logitAttrs(frenchStack, new int[] {de}, new int[] {is}, last));
-        double[] ablatedDiffs = Ioi.meanOverBatch(aa.logitAttrs(aa.decomposeResid(nLayers, CacheAnalysis.Mode.ALL, true, last),
+        double[] frenchDiffs = Reduce.meanOverBatch(fa.logitAttrs(frenchStack, new int[] {de}, new int[] {is}, last));
+        double[] ablatedDiffs = Reduce.meanOverBatch(aa.logitAttrs(aa.decomposeResid(nLayers, CacheAnalysis.Mode.ALL, true, last),
                 new int[] {de}, new int[] {is}, last));
         Map<String, double[]> series = new LinkedHashMap<>();
         series.put("Logit diffs", frenchDiffs);
@@ -304,9 +304,4 @@ public final class FrenchNeuron {
         return Arrays.stream(v).average().orElse(Double.NaN);
     }
 
-    static int argmax(double[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
-        return best;
-    }
 }

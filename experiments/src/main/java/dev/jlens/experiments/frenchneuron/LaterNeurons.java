@@ -5,13 +5,13 @@ import dev.jlens.engine.hooks.ForwardHook;
 import dev.jlens.engine.hooks.HookScope;
 import dev.jlens.experiments.report.Figure;
 import dev.jlens.experiments.report.Prompts;
+import dev.jlens.experiments.report.Reduce;
 import dev.jlens.experiments.report.Report;
 import dev.jlens.experiments.report.Table;
 import dev.jlens.models.HookedTransformer;
 import dev.jlens.models.LoadedModel;
 import dev.jlens.models.Tokens;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,7 +51,7 @@ final class LaterNeurons {
             Table t = new Table("later_" + kind, "High " + (kind.equals("cosine") ? "cosine similarity" : "dot product") + " with L" + layer + "N" + neuron,
                     "Layer", "Rank", "Neuron", "Score");
             for (int i = 0; i < later; i++) {
-                int[] top = topByAbs(scores[i], 10);
+                int[] top = Reduce.top(scores[i], 10, true);
                 if (kind.equals("cosine")) topCos[i] = top;
                 for (int r = 0; r < top.length; r++) t.row(layer + 1 + i, r, top[r], scores[i][top[r]]);
             }
@@ -100,10 +100,4 @@ final class LaterNeurons {
         return Math.sqrt(s);
     }
 
-    private static int[] topByAbs(double[] v, int k) {
-        Integer[] order = new Integer[v.length];
-        for (int i = 0; i < order.length; i++) order[i] = i;
-        Arrays.sort(order, Comparator.comparingDouble((Integer i) -> -Math.abs(v[i])).thenComparingInt(i -> i));
-        return Arrays.stream(order).limit(k).mapToInt(Integer::intValue).toArray();
-    }
 }

@@ -1,7 +1,6 @@
 package dev.jlens.experiments.ioi;
 
 import dev.jlens.engine.Tensor;
-import dev.jlens.engine.hooks.ActivationCache;
 import dev.jlens.engine.hooks.NameFilter;
 import dev.jlens.experiments.analysis.CacheAnalysis;
 import dev.jlens.experiments.analysis.Metric;
@@ -10,6 +9,7 @@ import dev.jlens.experiments.analysis.PosSlice;
 import dev.jlens.experiments.analysis.ResidualStack;
 import dev.jlens.experiments.report.Figure;
 import dev.jlens.experiments.report.Prompts;
+import dev.jlens.experiments.report.Reduce;
 import dev.jlens.experiments.report.Report;
 import dev.jlens.experiments.report.Table;
 import dev.jlens.models.HookedTransformer;
@@ -18,8 +18,6 @@ import dev.jlens.models.Tokens;
 import dev.jlens.models.organisms.IoiText;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -87,25 +85,25 @@ public final class Ioi {
         CacheAnalysis analysis = new CacheAnalysis(model, clean.cache());
         PosSlice last = PosSlice.at(-1);
         ResidualStack accumulated = analysis.accumulatedResid(nLayers, true, last);
-        double[] lens = meanOverBatch(analysis.logitAttrs(accumulated, correct, incorrect, last));
+        double[] lens = Reduce.meanOverBatch(analysis.logitAttrs(accumulated, correct, incorrect, last));
         double[] x = new double[lens.length];
         for (int i = 0; i < x.length; i++) x[i] = i / 2.0;
         report.figure(Figure.lines("logit_lens", "Logit Difference From Accumulate Residual Stream", "Layer", "Logit Difference", x,
                 Map.of("logit difference", lens)));
-        report.table(componentTable("logit_lens", "Logit lens: logit difference of the accumulated residual", accumulated.labels(), lens));
+        report.table(Reduce.componentTable("logit_lens", "Logit lens: logit difference of the accumulated residual", accumulated.labels(), lens));
         // Direct logit attribution of the final residual (its last component) must reproduce the logit difference.
         report.block("Logit difference from the final residual (apply_ln_to_stack) minus the model's",
                 String.format(Locale.ROOT, "%.3e", lens[lens.length - 1] - average));
 
         ResidualStack perLayer = analysis.decomposeResid(nLayers, CacheAnalysis.Mode.ALL, true, last);
-        double[] layerDiffs = meanOverBatch(analysis.logitAttrs(perLayer, correct, incorrect, last));
+        double[] layerDiffs = Reduce.meanOverBatch(analysis.logitAttrs(perLayer, correct, incorrect, last));
         report.figure(Figure.labelledLines("per_layer", "Logit Difference From Each Layer", "Component", "Logit Difference",
                 perLayer.labels(), Map.of("logit difference", layerDiffs)));
-        report.table(componentTable("per_layer", "Logit difference from each layer", perLayer.labels(), layerDiffs));
+        report.table(Reduce.componentTable("per_layer", "Logit difference from each layer", perLayer.labels(), layerDiffs));
 
         ResidualStack heads = analysis.stackHeadResults(nLayers, last);
-        double[] headDiffs = meanOverBatch(analysis.logitAttrs(heads, correct, incorrect, last));
-        report.figure(Figure.heatmap("per_head", "Logit Difference From Each Head", "Head", "Layer", numbers(nHeads), numbers(nLayers),
+        double[] headDiffs = Reduce.meanOverBatch(analysis.logitAttrs(heads, correct, incorrect, last));
+        report.figure(Figure.heatmap("per_head", "Logit Difference From Each Head", "Head", "Layer", Reduce.numbers(nHeads), Reduce.numbers(nLayers),
                 grid(headDiffs, nLayers, nHeads)));
         report.table(topHeads("per_head_top", "Heads with the largest direct logit attribution", headDiffs, nHeads, 10, null));
 
@@ -121,21 +119,21 @@ public final class Ioi {
         Tensor resid = null;
         for (Patching.Site site : List.of(Patching.Site.RESID_PRE, Patching.Site.ATTN_OUT, Patching.Site.MLP_OUT)) {
             Patching.SideBySide s = patching.compareLayerByPosition(site, o.maxBatch());
-            double[][] act = normalised(s.activation(), average, corruptedDiff), attr = normalised(s.attribution(), average, corruptedDiff);
+            double[][] act = Reduce.normalised(s.activation(), average, corruptedDiff), attr = Reduce.normalised(s.attribution(), average, corruptedDiff);
             String what = site.name().toLowerCase(Locale.ROOT);
             if (site == Patching.Site.RESID_PRE) resid = s.activation();
             report.figure(Figure.heatmap("patch_" + what, "Normalised logit difference from patched " + what + " (activation patching)",
-                    "Position", "Layer", posLabels, numbers(nLayers), act));
+                    "Position", "Layer", posLabels, Reduce.numbers(nLayers), act));
             report.figure(Figure.heatmap("attr_patch_" + what, "Normalised logit difference from patched " + what + " (attribution patching)",
-                    "Position", "Layer", posLabels, numbers(nLayers), attr));
+                    "Position", "Layer", posLabels, Reduce.numbers(nLayers), attr));
         }
         Patching.SideBySide headPatch = patching.compareLayerByHead(Patching.HeadSite.Z, o.maxBatch());
-        double[][] headAct = normalised(headPatch.activation(), average, corruptedDiff);
-        double[][] headAttr = normalised(headPatch.attribution(), average, corruptedDiff);
+        double[][] headAct = Reduce.normalised(headPatch.activation(), average, corruptedDiff);
+        double[][] headAttr = Reduce.normalised(headPatch.attribution(), average, corruptedDiff);
         report.figure(Figure.heatmap("patch_head_z", "Normalised logit difference from patched head outputs (z, all positions)",
-                "Head", "Layer", numbers(nHeads), numbers(nLayers), headAct));
+                "Head", "Layer", Reduce.numbers(nHeads), Reduce.numbers(nLayers), headAct));
         report.figure(Figure.heatmap("attr_patch_head_z", "Attribution-patching estimate for each head's output (z)", "Head", "Layer",
-                numbers(nHeads), numbers(nLayers), headAttr));
+                Reduce.numbers(nHeads), Reduce.numbers(nLayers), headAttr));
         report.table(topHeads("patch_head_top", "Heads whose output, patched from the clean run, restores the most (normalised)",
                 flatten(headAct), nHeads, 10, flatten(headAttr)));
 
@@ -169,31 +167,6 @@ public final class Ioi {
         return new Result(average, corruptedDiff, heldDiff / held.size(), heldRight / held.size(), headPatch.activation(), resid);
     }
 
-    /** [components, batch, 1] → the mean over the batch per component, as the notebooks divide by the number of prompts. */
-    public static double[] meanOverBatch(Tensor attrs) {
-        int n = attrs.dim(0), batch = attrs.dim(1), pos = attrs.dim(2);
-        double[] out = new double[n];
-        for (int c = 0; c < n; c++) {
-            double sum = 0;
-            for (int b = 0; b < batch; b++) for (int p = 0; p < pos; p++) sum += attrs.data()[(c * batch + b) * pos + p];
-            out[c] = sum / batch;
-        }
-        return out;
-    }
-
-    public static double[][] normalised(Tensor raw, double clean, double corrupted) {
-        int rows = raw.dim(0), cols = raw.size() / rows;
-        double[][] out = new double[rows][cols];
-        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) out[r][c] = Metric.normalised(raw.data()[r * cols + c], clean, corrupted);
-        return out;
-    }
-
-    public static List<String> numbers(int n) {
-        List<String> out = new ArrayList<>();
-        for (int i = 0; i < n; i++) out.add(String.valueOf(i));
-        return out;
-    }
-
     static double[][] grid(double[] flat, int rows, int cols) {
         double[][] out = new double[rows][cols];
         for (int r = 0; r < rows; r++) System.arraycopy(flat, r * cols, out[r], 0, cols);
@@ -204,29 +177,13 @@ public final class Ioi {
         return Arrays.stream(grid).flatMapToDouble(Arrays::stream).toArray();
     }
 
-    public static Table componentTable(String name, String title, List<String> labels, double[] values) {
-        Table t = new Table(name, title, "Component", "Logit Difference");
-        for (int i = 0; i < labels.size(); i++) t.row(labels.get(i), values[i]);
-        return t;
-    }
-
     private static Table topHeads(String name, String title, double[] values, int nHeads, int k, double[] beside) {
         Table t = beside == null ? new Table(name, title, "Head", "Value") : new Table(name, title, "Head", "Activation patching", "Attribution patching");
-        Integer[] order = new Integer[values.length];
-        for (int i = 0; i < order.length; i++) order[i] = i;
-        Arrays.sort(order, Comparator.comparingDouble((Integer i) -> -Math.abs(values[i])).thenComparingInt(i -> i));
-        for (int r = 0; r < Math.min(k, order.length); r++) {
-            int i = order[r];
+        for (int i : Reduce.top(values, k, true)) {
             String head = (i / nHeads) + "." + (i % nHeads);
             if (beside == null) t.row(head, values[i]);
             else t.row(head, values[i], beside[i]);
         }
         return t;
-    }
-
-    static Map<String, double[]> one(String name, double[] values) {
-        Map<String, double[]> m = new LinkedHashMap<>();
-        m.put(name, values);
-        return m;
     }
 }

@@ -2,7 +2,6 @@ package dev.jlens.experiments.analysis;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.ActivationCache;

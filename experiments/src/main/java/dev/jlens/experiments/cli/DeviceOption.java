@@ -1,0 +1,25 @@
+package dev.jlens.experiments.cli;
+
+import dev.jlens.engine.Device;
+import dev.jlens.engine.JlensException;
+import dev.jlens.kernels.cuda.CudaDriver;
+import picocli.CommandLine.Option;
+
+/** {@code --device cpu|cuda} (default: JLENS_DEVICE, else cpu). */
+final class DeviceOption {
+    @Option(names = "--device", paramLabel = "DEVICE", description = "cpu or cuda (default: the JLENS_DEVICE variable, else cpu)")
+    String device;
+
+    /** The device to run on; CUDA only where a GPU answers, and one sentence otherwise. */
+    Device select() {
+        Device chosen = Device.choose(device, System.getenv());
+        if (chosen == Device.CUDA) {
+            CudaDriver.Probe probe = CudaDriver.probe();
+            String source = device != null ? "--device cuda" : "JLENS_DEVICE=cuda";
+            if (!probe.available()) throw new JlensException(source + ": " + probe.problem() + "; run on the CPU (--device cpu).");
+            throw new JlensException(source + ": found " + String.join(", ", probe.devices()) + ", but jlens's CUDA backend is not built yet "
+                    + "(issue #9); run on the CPU (--device cpu).");
+        }
+        return chosen;
+    }
+}
