@@ -146,7 +146,7 @@ public final class FrenchNeuron {
         try (ProgressBar bar = Progress.bar(task, samples.size())) {
             for (int start = 0; start < samples.size(); start += batch) {
                 List<String> chunk = samples.subList(start, Math.min(samples.size(), start + batch));
-                Tokens tokens = Prompts.batch(loaded, chunk);
+                Tokens tokens = Prompts.batchTruncated(loaded, chunk);
                 Tensor act = capture(loaded.model(), tokens, hook);
                 int pos = act.dim(1), width = act.dim(2);
                 for (int b = 0; b < chunk.size(); b++) {
@@ -176,7 +176,7 @@ public final class FrenchNeuron {
         double original = 0, ablated = 0;
         int batches = 0;
         for (int start = 0; start < texts.size(); start += batch) {
-            Ablation.LossChange c = Ablation.lossChange(model, Prompts.batch(loaded, texts.subList(start, Math.min(texts.size(), start + batch))), hook, ablate);
+            Ablation.LossChange c = Ablation.lossChange(model, Prompts.batchTruncated(loaded, texts.subList(start, Math.min(texts.size(), start + batch))), hook, ablate);
             original += c.original();
             ablated += c.ablated();
             batches++;
@@ -260,7 +260,7 @@ public final class FrenchNeuron {
         double[] act = new double[nCtx], loss = new double[nCtx], count = new double[nCtx], lossCount = new double[nCtx];
         int longest = 0;
         for (int start = 0; start < texts.size(); start += batch) {
-            Tokens tokens = Prompts.batch(loaded, texts.subList(start, Math.min(texts.size(), start + batch)));
+            Tokens tokens = Prompts.batchTruncated(loaded, texts.subList(start, Math.min(texts.size(), start + batch)));
             Tensor[] post = new Tensor[1];
             Tensor logits;
             try (HookScope scope = loaded.model().hookPoints().scope()) {

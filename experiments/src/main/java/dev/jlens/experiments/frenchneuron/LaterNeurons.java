@@ -62,7 +62,7 @@ final class LaterNeurons {
 
         // Mean change of the next layer's activations when the neuron is ablated, over real positions after BOS.
         String next = "blocks." + (layer + 1) + ".mlp.hook_post";
-        Tokens tokens = Prompts.batch(loaded, stories);
+        Tokens tokens = Prompts.batchTruncated(loaded, stories);
         Tensor original = FrenchNeuron.capture(model, tokens, next), ablated;
         try (HookScope scope = model.hookPoints().scope()) {
             scope.forward(hook, ablate);

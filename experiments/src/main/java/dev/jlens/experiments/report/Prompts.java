@@ -19,6 +19,17 @@ public final class Prompts {
         return tokens;
     }
 
+    /** {@code to_tokens} with TransformerLens's default {@code truncate=True}: each text cut to the model's context. */
+    public static Tokens batchTruncated(LoadedModel loaded, List<String> texts) {
+        int nCtx = loaded.model().cfg().nCtx();
+        int[][] rows = new int[texts.size()][];
+        for (int i = 0; i < rows.length; i++) {
+            int[] ids = loaded.tokenizer().toTokens(texts.get(i), true);
+            rows[i] = ids.length > nCtx ? java.util.Arrays.copyOf(ids, nCtx) : ids;
+        }
+        return Tokens.padded(loaded.tokenizer().bosToken(), rows);
+    }
+
     /**
      * {@code to_single_token}; where the text is several tokens for this tokenizer, its first token,
      * with a note saying so (the notebooks' answers are single tokens for GPT-2's tokenizer).
