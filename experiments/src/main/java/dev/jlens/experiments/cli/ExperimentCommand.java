@@ -60,9 +60,10 @@ final class ExperimentCommand implements Runnable {
         @Override
         public Integer call() {
             LoadedModel loaded = model.load(ShippedModels.GPT2, "default");
-            Report report = out.report("IOI (notebook 002) on " + model.name(ShippedModels.GPT2));
-            Ioi.run(loaded, new Ioi.Options(Math.max(1, heldOut), Ioi.Options.DEFAULTS.maxBatch()), report);
-            report.finish();
+            try (Report report = out.report("IOI (notebook 002) on " + model.name(ShippedModels.GPT2))) {
+                Ioi.run(loaded, new Ioi.Options(Math.max(1, heldOut), Ioi.Options.DEFAULTS.maxBatch()), report);
+                report.finish();
+            }
             return 0;
         }
     }
@@ -85,9 +86,10 @@ final class ExperimentCommand implements Runnable {
                 throw new dev.jlens.engine.JlensException("--book " + book + ": no such file.");
             }
             LoadedModel loaded = model.load(ShippedModels.GPT2, "default,refactor_factored_attn_matrices");
-            Report report = out.report("We Found An Neuron (notebook 003) on " + model.name(ShippedModels.GPT2));
-            AnNeuron.run(loaded, new AnNeuron.Options(layer, neuron, token, book, 64), report);
-            report.finish();
+            try (Report report = out.report("We Found An Neuron (notebook 003) on " + model.name(ShippedModels.GPT2))) {
+                AnNeuron.run(loaded, new AnNeuron.Options(layer, neuron, token, book, 64), report);
+                report.finish();
+            }
             return 0;
         }
     }
@@ -109,9 +111,10 @@ final class ExperimentCommand implements Runnable {
                     capitalNeurons == null ? defaults.capitalNeurons() : capitalNeurons.stream().map(Neuron::parse).toList(),
                     parisNeuron == null ? defaults.parisNeuron() : Neuron.parse(parisNeuron));
             LoadedModel loaded = model.load(ShippedModels.GPT2, "default");
-            Report report = out.report("Gradient attribution (notebook 000) on " + model.name(ShippedModels.GPT2));
-            GradientAttribution.run(loaded, options, report);
-            report.finish();
+            try (Report report = out.report("Gradient attribution (notebook 000) on " + model.name(ShippedModels.GPT2))) {
+                GradientAttribution.run(loaded, options, report);
+                report.finish();
+            }
             return 0;
         }
     }
@@ -130,12 +133,14 @@ final class ExperimentCommand implements Runnable {
         @Override
         public Integer call() {
             LoadedModel loaded = model.load(ShippedModels.SOLU, "default,refactor_factored_attn_matrices");
+            SoluOutliers.requireSolu(loaded.model());
             if (layer < 0 || layer >= loaded.model().cfg().nLayers()) {
                 throw new dev.jlens.engine.JlensException("--layer " + layer + " is not a layer of this " + loaded.model().cfg().nLayers() + "-layer model.");
             }
-            Report report = out.report("SoLU outliers (notebook 004) on " + model.name(ShippedModels.SOLU));
-            SoluOutliers.run(loaded, layer, Math.max(1, topK), seed, report);
-            report.finish();
+            try (Report report = out.report("SoLU outliers (notebook 004) on " + model.name(ShippedModels.SOLU))) {
+                SoluOutliers.run(loaded, layer, Math.max(1, topK), seed, report);
+                report.finish();
+            }
             return 0;
         }
     }
@@ -164,10 +169,12 @@ final class ExperimentCommand implements Runnable {
                     stories == null ? OrganismCorpus.frenchStories(20) : TextSamples.read(stories, "--stories"));
             if (samples <= 0) throw new dev.jlens.engine.JlensException("--samples must be positive, not " + samples + ".");
             LoadedModel loaded = model.load(ShippedModels.NEOX, "default");
-            Report report = out.report("French neuron (notebook 001) on " + model.name(ShippedModels.NEOX));
             FrenchNeuron.Options d = FrenchNeuron.Options.DEFAULTS;
-            FrenchNeuron.run(loaded, data, new FrenchNeuron.Options(layer, neuron, samples, d.topK(), d.splits(), d.perNeuronK(), seed, d.batch()), report);
-            report.finish();
+            try (Report report = out.report("French neuron (notebook 001) on " + model.name(ShippedModels.NEOX))) {
+                FrenchNeuron.run(loaded, data, new FrenchNeuron.Options(layer, neuron, samples, d.topK(), d.splits(), d.perNeuronK(), seed, d.batch()),
+                        report);
+                report.finish();
+            }
             return 0;
         }
     }

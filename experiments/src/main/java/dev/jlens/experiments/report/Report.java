@@ -18,9 +18,11 @@ import org.knowm.xchart.VectorGraphicsEncoder;
  * What an experiment shows, in the order it shows it: notes, printed blocks, tables and figures.
  * Tables go to the terminal and to {@code DIR/name.csv} and {@code DIR/name.json}; figures to
  * {@code DIR/name.png} and {@code DIR/name.svg}; {@link #finish} writes {@code DIR/index.html}, which
- * shows them all and needs nothing but the files beside it.
+ * shows them all and needs nothing but the files beside it. Everything is written to a hidden
+ * directory beside DIR first and becomes DIR only when the report is finished, so a run that fails
+ * half-way leaves nothing behind (and an earlier report in DIR stays as it was until then).
  */
-public final class Report {
+public final class Report implements AutoCloseable {
     private sealed interface Item permits Note, Block, TableItem, FigureItem {}
     private record Note(String text) implements Item {}
     private record Block(String heading, String text) implements Item {}
@@ -28,23 +30,40 @@ public final class Report {
     private record FigureItem(Figure figure) implements Item {}
 
     private final String title;
-    private final Path dir;
+    private final Path target, dir;
     private final PrintStream out;
     private final List<Item> items = new ArrayList<>();
+    private boolean finished;
 
-    public Report(String title, Path dir, PrintStream out) {
+    public Report(String title, Path target, PrintStream out) {
         this.title = title;
-        this.dir = dir;
+        this.target = target.toAbsolutePath().normalize();
         this.out = out;
+        if (Files.exists(this.target) && !isReplaceable(this.target)) {
+            throw new JlensException("--out " + target + ": exists and is not a jlens report; choose another directory.");
+        }
         try {
-            Files.createDirectories(dir);
+            Files.createDirectories(this.target.getParent());
+            this.dir = Files.createTempDirectory(this.target.getParent(), "." + this.target.getFileName() + ".incomplete-");
         } catch (IOException e) {
-            throw new JlensException("--out " + dir + ": cannot be created (" + JlensException.describe(e) + ").", e);
+            throw new JlensException("--out " + target + ": cannot be written (" + JlensException.describe(e) + ").", e);
         }
     }
 
+    /** An empty directory, or one holding an earlier report (its report.json), may be replaced. */
+    private static boolean isReplaceable(Path dir) {
+        if (!Files.isDirectory(dir)) return false;
+        if (Files.isRegularFile(dir.resolve("report.json"))) return true;
+        try (var entries = Files.list(dir)) {
+            return entries.findAny().isEmpty();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Where the report will be once finished. */
     public Path dir() {
-        return dir;
+        return target;
     }
 
     /** A one-line remark, such as a default the model at hand could not honour. */
@@ -129,10 +148,30 @@ public final class Report {
         write("index.html", html.toString());
         try {
             write("report.json", mapper.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException(e);
+            if (Files.exists(target)) deleteTree(target);
+            Files.move(dir, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new JlensException("cannot move the report into " + target + " (" + JlensException.describe(e) + ").", e);
         }
-        out.println("wrote " + dir.resolve("index.html"));
+        finished = true;
+        out.println("wrote " + target.resolve("index.html"));
+    }
+
+    /** Removes what an unfinished report wrote. */
+    @Override
+    public void close() {
+        if (finished) return;
+        try {
+            deleteTree(dir);
+        } catch (IOException e) {
+            // best effort: a hidden .incomplete directory is all that can be left
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (var paths = Files.walk(root)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
     }
 
     private void write(String name, String text) {

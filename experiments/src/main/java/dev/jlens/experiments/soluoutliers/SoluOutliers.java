@@ -58,10 +58,7 @@ public final class SoluOutliers {
 
     public static Result run(LoadedModel loaded, int layer, int topK, long seed, Report report) {
         HookedTransformer model = loaded.model();
-        if (model.cfg().act() != dev.jlens.models.Activation.SOLU_LN) {
-            throw new JlensException("solu-outliers needs a SoLU model (its MLP has hook_mid and ln.hook_normalized); this model's activation is "
-                    + model.cfg().act().hfName() + ".");
-        }
+        requireSolu(model);
         String mid = "blocks." + layer + ".mlp.hook_mid", normalized = "blocks." + layer + ".mlp.ln.hook_normalized";
         List<PromptResult> results = new ArrayList<>();
         try (ProgressBar bar = Progress.bar("ablating every position", PROMPTS.size())) {
@@ -130,6 +127,13 @@ public final class SoluOutliers {
         report.figure(Figure.stackedBars("top_scores", "Top " + top.size() + " scores", "[prompt : position] token", "score", labels,
                 Map.of("score", topScores)));
         return new Result(results, scores, top);
+    }
+
+    public static void requireSolu(HookedTransformer model) {
+        if (model.cfg().act() != dev.jlens.models.Activation.SOLU_LN) {
+            throw new JlensException("solu-outliers needs a SoLU model (its MLP has hook_mid and ln.hook_normalized); this model's activation is "
+                    + model.cfg().act().hfName() + ".");
+        }
     }
 
     /** max − mean over the last axis, per position of a [1, pos, d_mlp] activation. */

@@ -1,0 +1,68 @@
+package dev.jlens.experiments.report;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jlens.engine.JlensException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ReportTest {
+    @TempDir
+    Path dir;
+    private final PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
+
+    static Table table() {
+        return new Table("t", "A, \"quoted\" table", "Name", "Value", "Flag").row("a,b", 1.5, true).row("c", 2, false);
+    }
+
+    @Test
+    void tablesPrintAlignedAndWriteCsvAndJsonAtFullPrecision() {
+        Table t = new Table("t", "T", "Name", "Value").row("a", 1.0 / 3).row("bb", 10);
+        assertEquals("T\nName  Value\n----  --------\na     0.333333\nbb          10\n", t.render());
+        assertEquals("Name,Value,Flag\n\"a,b\",1.5,True\nc,2,False\n", table().csv());
+        assertTrue(table().json().contains("\"Value\" : 1.5") && table().json().contains("\"Flag\" : true"), table().json());
+    }
+
+    @Test
+    void aFinishedReportAppearsWholeAndAnUnfinishedOneLeavesNothing() throws Exception {
+        Path out = dir.resolve("report");
+        try (Report r = new Report("R", out, quiet)) {
+            r.table(table());
+            r.figure(Figure.lines("line", "L", "x", "y", new double[] {0, 1}, Map.of("s", new double[] {1, 2})));
+            assertFalse(Files.exists(out), "nothing at --out before the report is finished");
+            r.finish();
+        }
+        for (String f : List.of("t.csv", "t.json", "line.png", "line.svg", "index.html", "report.json")) assertTrue(Files.isRegularFile(out.resolve(f)), f);
+
+        Path failed = dir.resolve("failed");
+        try (Report r = new Report("R", failed, quiet)) {
+            r.table(table());
+            // the experiment fails here: no finish()
+        }
+        assertFalse(Files.exists(failed));
+        try (Stream<Path> left = Files.list(dir)) {
+            assertEquals(List.of(out), left.toList(), "no hidden directory is left behind");
+        }
+
+        try (Report again = new Report("R2", out, quiet)) {
+            again.finish();
+        }
+        assertFalse(Files.exists(out.resolve("t.csv")), "a finished report replaces the earlier one");
+
+        Path other = dir.resolve("other");
+        Files.createDirectories(other);
+        Files.writeString(other.resolve("notes.txt"), "mine");
+        JlensException e = assertThrows(JlensException.class, () -> new Report("R", other, quiet));
+        assertEquals("--out " + other + ": exists and is not a jlens report; choose another directory.", e.getMessage());
+    }
+}
