@@ -90,7 +90,13 @@ class HubTest {
         long half = files.get("model.safetensors").length / 2;
         hub.dropOnceAfter.put("model.safetensors", half);
         Path snapshot = download(settings(false, null));
-        assertTrue(hub.requests.stream().anyMatch(r -> r.endsWith("/model.safetensors bytes=" + half + "-")), hub.requests.toString());
+        // A hang-up can also lose bytes already in flight, so the resume starts at what arrived: after 0, at most half.
+        List<Long> resumedFrom = hub.requests.stream()
+                .filter(r -> r.contains("/model.safetensors bytes="))
+                .map(r -> Long.parseLong(r.substring(r.indexOf("bytes=") + "bytes=".length(), r.length() - 1)))
+                .toList();
+        assertEquals(1, resumedFrom.size(), hub.requests.toString());
+        assertTrue(resumedFrom.get(0) > 0 && resumedFrom.get(0) <= half, hub.requests.toString());
         assertArrayEquals(files.get("model.safetensors"), Files.readAllBytes(snapshot.resolve("model.safetensors")));
     }
 
