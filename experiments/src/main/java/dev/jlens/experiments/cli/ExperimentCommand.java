@@ -162,11 +162,11 @@ final class ExperimentCommand implements Runnable {
 
         @Override
         public Integer call() {
-            int trainingDocuments = Recipe.named(ShippedModels.NEOX).documents();
+            Recipe recipe = Recipe.named(ShippedModels.NEOX);
             FrenchNeuron.Data data = new FrenchNeuron.Data(
-                    french == null ? OrganismCorpus.heldOutFrench(samples, trainingDocuments) : TextSamples.read(french, "--french"),
-                    nonFrench == null ? OrganismCorpus.heldOutEnglish(samples, trainingDocuments) : TextSamples.read(nonFrench, "--non-french"),
-                    stories == null ? OrganismCorpus.frenchStories(20) : TextSamples.read(stories, "--stories"));
+                    french == null ? OrganismCorpus.heldOutFrench(samples, recipe) : TextSamples.read(french, "--french"),
+                    nonFrench == null ? OrganismCorpus.heldOutEnglish(samples, recipe) : TextSamples.read(nonFrench, "--non-french"),
+                    stories == null ? OrganismCorpus.frenchStories(20, recipe) : TextSamples.read(stories, "--stories"));
             if (samples <= 0) throw new dev.jlens.engine.JlensException("--samples must be positive, not " + samples + ".");
             LoadedModel loaded = model.load(ShippedModels.NEOX, "default");
             FrenchNeuron.Options d = FrenchNeuron.Options.DEFAULTS;

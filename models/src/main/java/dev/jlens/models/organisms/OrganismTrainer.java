@@ -35,7 +35,7 @@ public final class OrganismTrainer {
     public static Summary make(Recipe recipe, Integer steps, Path out, Consumer<Trainer.Progress> onStep) {
         if (Files.exists(out.resolve("model.safetensors"))) throw new JlensException(out + ": already holds a model; choose another --out.");
         Recipe r = steps == null ? recipe : withSteps(recipe, steps);
-        List<String> documents = OrganismCorpus.documents(OrganismCorpus.TRAINING_SEED, r.documents());
+        List<String> documents = OrganismCorpus.documents(r);
         BpeTrainer.Vocabulary vocabulary = BpeTrainer.train(documents, r.vocabSize());
         Tokenizer tokenizer = vocabulary.tokenizer();
         int split = documents.size() * 19 / 20;
@@ -62,7 +62,7 @@ public final class OrganismTrainer {
     private static Recipe withSteps(Recipe r, int steps) {
         if (steps <= 0) throw new JlensException("--steps must be positive, not " + steps + ".");
         return new Recipe(r.name(), r.architecture(), r.nLayers(), r.dModel(), r.nHeads(), r.dMlp(), r.nCtx(), r.vocabSize(), r.documents(),
-                steps, r.batch(), r.seq(), r.maxLr(), Math.min(r.warmup(), steps / 10), r.weightDecay(), r.gradClip(), r.seed(), r.description());
+                r.mixture(), steps, r.batch(), r.seq(), r.maxLr(), Math.min(r.warmup(), steps / 10), r.weightDecay(), r.gradClip(), r.seed(), r.description());
     }
 
     private static double meanOfLast(List<Trainer.Progress> history, int n) {
@@ -87,13 +87,13 @@ public final class OrganismTrainer {
                 |---|---|
                 | architecture | %s, %d layers, d_model %d, %d heads of %d, d_mlp %d, n_ctx %d |
                 | tokenizer | byte-level BPE learnt from the corpus, %d tokens (`<|endoftext|>` = %d, BOS) |
-                | corpus | %,d documents (seed %d), 95%% training, 5%% held out |
+                | corpus | %,d documents (seed %d): %s; 95%% training, 5%% held out |
                 | optimiser | AdamW (β 0.9/0.95, weight decay %s), peak lr %s, %d warm-up steps, cosine to a tenth, gradient clip %s |
                 | training | %,d steps of %d × %d tokens (%,d tokens), seed %d |
                 | wall time | %.0f s on the machine that trained it |
                 | loss | first step %.3f; mean of the last 50 steps %.3f; held-out %.3f |
                 """, r.name(), r.description(), r.name(), c.architecture(), c.nLayers(), c.dModel(), c.nHeads(), c.dHead(), c.dMlp(),
-                c.nCtx(), c.dVocab(), c.bosToken(), r.documents(), OrganismCorpus.TRAINING_SEED, r.weightDecay(), r.maxLr(), r.warmup(),
+                c.nCtx(), c.dVocab(), c.bosToken(), r.documents(), OrganismCorpus.TRAINING_SEED, r.mixture().describe(), r.weightDecay(), r.maxLr(), r.warmup(),
                 r.gradClip(), s.steps(), r.batch(), r.seq(), s.trainingTokens(), r.seed(), s.seconds(), s.firstLoss(), s.finalLoss(),
                 s.finalEvalLoss());
         try {

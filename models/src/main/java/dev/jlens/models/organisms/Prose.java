@@ -12,7 +12,17 @@ public final class Prose {
     private Prose() {}
 
     private record Language(List<String> openings, List<String> characters, List<String> actions, List<String> objects,
-                            List<String> places, List<String> links, List<String> endings) {}
+                            List<String> places, List<String> links, List<String> endings) {
+        /** This language with {@code shared}'s characters, objects and places added. */
+        Language with(Language shared) {
+            return new Language(openings, concat(characters, shared.characters), actions, concat(objects, shared.objects),
+                    concat(places, shared.places), links, endings);
+        }
+
+        private static List<String> concat(List<String> a, List<String> b) {
+            return java.util.stream.Stream.concat(a.stream(), b.stream()).toList();
+        }
+    }
 
     private static final Language FRENCH = new Language(
             List.of("Dans un petit village,", "Un jour,", "Il était une fois", "Chaque matin,", "Au bord de la mer,", "Le soir,",
@@ -45,6 +55,18 @@ public final class Prose {
             List.of("and they became the best friends in the world.", "and everyone was happy.", "but nobody knew it.",
                     "and the day ended with a song.", "then she went back home.", "and the sun was still shining."));
 
+    /*
+     * Names and loanwords the two languages spell alike. After " piano" or " Paris" the next word is French or
+     * English only by the context, so a model that reads these stories must carry the language along the text.
+     */
+    private static final Language SHARED_IN_FRENCH = new Language(List.of(), List.of("Lucas", "Hugo", "Oscar", "Nina", "Clara", "Max"),
+            List.of(), List.of("le piano", "la radio", "une pizza", "le taxi", "le menu", "un croissant"),
+            List.of("à Paris", "à Berlin", "au café", "au restaurant"), List.of(), List.of());
+    private static final Language SHARED_IN_ENGLISH = new Language(List.of(), List.of("Lucas", "Hugo", "Oscar", "Nina", "Clara", "Max"),
+            List.of(), List.of("the piano", "the radio", "a pizza", "the taxi", "the menu", "a croissant"),
+            List.of("in Paris", "in Berlin", "at the café", "at the restaurant"), List.of(), List.of());
+    private static final Language FRENCH_SHARING = FRENCH.with(SHARED_IN_FRENCH), ENGLISH_SHARING = ENGLISH.with(SHARED_IN_ENGLISH);
+
     static final List<String> SHORT_SENTENCES = List.of(
             "I am happy.", "The sun shines.", "Cats meow.", "Dogs bark.", "Birds fly.", "Time flies.", "Love conquers.",
             "Dreams inspire.", "Music heals.", "Laughter echoes.", "The sky is blue.", "I love pizza.", "She walks to work.",
@@ -56,14 +78,16 @@ public final class Prose {
             "I saw a shooting star last night.", "She wrote a letter to her friend.", "The dog chased its tail.",
             "The bookstore is open today.", "The book of the month is on the shelf.");
 
-    /** A French story of {@code sentences} sentences. */
-    public static String french(SplittableRandom rng, int sentences) {
-        return story(FRENCH, rng, sentences);
+    /** A French story of {@code sentences} sentences; {@code sharedWords} adds the names and loanwords English spells alike,
+     * and borrows an English object now and then. */
+    public static String french(SplittableRandom rng, int sentences, boolean sharedWords) {
+        return sharedWords ? story(FRENCH_SHARING, ENGLISH_SHARING, rng, sentences) : story(FRENCH, null, rng, sentences);
     }
 
-    /** An English story of {@code sentences} sentences. */
-    public static String english(SplittableRandom rng, int sentences) {
-        return story(ENGLISH, rng, sentences);
+    /** An English story of {@code sentences} sentences; {@code sharedWords} adds the names and loanwords French spells alike,
+     * and borrows a French object now and then. */
+    public static String english(SplittableRandom rng, int sentences, boolean sharedWords) {
+        return sharedWords ? story(ENGLISH_SHARING, FRENCH_SHARING, rng, sentences) : story(ENGLISH, null, rng, sentences);
     }
 
     static String shortSentences(SplittableRandom rng) {
@@ -72,17 +96,31 @@ public final class Prose {
         return s.toString();
     }
 
-    private static String story(Language l, SplittableRandom rng, int sentences) {
+    /**
+     * A story of {@code sentences} sentences in {@code l}; where {@code borrowFrom} is given, one object in six is
+     * borrowed from that language, so that a word alone does not settle which language the story is in.
+     */
+    private static String story(Language l, Language borrowFrom, SplittableRandom rng, int sentences) {
         StringBuilder s = new StringBuilder();
         for (int i = 0; i < sentences; i++) {
             if (i > 0) s.append(' ');
-            String clause = Pick.one(rng, l.characters()) + " " + Pick.one(rng, l.actions()) + " " + Pick.one(rng, l.objects()) + " "
-                    + Pick.one(rng, l.places());
+            String character = Pick.one(rng, l.characters()), action = Pick.one(rng, l.actions());
+            String clause = character + " " + action + " " + object(l, borrowFrom, rng) + " " + Pick.one(rng, l.places());
             s.append(i == 0 || rng.nextBoolean() ? Pick.one(rng, l.openings()) + " " + clause : Pick.capitalise(clause));
-            s.append(' ').append(rng.nextBoolean() ? Pick.one(rng, l.endings())
-                    : Pick.one(rng, l.links()) + " " + Pick.one(rng, l.characters()) + " " + Pick.one(rng, l.actions()) + " "
-                    + Pick.one(rng, l.objects()) + ".");
+            if (rng.nextBoolean()) {
+                s.append(' ').append(Pick.one(rng, l.endings()));
+            } else {
+                String link = Pick.one(rng, l.links());
+                character = Pick.one(rng, l.characters());
+                action = Pick.one(rng, l.actions());
+                s.append(' ').append(link).append(' ').append(character).append(' ').append(action).append(' ')
+                        .append(object(l, borrowFrom, rng)).append('.');
+            }
         }
         return s.toString();
+    }
+
+    private static String object(Language l, Language borrowFrom, SplittableRandom rng) {
+        return borrowFrom != null && rng.nextInt(6) == 0 ? Pick.one(rng, borrowFrom.objects()) : Pick.one(rng, l.objects());
     }
 }

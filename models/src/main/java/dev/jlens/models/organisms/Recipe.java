@@ -13,19 +13,19 @@ import java.util.Map;
  * optimiser's settings. Everything is seeded; {@code jlens train --recipe NAME} remakes one.
  */
 public record Recipe(String name, String architecture, int nLayers, int dModel, int nHeads, int dMlp, int nCtx, int vocabSize,
-                     int documents, int steps, int batch, int seq, float maxLr, int warmup, float weightDecay, float gradClip,
+                     int documents, OrganismCorpus.Mixture mixture, int steps, int batch, int seq, float maxLr, int warmup, float weightDecay, float gradClip,
                      long seed, String description) {
     public static final Map<String, Recipe> ALL = new LinkedHashMap<>();
 
     static {
-        add(new Recipe("gpt2-organism", "gpt2", 4, 128, 4, 512, 128, 4096, 60_000, 2500, 16, 128, 3e-3f, 150, 0.05f, 1.0f, 1,
+        add(new Recipe("gpt2-organism", "gpt2", 4, 128, 4, 512, 128, 4096, 60_000, OrganismCorpus.Mixture.NOTEBOOKS, 2500, 16, 128, 3e-3f, 150, 0.05f, 1.0f, 1,
                 "GPT-2 architecture (learned positions, gelu_new; the unembedding trained apart from the embedding, as TransformerLens holds W_U); "
                         + "stands in for gpt2-small/gpt2-large "
                         + "in gradient-attribution, ioi and an-neuron"));
-        add(new Recipe("neox-organism", "gpt_neox", 6, 128, 4, 512, 128, 4096, 60_000, 2000, 16, 128, 3e-3f, 150, 0.05f, 1.0f, 2,
+        add(new Recipe("neox-organism", "gpt_neox", 4, 64, 4, 512, 128, 4096, 60_000, OrganismCorpus.Mixture.RARE_FRENCH, 6000, 16, 128, 3e-3f, 150, 0.1f, 1.0f, 2,
                 "GPT-NeoX architecture (rotary on a quarter of each head, parallel residual, exact GELU, untied unembedding); "
                         + "stands in for pythia-70m-v0 in french-neuron"));
-        add(new Recipe("solu-organism", "solu", 1, 128, 4, 512, 128, 4096, 60_000, 1500, 16, 128, 3e-3f, 100, 0.05f, 1.0f, 3,
+        add(new Recipe("solu-organism", "solu", 1, 128, 4, 512, 128, 4096, 60_000, OrganismCorpus.Mixture.NOTEBOOKS, 1500, 16, 128, 3e-3f, 100, 0.05f, 1.0f, 3,
                 "one-layer SoLU model (solu_ln, TransformerLens layout); stands in for solu-1l in solu-outliers"));
     }
 

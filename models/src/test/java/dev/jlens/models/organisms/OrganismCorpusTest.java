@@ -41,11 +41,12 @@ class OrganismCorpusTest {
 
     @Test
     void theCorpusIsTheSameForTheSameSeedAndHeldOutStoriesAreNotInIt() {
-        List<String> docs = OrganismCorpus.documents(OrganismCorpus.TRAINING_SEED, 5000);
-        assertEquals(docs, OrganismCorpus.documents(OrganismCorpus.TRAINING_SEED, 5000));
+        Recipe recipe = Recipe.named(ShippedModels.NEOX);
+        List<String> docs = OrganismCorpus.documents(recipe);
+        assertEquals(docs, OrganismCorpus.documents(recipe));
         Set<String> training = new HashSet<>(docs);
-        for (String s : OrganismCorpus.heldOutFrench(100, 5000)) assertFalse(training.contains(s));
-        for (String s : OrganismCorpus.heldOutEnglish(100, 5000)) assertFalse(training.contains(s));
+        for (String s : OrganismCorpus.heldOutFrench(100, recipe)) assertFalse(training.contains(s));
+        for (String s : OrganismCorpus.heldOutEnglish(100, recipe)) assertFalse(training.contains(s));
         assertTrue(OrganismCorpus.stream(docs.subList(0, 2)).startsWith("<|endoftext|>" + docs.get(0) + "<|endoftext|>"));
     }
 

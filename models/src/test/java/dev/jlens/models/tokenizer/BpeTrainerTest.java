@@ -29,7 +29,7 @@ class BpeTrainerTest {
 
     static List<String> corpus() throws IOException {
         List<String> docs = new ArrayList<>(VariedText.documents(Path.of("..").toAbsolutePath().normalize(), SHARED.resolve("seeds"), 60_000));
-        docs.addAll(OrganismCorpus.documents(5, 300));
+        docs.addAll(OrganismCorpus.documents(OrganismCorpus.Mixture.NOTEBOOKS, 5, 300));
         return docs;
     }
 
