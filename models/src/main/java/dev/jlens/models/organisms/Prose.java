@@ -59,10 +59,11 @@ public final class Prose {
      * Names and loanwords the two languages spell alike. After " piano" or " Paris" the next word is French or
      * English only by the context, so a model that reads these stories must carry the language along the text.
      */
-    private static final Language SHARED_IN_FRENCH = new Language(List.of(), List.of("Lucas", "Hugo", "Oscar", "Nina", "Clara", "Max"),
+    private static final List<String> SHARED_NAMES = List.of("Lucas", "Hugo", "Oscar", "Nina", "Clara", "Max");
+    private static final Language SHARED_IN_FRENCH = new Language(List.of(), SHARED_NAMES,
             List.of(), List.of("le piano", "la radio", "une pizza", "le taxi", "le menu", "un croissant"),
             List.of("à Paris", "à Berlin", "au café", "au restaurant"), List.of(), List.of());
-    private static final Language SHARED_IN_ENGLISH = new Language(List.of(), List.of("Lucas", "Hugo", "Oscar", "Nina", "Clara", "Max"),
+    private static final Language SHARED_IN_ENGLISH = new Language(List.of(), SHARED_NAMES,
             List.of(), List.of("the piano", "the radio", "a pizza", "the taxi", "the menu", "a croissant"),
             List.of("in Paris", "in Berlin", "at the café", "at the restaurant"), List.of(), List.of());
     private static final Language FRENCH_SHARING = FRENCH.with(SHARED_IN_FRENCH), ENGLISH_SHARING = ENGLISH.with(SHARED_IN_ENGLISH);
@@ -104,18 +105,12 @@ public final class Prose {
         StringBuilder s = new StringBuilder();
         for (int i = 0; i < sentences; i++) {
             if (i > 0) s.append(' ');
-            String character = Pick.one(rng, l.characters()), action = Pick.one(rng, l.actions());
-            String clause = character + " " + action + " " + object(l, borrowFrom, rng) + " " + Pick.one(rng, l.places());
+            String clause = Pick.one(rng, l.characters()) + " " + Pick.one(rng, l.actions()) + " " + object(l, borrowFrom, rng) + " "
+                    + Pick.one(rng, l.places());
             s.append(i == 0 || rng.nextBoolean() ? Pick.one(rng, l.openings()) + " " + clause : Pick.capitalise(clause));
-            if (rng.nextBoolean()) {
-                s.append(' ').append(Pick.one(rng, l.endings()));
-            } else {
-                String link = Pick.one(rng, l.links());
-                character = Pick.one(rng, l.characters());
-                action = Pick.one(rng, l.actions());
-                s.append(' ').append(link).append(' ').append(character).append(' ').append(action).append(' ')
-                        .append(object(l, borrowFrom, rng)).append('.');
-            }
+            s.append(' ').append(rng.nextBoolean() ? Pick.one(rng, l.endings())
+                    : Pick.one(rng, l.links()) + " " + Pick.one(rng, l.characters()) + " " + Pick.one(rng, l.actions()) + " "
+                    + object(l, borrowFrom, rng) + ".");
         }
         return s.toString();
     }
