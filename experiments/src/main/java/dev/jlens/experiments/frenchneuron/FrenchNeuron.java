@@ -103,7 +103,7 @@ public final class FrenchNeuron {
         int neuron = o.neuron();
         if (neuron >= dMlp || layer != o.layer()) {
             int best = ranked[Reduce.argmax(meanTest)];
-            report.note("the notebook's French neuron is L" + o.layer() + "N" + o.neuron() + "; this model has " + dMlp + " neurons in layer "
+            report.note("L" + o.layer() + "N" + o.neuron() + " (by default notebook 001's French neuron) is not this model's to study; it has " + dMlp + " neurons in layer "
                     + layer + ", so the experiment studies L" + layer + "N" + best + ", the best single-neuron probe on held-out rows.");
             neuron = best;
         }
