@@ -1,7 +1,6 @@
 package dev.jlens.experiments.analysis;
 
 import dev.jlens.engine.JlensException;
-import dev.jlens.engine.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -26,17 +25,17 @@ import org.apache.commons.math3.optim.nonlinear.scalar.gradient.NonLinearConjuga
 public final class Probing {
     private Probing() {}
 
-    /** Rows of features and their 0/1 labels. */
-    public record Dataset(double[][] x, int[] y) {
+    /** Rows of features and their 0/1 labels; float, as activations are, which halves what a probe over many tokens holds. */
+    public record Dataset(float[][] x, int[] y) {
         public Dataset {
             if (x.length != y.length) throw new IllegalArgumentException(x.length + " rows but " + y.length + " labels");
         }
 
         /** The same rows with only the given columns. */
         public Dataset columns(int... columns) {
-            double[][] out = new double[x.length][];
+            float[][] out = new float[x.length][];
             for (int i = 0; i < x.length; i++) {
-                out[i] = new double[columns.length];
+                out[i] = new float[columns.length];
                 for (int j = 0; j < columns.length; j++) out[i][j] = x[i][columns[j]];
             }
             return new Dataset(out, y);
@@ -45,23 +44,11 @@ public final class Probing {
 
     public record Split(Dataset train, Dataset test) {}
 
-    /** One row per token of an activation [1, pos, width], the first {@code skip} positions (BOS) left out. */
-    public static List<double[]> tokenRows(Tensor act, int skip) {
-        int pos = act.dim(1), width = act.dim(2);
-        List<double[]> rows = new ArrayList<>();
-        for (int p = skip; p < pos; p++) {
-            double[] row = new double[width];
-            for (int i = 0; i < width; i++) row[i] = act.data()[p * width + i];
-            rows.add(row);
-        }
-        return rows;
-    }
-
     /** Class 1 and class 0 rows, as many of each as the smaller class has (as the notebook balances them). */
-    public static Dataset balanced(List<double[]> positives, List<double[]> negatives) {
+    public static Dataset balanced(List<float[]> positives, List<float[]> negatives) {
         int n = Math.min(positives.size(), negatives.size());
         if (n == 0) throw new JlensException("a probe needs examples of both classes.");
-        double[][] x = new double[2 * n][];
+        float[][] x = new float[2 * n][];
         int[] y = new int[2 * n];
         for (int i = 0; i < n; i++) {
             x[i] = positives.get(i);
@@ -80,7 +67,7 @@ public final class Probing {
     }
 
     private static Dataset subset(Dataset data, List<Integer> rows) {
-        double[][] x = new double[rows.size()][];
+        float[][] x = new float[rows.size()][];
         int[] y = new int[rows.size()];
         for (int i = 0; i < rows.size(); i++) {
             x[i] = data.x[rows.get(i)];
@@ -128,7 +115,7 @@ public final class Probing {
             return new LogisticRegression(Arrays.copyOf(p, width), p[width]);
         }
 
-        public int predict(double[] x) {
+        public int predict(float[] x) {
             double z = bias;
             for (int j = 0; j < weights.length; j++) z += weights[j] * x[j];
             return z > 0 ? 1 : 0;

@@ -61,8 +61,8 @@ public final class FrenchNeuron {
         int n = Math.min(o.samples(), Math.min(data.french().size(), data.nonFrench().size()));
         if (n < o.samples()) report.note("using " + n + " samples of each class (the notebook takes " + o.samples() + ").");
 
-        List<double[]> french = activations(loaded, data.french().subList(0, n), hook, o.batch(), "French activations");
-        List<double[]> other = activations(loaded, data.nonFrench().subList(0, n), hook, o.batch(), "non-French activations");
+        List<float[]> french = activations(loaded, data.french().subList(0, n), hook, o.batch(), "French activations");
+        List<float[]> other = activations(loaded, data.nonFrench().subList(0, n), hook, o.batch(), "non-French activations");
         int dMlp = model.cfg().dMlp();
         report.block("print(french_activations.shape, non_french_activations.shape)",
                 "[" + french.size() + ", " + dMlp + "] [" + other.size() + ", " + dMlp + "]");
@@ -141,8 +141,8 @@ public final class FrenchNeuron {
     }
 
     /** One row per token (BOS left out) of {@code hook}'s activation over the samples, in order. */
-    static List<double[]> activations(LoadedModel loaded, List<String> samples, String hook, int batch, String task) {
-        List<double[]> rows = new ArrayList<>();
+    static List<float[]> activations(LoadedModel loaded, List<String> samples, String hook, int batch, String task) {
+        List<float[]> rows = new ArrayList<>();
         try (ProgressBar bar = Progress.bar(task, samples.size())) {
             for (int start = 0; start < samples.size(); start += batch) {
                 List<String> chunk = samples.subList(start, Math.min(samples.size(), start + batch));
@@ -150,11 +150,7 @@ public final class FrenchNeuron {
                 Tensor act = capture(loaded.model(), tokens, hook);
                 int pos = act.dim(1), width = act.dim(2);
                 for (int b = 0; b < chunk.size(); b++) {
-                    for (int p = 1; p < tokens.lengths()[b]; p++) {
-                        double[] row = new double[width];
-                        for (int i = 0; i < width; i++) row[i] = act.data()[(b * pos + p) * width + i];
-                        rows.add(row);
-                    }
+                    for (int p = 1; p < tokens.lengths()[b]; p++) rows.add(Arrays.copyOfRange(act.data(), (b * pos + p) * width, (b * pos + p + 1) * width));
                 }
                 bar.stepBy(chunk.size());
             }
@@ -296,7 +292,7 @@ public final class FrenchNeuron {
         return out;
     }
 
-    static double[] column(List<double[]> rows, int j) {
+    static double[] column(List<float[]> rows, int j) {
         return rows.stream().mapToDouble(r -> r[j]).toArray();
     }
 

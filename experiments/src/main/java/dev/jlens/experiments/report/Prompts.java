@@ -62,8 +62,7 @@ public final class Prompts {
     /** The layer a notebook names, or the model's last layer when it has fewer, with a note. */
     public static int layer(int wanted, int nLayers, String what, Report report) {
         if (wanted < nLayers) return wanted;
-        report.note(what + " is layer " + wanted + " in the notebook, but this model has " + nLayers + " layers; using layer "
-                + (nLayers - 1) + ", its last.");
+        report.note(what + ", " + wanted + ", is past this model's " + nLayers + " layers; using layer " + (nLayers - 1) + ", its last.");
         return nLayers - 1;
     }
 }

@@ -13,10 +13,10 @@ class ProbingTest {
     /** Feature 2 separates the classes (noisily), the others are noise of the same size. */
     static Probing.Dataset data(int n, long seed) {
         Random rng = new Random(seed);
-        List<double[]> pos = new ArrayList<>(), neg = new ArrayList<>();
+        List<float[]> pos = new ArrayList<>(), neg = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            pos.add(new double[] {rng.nextGaussian(), rng.nextGaussian(), 1.5 + rng.nextGaussian(), rng.nextGaussian()});
-            neg.add(new double[] {rng.nextGaussian(), rng.nextGaussian(), -1.5 + rng.nextGaussian(), rng.nextGaussian()});
+            pos.add(new float[] {(float) rng.nextGaussian(), (float) rng.nextGaussian(), (float) (1.5 + rng.nextGaussian()), (float) rng.nextGaussian()});
+            neg.add(new float[] {(float) rng.nextGaussian(), (float) rng.nextGaussian(), (float) (-1.5 + rng.nextGaussian()), (float) rng.nextGaussian()});
         }
         return Probing.balanced(pos, neg);
     }

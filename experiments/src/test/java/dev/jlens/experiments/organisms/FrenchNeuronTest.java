@@ -43,7 +43,7 @@ class FrenchNeuronTest {
         Probing.Split split = Probing.split(r.dataset(), 0.2, FrenchNeuron.Options.DEFAULTS.seed());
         Probing.LogisticRegression probe = Probing.LogisticRegression.fit(split.train().columns(r.topK()), 1.0);
         int right = 0;
-        double[][] x = split.test().x();
+        float[][] x = split.test().x();
         for (int i = 0; i < x.length; i++) {
             double z = probe.bias();
             for (int j = 0; j < r.topK().length; j++) z += probe.weights()[j] * x[i][r.topK()[j]];

@@ -1,11 +1,13 @@
 package dev.jlens.experiments.report;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jlens.engine.JlensException;
+import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -64,5 +66,17 @@ class ReportTest {
         Files.writeString(other.resolve("notes.txt"), "mine");
         JlensException e = assertThrows(JlensException.class, () -> new Report("R", other, quiet));
         assertEquals("--out " + other + ": exists and is not a jlens report; choose another directory.", e.getMessage());
+    }
+
+    @Test
+    void aLayerPastTheModelFallsBackToItsLastWithANoteThatSaysSo() throws Exception {
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        try (Report r = new Report("R", dir.resolve("layers"), new PrintStream(printed, true, UTF_8))) {
+            assertEquals(2, Prompts.layer(2, 4, "The French neuron's layer", r));
+            assertEquals("", printed.toString(UTF_8), "a layer the model has needs no note");
+            assertEquals(3, Prompts.layer(9, 4, "The French neuron's layer", r));
+        }
+        assertEquals("note: The French neuron's layer, 9, is past this model's 4 layers; using layer 3, its last.\n",
+                printed.toString(UTF_8).replace(System.lineSeparator(), "\n"));
     }
 }
