@@ -61,8 +61,8 @@ public final class FrenchNeuron {
         int n = Math.min(o.samples(), Math.min(data.french().size(), data.nonFrench().size()));
         if (n < o.samples()) report.note("using " + n + " samples of each class (the notebook takes " + o.samples() + ").");
 
-        List<float[]> french = activations(loaded, data.french().subList(0, n), hook, o.batch(), "French activations");
-        List<float[]> other = activations(loaded, data.nonFrench().subList(0, n), hook, o.batch(), "non-French activations");
+        List<float[]> french = activations(loaded, data.french().subList(0, n), layer, o.batch(), "French activations");
+        List<float[]> other = activations(loaded, data.nonFrench().subList(0, n), layer, o.batch(), "non-French activations");
         int dMlp = model.cfg().dMlp();
         report.block("print(french_activations.shape, non_french_activations.shape)",
                 "[" + french.size() + ", " + dMlp + "] [" + other.size() + ", " + dMlp + "]");
@@ -140,14 +140,14 @@ public final class FrenchNeuron {
                 storiesLoss, a);
     }
 
-    /** One row per token (BOS left out) of {@code hook}'s activation over the samples, in order. */
-    static List<float[]> activations(LoadedModel loaded, List<String> samples, String hook, int batch, String task) {
+    /** One row per token (BOS left out) of layer {@code layer}'s hook_post over the samples, in order. */
+    static List<float[]> activations(LoadedModel loaded, List<String> samples, int layer, int batch, String task) {
         List<float[]> rows = new ArrayList<>();
         try (ProgressBar bar = Progress.bar(task, samples.size())) {
             for (int start = 0; start < samples.size(); start += batch) {
                 List<String> chunk = samples.subList(start, Math.min(samples.size(), start + batch));
                 Tokens tokens = Prompts.batchTruncated(loaded, chunk);
-                Tensor act = capture(loaded.model(), tokens, hook);
+                Tensor act = mlpPost(loaded.model(), tokens, layer);
                 int pos = act.dim(1), width = act.dim(2);
                 for (int b = 0; b < chunk.size(); b++) {
                     for (int p = 1; p < tokens.lengths()[b]; p++) rows.add(Arrays.copyOfRange(act.data(), (b * pos + p) * width, (b * pos + p + 1) * width));
@@ -158,11 +158,16 @@ public final class FrenchNeuron {
         return rows;
     }
 
-    static Tensor capture(HookedTransformer model, Tokens tokens, String hook) {
+    /**
+     * blocks.{layer}.mlp.hook_post over a batch. The model runs only up to that block (TransformerLens's
+     * stop_at_layer): the later blocks and the unembedding, the largest matmul of a 50k-token model, are
+     * not needed to read it, nor is a [batch, pos, d_vocab] logits tensor.
+     */
+    static Tensor mlpPost(HookedTransformer model, Tokens tokens, int layer) {
         Tensor[] out = new Tensor[1];
         try (HookScope scope = model.hookPoints().scope()) {
-            scope.forward(hook, (act, point) -> { out[0] = act; return null; });
-            model.forward(tokens);
+            scope.forward("blocks." + layer + ".mlp.hook_post", (act, point) -> { out[0] = act; return null; });
+            model.residualAt(tokens, layer + 1);
         }
         return out[0];
     }

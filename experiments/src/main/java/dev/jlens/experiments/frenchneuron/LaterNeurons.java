@@ -61,12 +61,11 @@ final class LaterNeurons {
         }
 
         // Mean change of the next layer's activations when the neuron is ablated, over real positions after BOS.
-        String next = "blocks." + (layer + 1) + ".mlp.hook_post";
         Tokens tokens = Prompts.batchTruncated(loaded, stories);
-        Tensor original = FrenchNeuron.capture(model, tokens, next), ablated;
+        Tensor original = FrenchNeuron.mlpPost(model, tokens, layer + 1), ablated;
         try (HookScope scope = model.hookPoints().scope()) {
             scope.forward(hook, ablate);
-            ablated = FrenchNeuron.capture(model, tokens, next);
+            ablated = FrenchNeuron.mlpPost(model, tokens, layer + 1);
         }
         double[] change = new double[dMlp];
         int count = 0;
