@@ -1,5 +1,6 @@
 package dev.jlens.experiments.cli;
 
+import dev.jlens.engine.JlensException;
 import dev.jlens.experiments.anneuron.AnNeuron;
 import dev.jlens.experiments.frenchneuron.FrenchNeuron;
 import dev.jlens.experiments.frenchneuron.TextSamples;
@@ -83,7 +84,7 @@ final class ExperimentCommand implements Runnable {
         @Override
         public Integer call() {
             if (book != null && !java.nio.file.Files.isRegularFile(Path.of(book))) {
-                throw new dev.jlens.engine.JlensException("--book " + book + ": no such file.");
+                throw new JlensException("--book " + book + ": no such file.");
             }
             LoadedModel loaded = model.load(ShippedModels.GPT2, "default,refactor_factored_attn_matrices");
             try (Report report = out.report("We Found An Neuron (notebook 003) on " + model.name(ShippedModels.GPT2))) {
@@ -135,7 +136,7 @@ final class ExperimentCommand implements Runnable {
             LoadedModel loaded = model.load(ShippedModels.SOLU, "default,refactor_factored_attn_matrices");
             SoluOutliers.requireSolu(loaded.model());
             if (layer < 0 || layer >= loaded.model().cfg().nLayers()) {
-                throw new dev.jlens.engine.JlensException("--layer " + layer + " is not a layer of this " + loaded.model().cfg().nLayers() + "-layer model.");
+                throw new JlensException("--layer " + layer + " is not a layer of this " + loaded.model().cfg().nLayers() + "-layer model.");
             }
             try (Report report = out.report("SoLU outliers (notebook 004) on " + model.name(ShippedModels.SOLU))) {
                 SoluOutliers.run(loaded, layer, Math.max(1, topK), seed, report);
@@ -163,11 +164,12 @@ final class ExperimentCommand implements Runnable {
         @Override
         public Integer call() {
             Recipe recipe = Recipe.named(ShippedModels.NEOX);
+            OrganismCorpus.HeldOut heldOut = french == null || nonFrench == null ? OrganismCorpus.heldOut(samples, recipe) : null;
             FrenchNeuron.Data data = new FrenchNeuron.Data(
-                    french == null ? OrganismCorpus.heldOutFrench(samples, recipe) : TextSamples.read(french, "--french"),
-                    nonFrench == null ? OrganismCorpus.heldOutEnglish(samples, recipe) : TextSamples.read(nonFrench, "--non-french"),
+                    french == null ? heldOut.french() : TextSamples.read(french, "--french"),
+                    nonFrench == null ? heldOut.english() : TextSamples.read(nonFrench, "--non-french"),
                     stories == null ? OrganismCorpus.frenchStories(20, recipe) : TextSamples.read(stories, "--stories"));
-            if (samples <= 0) throw new dev.jlens.engine.JlensException("--samples must be positive, not " + samples + ".");
+            if (samples <= 0) throw new JlensException("--samples must be positive, not " + samples + ".");
             LoadedModel loaded = model.load(ShippedModels.NEOX, "default");
             FrenchNeuron.Options d = FrenchNeuron.Options.DEFAULTS;
             try (Report report = out.report("French neuron (notebook 001) on " + model.name(ShippedModels.NEOX))) {

@@ -30,8 +30,8 @@ class FrenchNeuronTest {
     @Test
     void theBestProbedNeuronCarriesFrenchAndAblatingItCostsFrenchMore() throws Exception {
         Recipe recipe = Recipe.named(ShippedModels.NEOX);
-        FrenchNeuron.Data data = new FrenchNeuron.Data(OrganismCorpus.heldOutFrench(200, recipe), OrganismCorpus.heldOutEnglish(200, recipe),
-                OrganismCorpus.frenchStories(20, recipe));
+        OrganismCorpus.HeldOut heldOut = OrganismCorpus.heldOut(200, recipe);
+        FrenchNeuron.Data data = new FrenchNeuron.Data(heldOut.french(), heldOut.english(), OrganismCorpus.frenchStories(20, recipe));
         Path out = dir.resolve("report");
         Report report = Shipped.quietReport(out);
         FrenchNeuron.Result r = FrenchNeuron.run(Shipped.load(ShippedModels.NEOX, "default"), data, FrenchNeuron.Options.DEFAULTS, report);

@@ -4,6 +4,7 @@ import dev.jlens.models.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.SplittableRandom;
 
@@ -41,7 +42,7 @@ public final class OrganismCorpus {
 
         /** The mixture in words, for a model card. */
         public String describe() {
-            return String.format(java.util.Locale.ROOT, "%d%% indirect-object sentences, %d%% capital facts, %d%% a/an sentences, %d%% French "
+            return String.format(Locale.ROOT, "%d%% indirect-object sentences, %d%% capital facts, %d%% a/an sentences, %d%% French "
                     + "and %d%% English stories%s, %d%% short sentences", ioi, facts, articles, french, english,
                     sharedWords ? " (names and loanwords shared, one object in six borrowed from the other language)" : "",
                     100 - ioi - facts - articles - french - english);
@@ -85,18 +86,16 @@ public final class OrganismCorpus {
         return s.toString();
     }
 
-    /** {@code n} French stories of the kind {@code recipe} trains on that its training documents do not contain. */
-    public static List<String> heldOutFrench(int n, Recipe recipe) {
-        return heldOut(n, recipe, true);
-    }
+    /** French and English stories for evaluation. */
+    public record HeldOut(List<String> french, List<String> english) {}
 
-    /** {@code n} English stories of the kind {@code recipe} trains on that its training documents do not contain. */
-    public static List<String> heldOutEnglish(int n, Recipe recipe) {
-        return heldOut(n, recipe, false);
-    }
-
-    private static List<String> heldOut(int n, Recipe recipe, boolean french) {
+    /** {@code n} French and {@code n} English stories of the kind {@code recipe} trains on that its training documents do not contain. */
+    public static HeldOut heldOut(int n, Recipe recipe) {
         Set<String> seen = new HashSet<>(documents(recipe));
+        return new HeldOut(heldOut(n, recipe, seen, true), heldOut(n, recipe, seen, false));
+    }
+
+    private static List<String> heldOut(int n, Recipe recipe, Set<String> seen, boolean french) {
         boolean shared = recipe.mixture().sharedWords;
         SplittableRandom rng = new SplittableRandom(HELD_OUT_SEED + (french ? 1 : 2));
         List<String> out = new ArrayList<>(n);

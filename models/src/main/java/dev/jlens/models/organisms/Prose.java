@@ -2,6 +2,7 @@ package dev.jlens.models.organisms;
 
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 
 /**
  * Short stories in French and in English from the same small grammar (characters, places, actions,
@@ -20,7 +21,7 @@ public final class Prose {
         }
 
         private static List<String> concat(List<String> a, List<String> b) {
-            return java.util.stream.Stream.concat(a.stream(), b.stream()).toList();
+            return Stream.concat(a.stream(), b.stream()).toList();
         }
     }
 

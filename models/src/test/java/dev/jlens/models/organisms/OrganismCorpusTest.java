@@ -45,8 +45,9 @@ class OrganismCorpusTest {
         List<String> docs = OrganismCorpus.documents(recipe);
         assertEquals(docs, OrganismCorpus.documents(recipe));
         Set<String> training = new HashSet<>(docs);
-        for (String s : OrganismCorpus.heldOutFrench(100, recipe)) assertFalse(training.contains(s));
-        for (String s : OrganismCorpus.heldOutEnglish(100, recipe)) assertFalse(training.contains(s));
+        OrganismCorpus.HeldOut heldOut = OrganismCorpus.heldOut(100, recipe);
+        for (String s : heldOut.french()) assertFalse(training.contains(s));
+        for (String s : heldOut.english()) assertFalse(training.contains(s));
         assertTrue(OrganismCorpus.stream(docs.subList(0, 2)).startsWith("<|endoftext|>" + docs.get(0) + "<|endoftext|>"));
     }
 
