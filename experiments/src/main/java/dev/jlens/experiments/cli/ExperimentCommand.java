@@ -40,6 +40,11 @@ final class ExperimentCommand implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "name an experiment: gradient-attribution, french-neuron, ioi, an-neuron or solu-outliers");
     }
 
+    /** A number flag out of its range is one sentence, before any work. */
+    static void require(boolean ok, String flag, long value, String range) {
+        if (!ok) throw new JlensException(flag + " must be " + range + ", not " + value + ".");
+    }
+
     /** {@code --out DIR}. */
     static final class OutOption {
         @Option(names = "--out", required = true, paramLabel = "DIR", description = "directory for tables (CSV, JSON), figures (PNG, SVG) and index.html")
@@ -60,9 +65,10 @@ final class ExperimentCommand implements Runnable {
 
         @Override
         public Integer call() {
+            require(heldOut > 0, "--held-out", heldOut, "positive");
             LoadedModel loaded = model.load(ShippedModels.GPT2, "default");
             try (Report report = out.report("IOI (notebook 002) on " + model.name(ShippedModels.GPT2))) {
-                Ioi.run(loaded, new Ioi.Options(Math.max(1, heldOut), Ioi.Options.DEFAULTS.maxBatch()), report);
+                Ioi.run(loaded, new Ioi.Options(heldOut, Ioi.Options.DEFAULTS.maxBatch()), report);
                 report.finish();
             }
             return 0;
@@ -83,6 +89,8 @@ final class ExperimentCommand implements Runnable {
 
         @Override
         public Integer call() {
+            require(layer >= 0, "--layer", layer, "0 or more");
+            require(neuron >= 0, "--neuron", neuron, "0 or more");
             if (book != null && !java.nio.file.Files.isRegularFile(Path.of(book))) {
                 throw new JlensException("--book " + book + ": no such file.");
             }
@@ -133,13 +141,14 @@ final class ExperimentCommand implements Runnable {
 
         @Override
         public Integer call() {
+            require(topK > 0, "--top-k", topK, "positive");
             LoadedModel loaded = model.load(ShippedModels.SOLU, "default,refactor_factored_attn_matrices");
             SoluOutliers.requireSolu(loaded.model());
             if (layer < 0 || layer >= loaded.model().cfg().nLayers()) {
                 throw new JlensException("--layer " + layer + " is not a layer of this " + loaded.model().cfg().nLayers() + "-layer model.");
             }
             try (Report report = out.report("SoLU outliers (notebook 004) on " + model.name(ShippedModels.SOLU))) {
-                SoluOutliers.run(loaded, layer, Math.max(1, topK), seed, report);
+                SoluOutliers.run(loaded, layer, topK, seed, report);
                 report.finish();
             }
             return 0;
@@ -163,13 +172,15 @@ final class ExperimentCommand implements Runnable {
 
         @Override
         public Integer call() {
+            require(samples > 0, "--samples", samples, "positive");
+            require(layer >= 0, "--layer", layer, "0 or more");
+            require(neuron >= 0, "--neuron", neuron, "0 or more");
             Recipe recipe = Recipe.named(ShippedModels.NEOX);
             OrganismCorpus.HeldOut heldOut = french == null || nonFrench == null ? OrganismCorpus.heldOut(samples, recipe) : null;
             FrenchNeuron.Data data = new FrenchNeuron.Data(
                     french == null ? heldOut.french() : TextSamples.read(french, "--french"),
                     nonFrench == null ? heldOut.english() : TextSamples.read(nonFrench, "--non-french"),
                     stories == null ? OrganismCorpus.frenchStories(20, recipe) : TextSamples.read(stories, "--stories"));
-            if (samples <= 0) throw new JlensException("--samples must be positive, not " + samples + ".");
             LoadedModel loaded = model.load(ShippedModels.NEOX, "default");
             FrenchNeuron.Options d = FrenchNeuron.Options.DEFAULTS;
             try (Report report = out.report("French neuron (notebook 001) on " + model.name(ShippedModels.NEOX))) {
