@@ -40,11 +40,6 @@ final class ExperimentCommand implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "name an experiment: gradient-attribution, french-neuron, ioi, an-neuron or solu-outliers");
     }
 
-    /** A number flag out of its range is one sentence, before any work. */
-    static void require(boolean ok, String flag, long value, String range) {
-        if (!ok) throw new JlensException(flag + " must be " + range + ", not " + value + ".");
-    }
-
     /** {@code --out DIR}. */
     static final class OutOption {
         @Option(names = "--out", required = true, paramLabel = "DIR", description = "directory for tables (CSV, JSON), figures (PNG, SVG) and index.html")
@@ -65,7 +60,7 @@ final class ExperimentCommand implements Runnable {
 
         @Override
         public Integer call() {
-            require(heldOut > 0, "--held-out", heldOut, "positive");
+            NumberFlag.require(heldOut > 0, "--held-out", heldOut, "positive");
             LoadedModel loaded = model.load(ShippedModels.GPT2, "default");
             try (Report report = out.report("IOI (notebook 002) on " + model.name(ShippedModels.GPT2))) {
                 Ioi.run(loaded, new Ioi.Options(heldOut, Ioi.Options.DEFAULTS.maxBatch()), report);
@@ -89,8 +84,8 @@ final class ExperimentCommand implements Runnable {
 
         @Override
         public Integer call() {
-            require(layer >= 0, "--layer", layer, "0 or more");
-            require(neuron >= 0, "--neuron", neuron, "0 or more");
+            NumberFlag.require(layer >= 0, "--layer", layer, "0 or more");
+            NumberFlag.require(neuron >= 0, "--neuron", neuron, "0 or more");
             if (book != null && !java.nio.file.Files.isRegularFile(Path.of(book))) {
                 throw new JlensException("--book " + book + ": no such file.");
             }
@@ -141,7 +136,7 @@ final class ExperimentCommand implements Runnable {
 
         @Override
         public Integer call() {
-            require(topK > 0, "--top-k", topK, "positive");
+            NumberFlag.require(topK > 0, "--top-k", topK, "positive");
             LoadedModel loaded = model.load(ShippedModels.SOLU, "default,refactor_factored_attn_matrices");
             SoluOutliers.requireSolu(loaded.model());
             if (layer < 0 || layer >= loaded.model().cfg().nLayers()) {
@@ -172,9 +167,9 @@ final class ExperimentCommand implements Runnable {
 
         @Override
         public Integer call() {
-            require(samples > 0, "--samples", samples, "positive");
-            require(layer >= 0, "--layer", layer, "0 or more");
-            require(neuron >= 0, "--neuron", neuron, "0 or more");
+            NumberFlag.require(samples > 0, "--samples", samples, "positive");
+            NumberFlag.require(layer >= 0, "--layer", layer, "0 or more");
+            NumberFlag.require(neuron >= 0, "--neuron", neuron, "0 or more");
             Recipe recipe = Recipe.named(ShippedModels.NEOX);
             OrganismCorpus.HeldOut heldOut = french == null || nonFrench == null ? OrganismCorpus.heldOut(samples, recipe) : null;
             FrenchNeuron.Data data = new FrenchNeuron.Data(

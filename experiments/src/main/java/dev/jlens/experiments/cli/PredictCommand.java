@@ -18,6 +18,7 @@ final class PredictCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        NumberFlag.require(topK > 0, "--top-k", topK, "positive");
         System.out.print(TestPrompt.render(modelOption.load(), prompt, answer, topK, !noBos));
         return 0;
     }

@@ -98,6 +98,7 @@ class ModelCommandsTest {
     @Test
     void mistakesAreOneSentenceAndANonZeroExit() {
         assertOneLineError(CommandLineRun.of("predict", "--model", dir.resolve("nope").toString(), "--prompt", "x"), "no such model directory");
+        assertOneLineError(CommandLineRun.of("predict", "--model", gpt2.toString(), "--prompt", "x", "--top-k", "0"), "--top-k must be positive, not 0.");
         assertOneLineError(CommandLineRun.of("cache", "--model", gpt2.toString(), "--prompt", "x", "--names", "(", "--out",
                 dir.resolve("x.safetensors").toString()), "is not a valid regular expression");
         assertOneLineError(CommandLineRun.of("grads", "--model", gpt2.toString(), "--tokens", "1,99999", "--out",
