@@ -14,15 +14,24 @@ public final class CrossEntropy {
 
     /** −log p(token[b, t+1] | logits[b, t]) as [batch, pos − 1]; 0 at positions that predict nothing. */
     public static Tensor perToken(Tensor logits, Tokens tokens) {
-        int batch = tokens.batch(), pos = tokens.pos(), vocab = logits.dim(2);
-        float[] out = new float[batch * Math.max(0, pos - 1)];
-        for (int b = 0; b < batch; b++) {
+        float[] out = new float[tokens.batch() * Math.max(0, tokens.pos() - 1)];
+        perToken(logits, tokens, 0, out);
+        return Tensor.of(out, tokens.batch(), Math.max(0, tokens.pos() - 1));
+    }
+
+    /**
+     * {@link #perToken} for a slab of sequences: {@code logits} [n, pos, vocab] are those of sequences
+     * {@code first .. first + n − 1}; their rows of {@code out} [batch, pos − 1] are written.
+     */
+    static void perToken(Tensor logits, Tokens tokens, int first, float[] out) {
+        int pos = tokens.pos(), vocab = logits.dim(2);
+        for (int i = 0; i < logits.dim(0); i++) {
+            int b = first + i;
             for (int t = 0; t + 1 < tokens.lengths()[b]; t++) {
-                int row = (b * pos + t) * vocab;
+                int row = (i * pos + t) * vocab;
                 out[b * (pos - 1) + t] = (float) (logSumExp(logits.data(), row, vocab) - logits.data()[row + tokens.get(b, t + 1)]);
             }
         }
-        return Tensor.of(out, batch, Math.max(0, pos - 1));
     }
 
     /** Predicting positions in the batch. */
@@ -34,15 +43,24 @@ public final class CrossEntropy {
 
     /** The mean over predicting positions, summed in double. */
     public static double mean(Tensor logits, Tokens tokens) {
-        int batch = tokens.batch(), pos = tokens.pos(), vocab = logits.dim(2);
-        double sum = 0;
-        for (int b = 0; b < batch; b++) {
+        return accumulate(0, logits, tokens, 0) / Math.max(1, count(tokens));
+    }
+
+    /**
+     * {@code sum} plus the loss of a slab of sequences, added in double one position at a time:
+     * {@code logits} [n, pos, vocab] are those of sequences {@code first .. first + n − 1}. Slabs
+     * accumulated in order give the very sum {@link #mean} divides.
+     */
+    static double accumulate(double sum, Tensor logits, Tokens tokens, int first) {
+        int pos = tokens.pos(), vocab = logits.dim(2);
+        for (int i = 0; i < logits.dim(0); i++) {
+            int b = first + i;
             for (int t = 0; t + 1 < tokens.lengths()[b]; t++) {
-                int row = (b * pos + t) * vocab;
+                int row = (i * pos + t) * vocab;
                 sum += logSumExp(logits.data(), row, vocab) - logits.data()[row + tokens.get(b, t + 1)];
             }
         }
-        return sum / Math.max(1, count(tokens));
+        return sum;
     }
 
     /** The mean loss and its gradient dmean/dlogits, in one pass over the logits. */

@@ -158,6 +158,61 @@ public final class HookedTransformer {
     }
 
     /**
+     * TransformerLens's {@code return_type="loss"}: the mean next-token loss, equal to
+     * {@code CrossEntropy.mean(forward(tokens), tokens)} to the last bit, without holding the whole
+     * [batch, pos, d_vocab] logits (for a batch of 32 × 128 tokens of a 50k-token model, 0.8 GB).
+     */
+    public double loss(Tokens tokens) {
+        return loss(tokens, SLAB_FLOATS);
+    }
+
+    /** {@link #loss} with slabs of at most {@code slabFloats} logits (at least one sequence each). */
+    double loss(Tokens tokens, long slabFloats) {
+        double[] sum = {0};
+        unembedBySlabs(tokens, slabFloats, (logits, first) -> sum[0] = CrossEntropy.accumulate(sum[0], logits, tokens, first));
+        return sum[0] / Math.max(1, CrossEntropy.count(tokens));
+    }
+
+    /** {@code loss_per_token=True}: as {@link CrossEntropy#perToken} of the logits, [batch, pos − 1], by slabs as {@link #loss}. */
+    public Tensor lossPerToken(Tokens tokens) {
+        return lossPerToken(tokens, SLAB_FLOATS);
+    }
+
+    Tensor lossPerToken(Tokens tokens, long slabFloats) {
+        int predicting = Math.max(0, tokens.pos() - 1);
+        float[] out = new float[tokens.batch() * predicting];
+        unembedBySlabs(tokens, slabFloats, (logits, first) -> CrossEntropy.perToken(logits, tokens, first, out));
+        return Tensor.of(out, tokens.batch(), predicting);
+    }
+
+    /** Logits of sequences first .. first + n − 1, [n, pos, d_vocab]. */
+    private interface SlabConsumer {
+        void accept(Tensor logits, int first);
+    }
+
+    /** Floats of logits one slab may hold: 64 MB, however long the sequences or large the vocabulary. */
+    private static final long SLAB_FLOATS = 16L << 20;
+
+    /**
+     * The forward pass through ln_final on the whole batch (every hook sees what {@link #forward}
+     * shows it), then the unembedding a few sequences at a time. A row's logits do not depend on
+     * the other rows of its matmul, so each slab's are those {@link #forward} computes.
+     */
+    private void unembedBySlabs(Tokens tokens, long slabFloats, SlabConsumer consumer) {
+        tokens.check(cfg);
+        release();
+        Embedded embedded = embed(tokens);
+        Tensor normalized = lnFinal.forward(runBlocks(embedded.resid, 0, blocks.size(), false, embedded.qkPositions), false);
+        int pos = tokens.pos(), d = cfg.dModel();
+        int perSlab = (int) Math.max(1, Math.min(tokens.batch(), slabFloats / ((long) pos * cfg.dVocab())));
+        for (int first = 0; first < tokens.batch(); first += perSlab) {
+            int n = Math.min(perSlab, tokens.batch() - first);
+            Tensor slab = Tensor.of(Arrays.copyOfRange(normalized.data(), first * pos * d, (first + n) * pos * d), n, pos, d);
+            consumer.accept(unembed.forward(slab, false), first);
+        }
+    }
+
+    /**
      * TransformerLens's {@code stop_at_layer}: the residual stream entering block {@code layer}
      * (its resid_pre before that block's hook), [batch, pos, d_model]; {@code layer = n_layers}
      * gives the residual entering ln_final.

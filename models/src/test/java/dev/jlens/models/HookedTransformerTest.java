@@ -102,6 +102,24 @@ class HookedTransformerTest {
 
     @ParameterizedTest
     @MethodSource("configs")
+    void theLossUnembeddedBySlabsIsTheLossOfTheWholeLogitsToTheLastBit(Config cfg) {
+        HookedTransformer model = TestModels.random(cfg, 10);
+        Tokens batch = Tokens.padded(cfg.dVocab() - 1, TestModels.randomTokens(cfg, 12, 11), TestModels.randomTokens(cfg, 5, 12),
+                TestModels.randomTokens(cfg, 9, 13));
+        Tensor logits = model.forward(batch);
+        double mean = CrossEntropy.mean(logits, batch);
+        float[] perToken = CrossEntropy.perToken(logits, batch).data();
+        long oneSequence = (long) batch.pos() * cfg.dVocab();
+        // One sequence per slab, two (the last slab short), and the whole batch at once.
+        for (long slab : new long[] {1, 2 * oneSequence, Long.MAX_VALUE}) {
+            assertEquals(mean, model.loss(batch, slab), 0, "slabs of " + slab + " logits");
+            assertArrayEquals(perToken, model.lossPerToken(batch, slab).data(), "slabs of " + slab + " logits");
+        }
+        assertEquals(mean, model.loss(batch), 0);
+    }
+
+    @ParameterizedTest
+    @MethodSource("configs")
     void theGradientAtAHookPointIsTheDerivativeOfTheLossThere(Config cfg) {
         HookedTransformer model = TestModels.random(cfg, 8);
         Tokens tokens = Tokens.of(TestModels.randomTokens(cfg, 7, 9));

@@ -4,7 +4,6 @@ import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.ForwardHook;
 import dev.jlens.engine.hooks.HookScope;
-import dev.jlens.models.CrossEntropy;
 import dev.jlens.models.HookedTransformer;
 import dev.jlens.models.Tokens;
 
@@ -83,10 +82,10 @@ public final class Ablation {
 
     /** The mean next-token loss of {@code tokens}, then the same with {@code hook} on {@code hookName}. */
     public static LossChange lossChange(HookedTransformer model, Tokens tokens, String hookName, ForwardHook hook) {
-        double original = CrossEntropy.mean(model.forward(tokens), tokens), ablated;
+        double original = model.loss(tokens), ablated;
         try (HookScope scope = model.hookPoints().scope()) {
             scope.forward(hookName, hook);
-            ablated = CrossEntropy.mean(model.forward(tokens), tokens);
+            ablated = model.loss(tokens);
         }
         return new LossChange(original, ablated);
     }

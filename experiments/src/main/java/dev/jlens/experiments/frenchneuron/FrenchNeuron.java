@@ -17,7 +17,6 @@ import dev.jlens.experiments.report.Prompts;
 import dev.jlens.experiments.report.Reduce;
 import dev.jlens.experiments.report.Report;
 import dev.jlens.experiments.report.Table;
-import dev.jlens.models.CrossEntropy;
 import dev.jlens.models.HookedTransformer;
 import dev.jlens.models.LoadedModel;
 import dev.jlens.models.Tokens;
@@ -263,12 +262,11 @@ public final class FrenchNeuron {
         for (int start = 0; start < texts.size(); start += batch) {
             Tokens tokens = Prompts.batchTruncated(loaded, texts.subList(start, Math.min(texts.size(), start + batch)));
             Tensor[] post = new Tensor[1];
-            Tensor logits;
+            Tensor perToken;
             try (HookScope scope = loaded.model().hookPoints().scope()) {
                 scope.forward(hook, (a, point) -> { post[0] = a; return null; });
-                logits = loaded.model().forward(tokens);
+                perToken = loaded.model().lossPerToken(tokens);
             }
-            Tensor perToken = CrossEntropy.perToken(logits, tokens);
             int pos = tokens.pos(), width = post[0].dim(2);
             for (int b = 0; b < tokens.batch(); b++) {
                 for (int p = 0; p < tokens.lengths()[b]; p++) {

@@ -8,7 +8,6 @@ import dev.jlens.experiments.cli.Progress;
 import dev.jlens.experiments.report.Figure;
 import dev.jlens.experiments.report.Report;
 import dev.jlens.experiments.report.Table;
-import dev.jlens.models.CrossEntropy;
 import dev.jlens.models.HookedTransformer;
 import dev.jlens.models.LoadedModel;
 import dev.jlens.models.Tokens;
@@ -70,7 +69,7 @@ public final class SoluOutliers {
                 double original;
                 try (HookScope scope = model.hookPoints().scope()) {
                     scope.forward(mid, (a, point) -> { act[0] = a; return null; });
-                    original = CrossEntropy.mean(model.forward(tokens), tokens);
+                    original = model.loss(tokens);
                 }
                 double[] outliers = outlierScores(act[0]);
                 double[] ablated = new double[ids.length];

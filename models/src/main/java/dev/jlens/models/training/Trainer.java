@@ -2,7 +2,6 @@ package dev.jlens.models.training;
 
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Parameter;
-import dev.jlens.models.CrossEntropy;
 import dev.jlens.models.HookedTransformer;
 import dev.jlens.models.Tokens;
 import java.util.ArrayList;
@@ -66,7 +65,7 @@ public final class Trainer {
         double sum = 0;
         for (int i = 0; i < batches; i++) {
             Tokens tokens = windows(stream, batch, seq, rng);
-            sum += CrossEntropy.mean(model.forward(tokens), tokens);
+            sum += model.loss(tokens);
         }
         return sum / batches;
     }
