@@ -29,7 +29,7 @@ public final class CrossEntropy {
             int b = first + i;
             for (int t = 0; t + 1 < tokens.lengths()[b]; t++) {
                 int row = (i * pos + t) * vocab;
-                out[b * (pos - 1) + t] = (float) (logSumExp(logits.data(), row, vocab) - logits.data()[row + tokens.get(b, t + 1)]);
+                out[b * (pos - 1) + t] = (float) tokenLoss(logits.data(), row, vocab, tokens.get(b, t + 1));
             }
         }
     }
@@ -57,7 +57,7 @@ public final class CrossEntropy {
             int b = first + i;
             for (int t = 0; t + 1 < tokens.lengths()[b]; t++) {
                 int row = (i * pos + t) * vocab;
-                sum += logSumExp(logits.data(), row, vocab) - logits.data()[row + tokens.get(b, t + 1)];
+                sum += tokenLoss(logits.data(), row, vocab, tokens.get(b, t + 1));
             }
         }
         return sum;
@@ -82,13 +82,18 @@ public final class CrossEntropy {
             Softmax.forward(l, at, grad, at, vocab, vocab);
             float p = grad[at + target];
             // A probability that underflowed in float still has a finite loss: take it from the logits.
-            rowLoss[row] = p > 1e-30f ? -Math.log(p) : logSumExp(l, at, vocab) - l[at + target];
+            rowLoss[row] = p > 1e-30f ? -Math.log(p) : tokenLoss(l, at, vocab, target);
             Simd.scale(grad, at, scale, vocab);
             grad[at + target] -= scale;
         });
         double sum = 0;
         for (double v : rowLoss) sum += v;
         return new LossAndGradient(sum / Math.max(1, count(tokens)), Tensor.of(grad, logits.shape()));
+    }
+
+    /** −log softmax(x[off .. off + n))[target], in double. */
+    private static double tokenLoss(float[] x, int off, int n, int target) {
+        return logSumExp(x, off, n) - x[off + target];
     }
 
     static double logSumExp(float[] x, int off, int n) {

@@ -82,11 +82,14 @@ public final class Ablation {
 
     /** The mean next-token loss of {@code tokens}, then the same with {@code hook} on {@code hookName}. */
     public static LossChange lossChange(HookedTransformer model, Tokens tokens, String hookName, ForwardHook hook) {
-        double original = model.loss(tokens), ablated;
+        return new LossChange(model.loss(tokens), lossWith(model, tokens, hookName, hook));
+    }
+
+    /** The mean next-token loss of {@code tokens} with {@code hook} on {@code hookName}: the ablated half of {@link #lossChange}. */
+    public static double lossWith(HookedTransformer model, Tokens tokens, String hookName, ForwardHook hook) {
         try (HookScope scope = model.hookPoints().scope()) {
             scope.forward(hookName, hook);
-            ablated = model.loss(tokens);
+            return model.loss(tokens);
         }
-        return new LossChange(original, ablated);
     }
 }

@@ -75,7 +75,7 @@ public final class SoluOutliers {
                 double[] ablated = new double[ids.length];
                 float[] zeros = new float[model.cfg().dMlp()];
                 for (int p = 0; p < ids.length; p++) {
-                    ablated[p] = Ablation.lossChange(model, tokens, mid, Ablation.positions(new int[] {p}, zeros)).ablated();
+                    ablated[p] = Ablation.lossWith(model, tokens, mid, Ablation.positions(new int[] {p}, zeros));
                 }
                 results.add(new PromptResult(i, PROMPTS.get(i), ids, original, outliers, ablated));
                 bar.step();
