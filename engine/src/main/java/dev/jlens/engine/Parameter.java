@@ -27,14 +27,21 @@ public final class Parameter {
         return value;
     }
 
-    /** The gradient, zeros until a backward accumulates into it. */
+    /** The gradient, zeros until a backward accumulates into it; made where the value is. */
     public Tensor grad() {
-        if (grad == null) grad = Tensor.zeros(value.shape());
+        if (grad == null) grad = Backend.of(value).zeros(value.shape());
         return grad;
     }
 
     public void zeroGrad() {
-        if (grad != null) java.util.Arrays.fill(grad.data(), 0f);
+        if (grad != null) Backend.of(grad).zero(grad);
+    }
+
+    /** Moves the value, and the gradient if there is one, to the device. */
+    public void moveTo(Device device) {
+        Backend backend = Backend.of(device);
+        backend.place(value);
+        if (grad != null) backend.place(grad);
     }
 
     @Override

@@ -1,22 +1,55 @@
 package dev.jlens.engine;
 
+import dev.jlens.kernels.cuda.Cuda;
+import dev.jlens.kernels.cuda.DeviceBuffer;
 import java.util.Arrays;
 
 /**
- * A dense, contiguous, row-major float32 array with a shape. Reshaping shares the data; nothing
- * else aliases it. Kernels work on {@link #data()} directly.
+ * A dense, contiguous, row-major float32 array with a shape, held in host memory or on the GPU.
+ * Reshaping shares the values; nothing else aliases them. CPU kernels work on {@link #data()}
+ * directly; GPU kernels on {@link #deviceBuffer()}.
+ *
+ * <p>The values live in one place at a time: {@link #data()} on a GPU tensor copies it to the host
+ * and the host copy is the tensor from then on (a hook may edit it in place), and
+ * {@link #deviceBuffer()} moves a host tensor to the GPU likewise. Views made by {@link #reshape}
+ * move with it.
  */
 public final class Tensor {
     private final int[] shape;
-    private final float[] data;
+    private final Storage storage;
+    private final int size;
+
+    /** The values of a tensor and its views: exactly one of the two fields is set. */
+    private static final class Storage {
+        float[] host;
+        DeviceBuffer device;
+
+        Storage(float[] host, DeviceBuffer device) {
+            this.host = host;
+            this.device = device;
+        }
+    }
+
+    private Tensor(int[] shape, Storage storage) {
+        this.shape = shape;
+        this.storage = storage;
+        this.size = checkedSize(shape);
+    }
 
     private Tensor(int[] shape, float[] data) {
-        this.shape = shape;
-        this.data = data;
+        this(shape, new Storage(data, null));
     }
 
     public static Tensor zeros(int... shape) {
         return new Tensor(shape.clone(), new float[checkedSize(shape)]);
+    }
+
+    /** A tensor whose values are GPU memory; the buffer must hold at least the shape's size. */
+    public static Tensor onDevice(DeviceBuffer buffer, int... shape) {
+        if (buffer.floats() < checkedSize(shape)) {
+            throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " does not fit a GPU buffer of " + buffer.floats() + " values");
+        }
+        return new Tensor(shape.clone(), new Storage(null, buffer));
     }
 
     /** Wraps {@code data} (not copied) with a shape whose size must equal its length. */
@@ -45,12 +78,34 @@ public final class Tensor {
     }
 
     public int size() {
-        return data.length;
+        return size;
     }
 
-    /** The backing array: the tensor's values in row-major order. */
+    /** The backing array: the tensor's values in row-major order (brought from the GPU if there). */
     public float[] data() {
-        return data;
+        Storage s = storage;
+        if (s.host == null) {
+            float[] host = new float[size];
+            Cuda.get().download(s.device.address(), host);
+            s.host = host;
+            s.device = null;
+        }
+        return s.host;
+    }
+
+    /** Whether the values are in GPU memory now. */
+    public boolean isOnDevice() {
+        return storage.host == null;
+    }
+
+    /** The values in GPU memory (moved there if on the host). */
+    public DeviceBuffer deviceBuffer() {
+        Storage s = storage;
+        if (s.device == null) {
+            s.device = Cuda.get().upload(s.host);
+            s.host = null;
+        }
+        return s.device;
     }
 
     public boolean hasShape(int... expected) {
@@ -59,30 +114,33 @@ public final class Tensor {
 
     /** A view with another shape of the same size, sharing the data. */
     public Tensor reshape(int... newShape) {
-        return of(data, newShape);
+        if (checkedSize(newShape) != size) {
+            throw new IllegalArgumentException("shape " + Arrays.toString(newShape) + " holds " + checkedSize(newShape)
+                    + " values, not " + size);
+        }
+        return new Tensor(newShape.clone(), storage);
     }
 
-    /** A new tensor, this + other elementwise; the shapes must match. */
+    /** A new tensor, this + other elementwise, where this tensor lives; the shapes must match. */
     public Tensor plus(Tensor other) {
         if (!Arrays.equals(shape, other.shape)) {
             throw new IllegalArgumentException("cannot add a tensor of shape " + other.shapeString() + " to one of " + shapeString());
         }
-        float[] out = data.clone();
-        dev.jlens.kernels.Simd.add(other.data, 0, out, 0, out.length);
-        return new Tensor(shape.clone(), out);
+        return Backend.of(this).sum(this, other);
     }
 
+    /** A copy, where this tensor lives. */
     public Tensor copy() {
-        return new Tensor(shape.clone(), data.clone());
+        return isOnDevice() ? Backend.of(this).copy(this) : new Tensor(shape.clone(), storage.host.clone());
     }
 
     /** The value at a full index. */
     public float get(int... index) {
-        return data[offset(index)];
+        return data()[offset(index)];
     }
 
     public void set(float value, int... index) {
-        data[offset(index)] = value;
+        data()[offset(index)] = value;
     }
 
     private int offset(int[] index) {

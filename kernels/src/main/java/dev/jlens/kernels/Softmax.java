@@ -47,6 +47,15 @@ public final class Softmax {
         for (; i < valid; i++) dx[dxo + i] += p[po + i] * (dp[dpo + i] - inner);
     }
 
+    /** log Σ exp(x[off .. off + n)), in double. */
+    public static double logSumExp(float[] x, int off, int n) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) max = Math.max(max, x[off + i]);
+        double sum = 0;
+        for (int i = 0; i < n; i++) sum += Math.exp(x[off + i] - max);
+        return max + Math.log(sum);
+    }
+
     public static void forwardReference(float[] x, int xo, float[] p, int po, int valid, int n) {
         double max = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < valid; i++) max = Math.max(max, x[xo + i]);

@@ -1,8 +1,7 @@
 package dev.jlens.models;
 
 import dev.jlens.engine.Tensor;
-import dev.jlens.kernels.Parallel;
-import dev.jlens.kernels.Simd;
+import dev.jlens.engine.Backend;
 import dev.jlens.kernels.Softmax;
 
 /**
@@ -71,36 +70,22 @@ public final class CrossEntropy {
      * loss −log softmax[next] comes from the same row normalisation.
      */
     public static LossAndGradient lossAndGradient(Tensor logits, Tokens tokens) {
-        int batch = tokens.batch(), pos = tokens.pos(), vocab = logits.dim(2);
-        float[] grad = new float[logits.size()], l = logits.data();
-        double[] rowLoss = new double[batch * pos];
-        float scale = 1f / Math.max(1, count(tokens));
-        Parallel.forEach(batch * pos, row -> {
+        int batch = tokens.batch(), pos = tokens.pos();
+        int[] targets = new int[batch * pos];
+        for (int row = 0; row < targets.length; row++) {
             int b = row / pos, t = row % pos;
-            if (t + 1 >= tokens.lengths()[b]) return;
-            int at = row * vocab, target = tokens.get(b, t + 1);
-            Softmax.forward(l, at, grad, at, vocab, vocab);
-            float p = grad[at + target];
-            // A probability that underflowed in float still has a finite loss: take it from the logits.
-            rowLoss[row] = p > 1e-30f ? -Math.log(p) : tokenLoss(l, at, vocab, target);
-            Simd.scale(grad, at, scale, vocab);
-            grad[at + target] -= scale;
-        });
+            targets[row] = t + 1 < tokens.lengths()[b] ? tokens.get(b, t + 1) : -1;
+        }
+        Backend ops = Backend.of(logits);
+        Tensor grad = ops.zeros(logits.shape());
+        double[] rowLoss = ops.crossEntropy(logits, targets, 1f / Math.max(1, count(tokens)), grad);
         double sum = 0;
         for (double v : rowLoss) sum += v;
-        return new LossAndGradient(sum / Math.max(1, count(tokens)), Tensor.of(grad, logits.shape()));
+        return new LossAndGradient(sum / Math.max(1, count(tokens)), grad);
     }
 
     /** −log softmax(x[off .. off + n))[target], in double. */
     private static double tokenLoss(float[] x, int off, int n, int target) {
-        return logSumExp(x, off, n) - x[off + target];
-    }
-
-    static double logSumExp(float[] x, int off, int n) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) max = Math.max(max, x[off + i]);
-        double sum = 0;
-        for (int i = 0; i < n; i++) sum += Math.exp(x[off + i] - max);
-        return max + Math.log(sum);
+        return Softmax.logSumExp(x, off, n) - x[off + target];
     }
 }

@@ -1,5 +1,7 @@
 package dev.jlens.models;
 
+import dev.jlens.engine.Backend;
+import dev.jlens.engine.Device;
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Parameter;
 import dev.jlens.engine.Tensor;
@@ -42,6 +44,7 @@ public final class HookedTransformer {
     public final Unembed unembed;
 
     private Tokens savedTokens;
+    private Device device = Device.CPU;
 
     private HookedTransformer(Config cfg, Map<String, Parameter> params) {
         this.cfg = cfg;
@@ -204,10 +207,12 @@ public final class HookedTransformer {
         Embedded embedded = embed(tokens);
         Tensor normalized = lnFinal.forward(runBlocks(embedded.resid, 0, blocks.size(), false, embedded.qkPositions), false);
         int pos = tokens.pos(), d = cfg.dModel();
+        Backend ops = Backend.of(normalized);
         int perSlab = (int) Math.max(1, Math.min(tokens.batch(), slabFloats / ((long) pos * cfg.dVocab())));
         for (int first = 0; first < tokens.batch(); first += perSlab) {
             int n = Math.min(perSlab, tokens.batch() - first);
-            Tensor slab = Tensor.of(Arrays.copyOfRange(normalized.data(), first * pos * d, (first + n) * pos * d), n, pos, d);
+            Tensor slab = ops.empty(n, pos, d);
+            ops.copyRows(1, n * pos * d, normalized, first * pos * d, 0, slab, 0, 0, false);
             consumer.accept(unembed.forward(slab, false), first);
         }
     }
@@ -243,11 +248,12 @@ public final class HookedTransformer {
     public Tensor lastLogitsFrom(Tensor residual, int layer, Tokens tokens) {
         Tensor resid = resume(residual, layer, tokens);
         int d = cfg.dModel();
-        float[] last = new float[tokens.batch() * d];
+        Backend ops = Backend.of(resid);
+        Tensor last = ops.empty(tokens.batch(), 1, d);
         for (int b = 0; b < tokens.batch(); b++) {
-            System.arraycopy(resid.data(), (b * tokens.pos() + tokens.lengths()[b] - 1) * d, last, b * d, d);
+            ops.copyRows(1, d, resid, (b * tokens.pos() + tokens.lengths()[b] - 1) * d, 0, last, b * d, 0, false);
         }
-        return unembed.forward(lnFinal.forward(Tensor.of(last, tokens.batch(), 1, d), false), false);
+        return unembed.forward(lnFinal.forward(last, false), false);
     }
 
     /** The residual entering block 0, and the positions shortformer blocks add to queries and keys. */
@@ -295,10 +301,11 @@ public final class HookedTransformer {
     public void backward(Tensor dLogits) {
         if (savedTokens == null) throw new IllegalStateException("backward needs a forward(tokens, true) first");
         Tensor d = lnFinal.backward(unembed.backward(dLogits));
-        Tensor dPositions = cfg.shortformer() ? Tensor.zeros(d.shape()) : null;
+        Backend ops = Backend.of(d);
+        Tensor dPositions = cfg.shortformer() ? ops.zeros(d.shape()) : null;
         for (int l = blocks.size() - 1; l >= 0; l--) {
             d = blocks.get(l).backward(d);
-            if (dPositions != null) dev.jlens.kernels.Simd.add(blocks.get(l).attn.positionGradient().data(), 0, dPositions.data(), 0, d.size());
+            if (dPositions != null) ops.add(blocks.get(l).attn.positionGradient(), 0, dPositions, 0, d.size());
         }
         // Shortformer positions reach the model only through the queries and keys, standard ones through the residual.
         if (posEmbed != null) {
@@ -325,6 +332,23 @@ public final class HookedTransformer {
 
     /** Logits and the activation cache of one run. */
     public record CachedRun(Tensor logits, ActivationCache cache) {}
+
+    /**
+     * Moves every weight the model holds (and its gradient) to the device; the model computes there
+     * from now on. A tied unembedding stays W_Eᵀ, with no copy of its own.
+     */
+    public HookedTransformer to(Device device) {
+        if (device == Device.CUDA) Backend.of(device); // fails here, in one sentence, without a GPU
+        for (Parameter p : params.values()) p.moveTo(device);
+        if (!unembed.tied()) unembed.W_U().moveTo(device);
+        this.device = device;
+        return this;
+    }
+
+    /** Where the model's weights were last moved ({@link #to}); the CPU for a new model. */
+    public Device device() {
+        return device;
+    }
 
     public void zeroGrad() {
         for (Parameter p : parameters().values()) p.zeroGrad();

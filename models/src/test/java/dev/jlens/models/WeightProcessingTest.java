@@ -117,7 +117,7 @@ class WeightProcessingTest {
         int v = logits.dim(2), rows = logits.size() / v;
         float[] out = new float[logits.size()];
         for (int r = 0; r < rows; r++) {
-            double lse = CrossEntropy.logSumExp(logits.data(), r * v, v);
+            double lse = dev.jlens.kernels.Softmax.logSumExp(logits.data(), r * v, v);
             for (int i = 0; i < v; i++) out[r * v + i] = (float) (logits.data()[r * v + i] - lse);
         }
         return Tensor.of(out, logits.shape());

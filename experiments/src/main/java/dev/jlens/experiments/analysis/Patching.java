@@ -1,5 +1,6 @@
 package dev.jlens.experiments.analysis;
 
+import dev.jlens.engine.Backend;
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.ActivationCache;
@@ -58,17 +59,18 @@ public final class Patching {
      * How one variant of a batched run patches the activation: {@code act} holds every variant's copy
      * of the corrupted prompts, variant {@code slot} at [slot · batch, ...); {@code index} says which
      * patch of the sweep it is (a position, a neuron, a head); {@code clean} is the clean run's.
+     * Patches are block copies on {@code ops}, so that a model on the GPU patches there.
      */
     @FunctionalInterface
     interface VariantPatch {
-        void apply(float[] act, float[] clean, int slot, int index, int batch, int pos, int width);
+        void apply(Backend ops, Tensor act, Tensor clean, int slot, int index, int batch, int pos, int width);
     }
 
     /** Variant {@code index} patches the positions {@code positions[index]} over the whole width. */
     private static VariantPatch atPositions(int[][] positions) {
-        return (act, clean, slot, index, batch, pos, width) -> {
+        return (ops, act, clean, slot, index, batch, pos, width) -> {
             for (int p : positions[index]) {
-                for (int b = 0; b < batch; b++) System.arraycopy(clean, (b * pos + p) * width, act, ((slot * batch + b) * pos + p) * width, width);
+                ops.copyRows(batch, width, clean, p * width, pos * width, act, (slot * batch * pos + p) * width, pos * width, false);
             }
         };
     }
@@ -79,10 +81,8 @@ public final class Patching {
      * neurons to a batched forward.
      */
     public double[] neurons(int layer, int[] neurons, int maxBatch) {
-        return sweep(ActNames.of("post", layer), layer, neurons.length, maxBatch, (act, clean, slot, index, batch, pos, width) -> {
-            int neuron = neurons[index];
-            for (int row = 0; row < batch * pos; row++) act[(slot * batch * pos + row) * width + neuron] = clean[row * width + neuron];
-        });
+        return sweep(ActNames.of("post", layer), layer, neurons.length, maxBatch, (ops, act, clean, slot, index, batch, pos, width) ->
+                ops.copyRows(batch * pos, 1, clean, neurons[index], width, act, slot * batch * pos * width + neurons[index], width, false));
     }
 
     /**
@@ -227,7 +227,7 @@ public final class Patching {
         float[] out = new float[layers * heads];
         for (int l = 0; l < layers; l++) {
             String name = ActNames.of(site.name().toLowerCase(), l);
-            double[] row = sweep(name, l, heads, maxBatch, (act, clean, slot, h, batch, pos, width) -> copyHead(site, act, clean, slot, h, -1, batch, pos));
+            double[] row = sweep(name, l, heads, maxBatch, (ops, act, clean, slot, h, batch, pos, width) -> copyHead(ops, site, act, clean, slot, h, -1, batch, pos));
             for (int h = 0; h < heads; h++) out[l * heads + h] = (float) row[h];
         }
         return Tensor.of(out, layers, heads);
@@ -244,29 +244,25 @@ public final class Patching {
         for (int l = 0; l < layers; l++) {
             String name = ActNames.of(site.name().toLowerCase(), l);
             double[] cells = sweep(name, l, pos * heads, maxBatch,
-                    (act, clean, slot, cell, batch, p, width) -> copyHead(site, act, clean, slot, cell % heads, cell / heads, batch, p));
+                    (ops, act, clean, slot, cell, batch, p, width) -> copyHead(ops, site, act, clean, slot, cell % heads, cell / heads, batch, p));
             for (int i = 0; i < pos * heads; i++) out[l * pos * heads + i] = (float) cells[i];
         }
         return Tensor.of(out, layers, pos, heads);
     }
 
     /** The variant in {@code slot} takes head h from the clean run, at one position or (position < 0) all. */
-    private void copyHead(HeadSite site, float[] act, float[] clean, int slot, int h, int position, int batch, int pos) {
+    private void copyHead(Backend ops, HeadSite site, Tensor act, Tensor clean, int slot, int h, int position, int batch, int pos) {
         int heads = model.cfg().nHeads();
         if (site == HeadSite.PATTERN) {
             int square = pos * pos, rowStart = position < 0 ? 0 : position * pos, length = position < 0 ? square : pos;
-            for (int b = 0; b < batch; b++) {
-                System.arraycopy(clean, (b * heads + h) * square + rowStart, act, ((slot * batch + b) * heads + h) * square + rowStart, length);
-            }
+            ops.copyRows(batch, length, clean, h * square + rowStart, heads * square, act, (slot * batch * heads + h) * square + rowStart,
+                    heads * square, false);
             return;
         }
-        int dHead = model.cfg().dHead();
-        for (int b = 0; b < batch; b++) {
-            for (int t = 0; t < pos; t++) {
-                if (position >= 0 && t != position) continue;
-                System.arraycopy(clean, ((b * pos + t) * heads + h) * dHead, act, (((slot * batch + b) * pos + t) * heads + h) * dHead, dHead);
-            }
-        }
+        // z or v [batch, pos, heads, dHead]: the rows are (prompt, position), all of them or one position's.
+        int dHead = model.cfg().dHead(), row = heads * dHead, slotStart = slot * batch * pos * row + h * dHead;
+        if (position < 0) ops.copyRows(batch * pos, dHead, clean, h * dHead, row, act, slotStart, row, false);
+        else ops.copyRows(batch, dHead, clean, position * row + h * dHead, pos * row, act, slotStart + position * row, pos * row, false);
     }
 
     /** {@code count} variants of one site, as many to a forward as {@code maxBatch} allows. */
@@ -309,21 +305,22 @@ public final class Patching {
                     + cleanAct.shapeString() + " against " + batch + " x " + pos + ".");
         }
         int d = start.dim(2), width = cleanAct.size() / (batch * pos);
-        float[] resid = new float[k * start.size()];
+        Backend ops = Backend.of(start);
+        Tensor residual = ops.empty(k * batch, pos, d);
         int[] ids = new int[k * corrupted.ids().length], lengths = new int[k * batch];
         for (int v = 0; v < k; v++) {
-            System.arraycopy(start.data(), 0, resid, v * start.size(), start.size());
+            ops.copyRows(1, start.size(), start, 0, 0, residual, v * start.size(), 0, false);
             System.arraycopy(corrupted.ids(), 0, ids, v * corrupted.ids().length, corrupted.ids().length);
             System.arraycopy(corrupted.lengths(), 0, lengths, v * batch, batch);
         }
         Tokens tokens = new Tokens(ids, k * batch, pos, lengths);
         try (HookScope scope = model.hookPoints().scope()) {
             scope.forward(hookName, (act, point) -> {
-                float[] patched = act.data().clone();
-                for (int v = 0; v < k; v++) patch.apply(patched, cleanAct.data(), v, firstIndex + v, batch, pos, width);
-                return Tensor.of(patched, act.shape());
+                Backend where = Backend.of(act);
+                Tensor patched = where.copy(act);
+                for (int v = 0; v < k; v++) patch.apply(where, patched, cleanAct, v, firstIndex + v, batch, pos, width);
+                return patched;
             });
-            Tensor residual = Tensor.of(resid, k * batch, pos, d);
             return readsLastPositions(layer) ? model.lastLogitsFrom(residual, layer, tokens) : model.logitsFrom(residual, layer, tokens);
         }
     }

@@ -1,5 +1,6 @@
 package dev.jlens.experiments.cli;
 
+import dev.jlens.engine.Backend;
 import dev.jlens.engine.Device;
 import dev.jlens.engine.JlensException;
 import dev.jlens.kernels.cuda.CudaDriver;
@@ -17,8 +18,7 @@ final class DeviceOption {
             CudaDriver.Probe probe = CudaDriver.probe();
             String source = device != null ? "--device cuda" : "JLENS_DEVICE=cuda";
             if (!probe.available()) throw new JlensException(source + ": " + probe.problem() + "; run on the CPU (--device cpu).");
-            throw new JlensException(source + ": found " + String.join(", ", probe.devices()) + ", but jlens's CUDA backend is not built yet "
-                    + "(issue #9); run on the CPU (--device cpu).");
+            Backend.of(Device.CUDA); // starts the GPU now, so that a broken CUDA install is one sentence before any work
         }
         return chosen;
     }

@@ -1,8 +1,12 @@
 package dev.jlens.experiments.cli;
 
+import dev.jlens.engine.Backend;
+import dev.jlens.engine.Device;
 import dev.jlens.engine.JlensException;
+import dev.jlens.engine.Tensor;
 import dev.jlens.kernels.Gemm;
 import dev.jlens.kernels.Parallel;
+import dev.jlens.kernels.cuda.Cuda;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
@@ -28,7 +32,7 @@ final class MatmulBench implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        device.select();
+        Backend ops = Backend.of(device.select());
         if (m <= 0 || k <= 0 || n <= 0) throw new JlensException("--m, --k and --n must be positive, got " + m + ", " + k + ", " + n + ".");
         if (repeats <= 0) throw new JlensException("--repeats must be positive, got " + repeats + ".");
         if ((long) m * k > Integer.MAX_VALUE || (long) k * n > Integer.MAX_VALUE || (long) m * n > Integer.MAX_VALUE) {
@@ -37,8 +41,12 @@ final class MatmulBench implements Callable<Integer> {
         if (!form.matches("NN|NT|TN")) throw new JlensException("--form must be NN, NT or TN, not '" + form + "'.");
         Gemm.Op opA = Gemm.Op.valueOf(form.substring(0, 1)), opB = Gemm.Op.valueOf(form.substring(1));
         int lda = opA == Gemm.Op.N ? k : m, ldb = opB == Gemm.Op.N ? n : k;
-        float[] a = randomMatrix(m * k, 1), b = randomMatrix(k * n, 2), c = new float[m * n];
-        Runnable multiply = () -> Gemm.gemm(opA, opB, m, n, k, a, 0, lda, b, 0, ldb, c, 0, n, false, null, 0);
+        Tensor a = ops.place(Tensor.of(randomMatrix(m * k, 1), m * k)), b = ops.place(Tensor.of(randomMatrix(k * n, 2), k * n));
+        Tensor c = ops.empty(m * n);
+        Runnable multiply = () -> {
+            ops.gemm(opA, opB, m, n, k, a, 0, lda, b, 0, ldb, c, 0, n, false, null, 0);
+            ops.synchronize();
+        };
         long warmupEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
         do multiply.run(); while (System.nanoTime() < warmupEnd);
 
@@ -51,8 +59,9 @@ final class MatmulBench implements Callable<Integer> {
         Arrays.sort(seconds);
         double flops = 2.0 * m * k * n;
         double median = seconds[repeats / 2], best = seconds[0];
-        System.out.printf("matmul " + form + " %dx%dx%d on %d threads: median %.3f ms (%.1f GFLOP/s), best %.3f ms (%.1f GFLOP/s)%n",
-                m, k, n, Parallel.threads(), median * 1e3, flops / median / 1e9, best * 1e3, flops / best / 1e9);
+        String where = ops.device() == Device.CUDA ? Cuda.get().deviceName() + " (cuBLAS)" : Parallel.threads() + " threads";
+        System.out.printf("matmul " + form + " %dx%dx%d on %s: median %.3f ms (%.1f GFLOP/s), best %.3f ms (%.1f GFLOP/s)%n",
+                m, k, n, where, median * 1e3, flops / median / 1e9, best * 1e3, flops / best / 1e9);
         System.out.printf("RESULT matmul %.1f GFLOP/s%n", flops / median / 1e9);
         return 0;
     }

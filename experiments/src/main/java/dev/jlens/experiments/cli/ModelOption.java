@@ -1,5 +1,6 @@
 package dev.jlens.experiments.cli;
 
+import dev.jlens.engine.Device;
 import dev.jlens.engine.JlensException;
 import dev.jlens.models.LoadedModel;
 import dev.jlens.models.WeightProcessing;
@@ -32,7 +33,7 @@ final class ModelOption {
 
     /** The model given, else {@code defaultModel}; processed as asked, else as {@code defaultProcess}. */
     LoadedModel load(String defaultModel, String defaultProcess) {
-        device.select();
+        Device where = device.select();
         String name = model == null ? defaultModel : model;
         Path dir;
         try (DownloadProgress progress = new DownloadProgress()) {
@@ -48,7 +49,9 @@ final class ModelOption {
             options = WeightProcessing.Options.parse(steps.replace(",refactor_factored_attn_matrices", ""));
             System.out.println("note: " + name + " is a rotary model, so refactor_factored_attn_matrices is left out of the processing.");
         }
-        return LoadedModel.load(dir, options);
+        LoadedModel loaded = LoadedModel.load(dir, options);
+        loaded.model().to(where);
+        return loaded;
     }
 
     /** The name the model was given by, for titles. */

@@ -1,7 +1,10 @@
 package dev.jlens.experiments.cli;
 
+import dev.jlens.engine.Backend;
+import dev.jlens.engine.Device;
 import dev.jlens.engine.JlensException;
 import dev.jlens.kernels.Parallel;
+import dev.jlens.kernels.cuda.Cuda;
 import dev.jlens.models.Config;
 import dev.jlens.models.HookedTransformer;
 import dev.jlens.models.Tokens;
@@ -35,6 +38,7 @@ final class StepBench implements Callable<Integer> {
         HookedTransformer model = modelOption.load().model();
         Config cfg = model.cfg();
         Tokens tokens = randomTokens(cfg, batch, seq);
+        Backend ops = Backend.of(model.device());
         tokens.check(cfg);
         AdamW adamw = update == null ? null : new AdamW(new ArrayList<>(model.parameters().values()), 0.9f, 0.95f, 1e-8f, 0.1f);
 
@@ -49,6 +53,7 @@ final class StepBench implements Callable<Integer> {
                 updateStart = System.nanoTime();
                 if (adamw != null) adamw.step(1e-4f);
             }
+            ops.synchronize();
             long end = System.nanoTime();
             if (s >= 0) {
                 seconds[s] = (end - start) / 1e9;
@@ -61,8 +66,9 @@ final class StepBench implements Callable<Integer> {
         double median = seconds[steps / 2];
         double flops = (forwardOnly ? 2.0 : 6.0) * cfg.matmulParameters() * batch * seq;
         String what = forwardOnly ? "forward" : adamw == null ? "forward+backward" : "forward+backward+adamw";
-        System.out.printf("%s of %s (%,d matmul parameters) at batch %d x %d tokens on %d threads: median %.3f s per step (best %.3f s), %.1f GFLOP/s%n",
-                what, modelOption.model, cfg.matmulParameters(), batch, seq, Parallel.threads(), median, seconds[0], flops / median / 1e9);
+        String where = model.device() == Device.CUDA ? Cuda.get().deviceName() : Parallel.threads() + " threads";
+        System.out.printf("%s of %s (%,d matmul parameters) at batch %d x %d tokens on %s: median %.3f s per step (best %.3f s), %.1f GFLOP/s%n",
+                what, modelOption.model, cfg.matmulParameters(), batch, seq, where, median, seconds[0], flops / median / 1e9);
         System.out.printf("RESULT step %.1f GFLOP/s%n", flops / median / 1e9);
         return 0;
     }

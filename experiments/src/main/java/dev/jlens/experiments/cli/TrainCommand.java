@@ -1,5 +1,6 @@
 package dev.jlens.experiments.cli;
 
+import dev.jlens.engine.Device;
 import dev.jlens.models.organisms.OrganismTrainer;
 import dev.jlens.models.organisms.Recipe;
 import java.nio.file.Path;
@@ -23,12 +24,12 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        device.select();
+        Device where = device.select();
         Recipe r = Recipe.named(recipe);
         int total = steps == null ? r.steps() : steps;
         OrganismTrainer.Summary s;
         try (ProgressBar bar = Progress.bar("train " + r.name(), total)) {
-            s = OrganismTrainer.make(r, steps, out, p -> {
+            s = OrganismTrainer.make(r, steps, out, where, p -> {
                 bar.step();
                 bar.setExtraMessage(String.format(Locale.ROOT, "loss %.3f%s", p.loss(),
                         p.evalLoss() == null ? "" : String.format(Locale.ROOT, ", held-out %.3f", p.evalLoss())));

@@ -33,7 +33,20 @@ public final class Report implements AutoCloseable {
     private final Path target, dir;
     private final PrintStream out;
     private final List<Item> items = new ArrayList<>();
-    private boolean finished;
+    private boolean finished, warnedNoFonts;
+
+    /** Whether Java finds a font to draw text with: a server with no fonts installed cannot draw charts. */
+    private static final boolean FONTS_FOUND = fontsFound();
+
+    private static boolean fontsFound() {
+        try {
+            var image = new java.awt.image.BufferedImage(1, 1, java.awt.image.BufferedImage.TYPE_INT_RGB);
+            return image.createGraphics().getFontMetrics(new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.PLAIN, 12)).getHeight() > 0;
+        } catch (RuntimeException | Error noFontConfiguration) {
+            // Java reports a missing font configuration as a NullPointerException or an Error from deep in AWT.
+            return false;
+        }
+    }
 
     public Report(String title, Path target, PrintStream out) {
         this.title = title;
@@ -87,6 +100,12 @@ public final class Report implements AutoCloseable {
     }
 
     public void figure(Figure figure) {
+        if (!FONTS_FOUND) {
+            if (!warnedNoFonts) note("this machine has no fonts, so figures are not drawn (install a font package, e.g. fonts-dejavu-core, "
+                    + "to have them); every table is written.");
+            warnedNoFonts = true;
+            return;
+        }
         try {
             BitmapEncoder.saveBitmap(figure.chart(), dir.resolve(figure.name() + ".png").toString(), BitmapEncoder.BitmapFormat.PNG);
             VectorGraphicsEncoder.saveVectorGraphic(figure.chart(), dir.resolve(figure.name()).toString(),

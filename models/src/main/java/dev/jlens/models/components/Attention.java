@@ -1,14 +1,12 @@
 package dev.jlens.models.components;
 
+import dev.jlens.engine.Backend;
 import dev.jlens.engine.Parameter;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.HookPoint;
 import dev.jlens.engine.hooks.HookPoints;
-import dev.jlens.kernels.CausalAttention;
-import dev.jlens.kernels.Gemm;
+import dev.jlens.kernels.Gemm.Op;
 import dev.jlens.kernels.Rotary;
-import dev.jlens.kernels.Simd;
-import dev.jlens.models.loading.Layouts;
 
 /**
  * Causal multi-head attention in TransformerLens's parameterisation: per head h,
@@ -72,47 +70,44 @@ public final class Attention {
      *                    (not the value input): q = (x + pos)·W_Q + b_Q
      */
     public Tensor forward(Tensor x, boolean keep, Tensor qkPositions) {
+        Backend ops = Backend.of(W_Q.value());
         int batch = x.dim(0), pos = x.dim(1), n = batch * pos, hd = nHeads * dHead;
-        Tensor wQkv = fusedQkv(fused.weights(dModel * 3 * hd));
-        float[] qkv = new float[n * 3 * hd];
-        Linear.forward(x.data(), 0, dModel, wQkv.data(), 0, 3 * hd, fusedBias(), 0, qkv, 0, 3 * hd, n, dModel, 3 * hd);
+        Tensor wQkv = fusedQkv(ops);
+        Tensor qkv = ops.empty(n, 3 * hd);
+        Linear.forward(ops, x, 0, dModel, wQkv, 0, 3 * hd, fusedBias(ops), 0, qkv, 0, 3 * hd, n, dModel, 3 * hd);
         if (qkPositions != null) {
             // (x + pos)·W = x·W + pos·W: add the positions' projection to the q and k columns only.
-            Gemm.gemm(Gemm.Op.N, Gemm.Op.N, n, 2 * hd, dModel, qkPositions.data(), 0, dModel, wQkv.data(), 0, 3 * hd,
-                    qkv, 0, 3 * hd, true, null, 0);
+            ops.gemm(Op.N, Op.N, n, 2 * hd, dModel, qkPositions, 0, dModel, wQkv, 0, 3 * hd, qkv, 0, 3 * hd, true, null, 0);
         }
-        Tensor q = hookQ.forward(columns(qkv, 0, batch, pos));
-        Tensor k = hookK.forward(columns(qkv, 1, batch, pos));
-        Tensor v = hookV.forward(columns(qkv, 2, batch, pos));
+        Tensor q = hookQ.forward(columns(ops, qkv, 0, batch, pos));
+        Tensor k = hookK.forward(columns(ops, qkv, 1, batch, pos));
+        Tensor v = hookV.forward(columns(ops, qkv, 2, batch, pos));
         Tensor rotQ = q, rotK = k;
         if (rotary != null) {
-            rotQ = hookRotQ.forward(rotate(q));
-            rotK = hookRotK.forward(rotate(k));
+            rotQ = hookRotQ.forward(rotate(ops, q));
+            rotK = hookRotK.forward(rotate(ops, k));
         }
-        float[] scores = new float[batch * nHeads * pos * pos];
-        CausalAttention.scores(rotQ.data(), rotK.data(), scores, batch, pos, nHeads, dHead, (float) (1 / Math.sqrt(dHead)));
-        Tensor scoresT = hookAttnScores.forward(Tensor.of(scores, batch, nHeads, pos, pos));
-        float[] pattern = new float[scores.length];
-        CausalAttention.pattern(scoresT.data(), pattern, batch, pos, nHeads);
-        Tensor patternT = hookPattern.forward(Tensor.of(pattern, batch, nHeads, pos, pos));
-        float[] z = new float[n * hd];
-        CausalAttention.mix(patternT.data(), v.data(), z, batch, pos, nHeads, dHead);
-        Tensor zT = hookZ.forward(Tensor.of(z, batch, pos, nHeads, dHead));
+        Tensor scores = ops.empty(batch, nHeads, pos, pos);
+        ops.attentionScores(rotQ, rotK, scores, batch, pos, nHeads, dHead, scale());
+        Tensor pattern = ops.empty(batch, nHeads, pos, pos);
+        ops.attentionPattern(hookAttnScores.forward(scores), pattern, batch, pos, nHeads);
+        Tensor patternT = hookPattern.forward(pattern);
+        Tensor z = ops.empty(batch, pos, nHeads, dHead);
+        ops.attentionMix(patternT, v, z, batch, pos, nHeads, dHead);
+        Tensor zT = hookZ.forward(z);
 
-        float[] out = new float[n * dModel];
+        Tensor out = ops.empty(batch, pos, dModel);
         if (useAttnResult) {
-            float[] result = new float[n * nHeads * dModel];
+            Tensor result = ops.empty(batch, pos, nHeads, dModel);
             for (int h = 0; h < nHeads; h++) {
-                Linear.forward(zT.data(), h * dHead, hd, W_O.value().data(), h * dHead * dModel, dModel, null, 0,
+                Linear.forward(ops, zT, h * dHead, hd, W_O.value(), h * dHead * dModel, dModel, null, 0,
                         result, h * dModel, nHeads * dModel, n, dHead, dModel);
             }
-            float[] summed = hookResult.forward(Tensor.of(result, batch, pos, nHeads, dModel)).data();
-            for (int row = 0; row < n; row++) {
-                System.arraycopy(b_O.value().data(), 0, out, row * dModel, dModel);
-                for (int h = 0; h < nHeads; h++) Simd.add(summed, (row * nHeads + h) * dModel, out, row * dModel, dModel);
-            }
+            Tensor summed = hookResult.forward(result);
+            ops.copyRows(n, dModel, b_O.value(), 0, 0, out, 0, dModel, false);
+            for (int h = 0; h < nHeads; h++) ops.copyRows(n, dModel, summed, h * dModel, nHeads * dModel, out, 0, dModel, true);
         } else {
-            Linear.forward(zT.data(), 0, hd, W_O.value().data(), 0, dModel, b_O.value().data(), 0, out, 0, dModel, n, hd, dModel);
+            Linear.forward(ops, zT, 0, hd, W_O.value(), 0, dModel, b_O.value(), 0, out, 0, dModel, n, hd, dModel);
         }
         if (keep) {
             this.x = x;
@@ -123,74 +118,70 @@ public final class Attention {
             this.pattern = patternT;
             this.z = zT;
         }
-        return Tensor.of(out, batch, pos, dModel);
+        return out;
     }
 
     public Tensor backward(Tensor dOut) {
+        Backend ops = Backend.of(W_Q.value());
         int batch = dOut.dim(0), pos = dOut.dim(1), n = batch * pos, hd = nHeads * dHead;
-        float[] dout = dOut.data();
-        Linear.biasGradient(dout, 0, dModel, b_O.grad().data(), 0, n, dModel);
-        float[] dz = new float[n * hd];
+        Linear.biasGradient(ops, dOut, 0, dModel, b_O.grad(), 0, n, dModel);
+        Tensor dz = ops.empty(batch, pos, nHeads, dHead);
         if (useAttnResult) {
-            float[] dResult = new float[n * nHeads * dModel];
-            for (int row = 0; row < n; row++) {
-                for (int h = 0; h < nHeads; h++) System.arraycopy(dout, row * dModel, dResult, (row * nHeads + h) * dModel, dModel);
-            }
-            float[] dr = hookResult.backward(Tensor.of(dResult, batch, pos, nHeads, dModel)).data();
+            Tensor dResult = ops.empty(batch, pos, nHeads, dModel);
+            for (int h = 0; h < nHeads; h++) ops.copyRows(n, dModel, dOut, 0, dModel, dResult, h * dModel, nHeads * dModel, false);
+            Tensor dr = hookResult.backward(dResult);
             for (int h = 0; h < nHeads; h++) {
-                Linear.weightGradient(z.data(), h * dHead, hd, dr, h * dModel, nHeads * dModel,
-                        W_O.grad().data(), h * dHead * dModel, dModel, n, dHead, dModel);
-                Linear.inputGradient(dr, h * dModel, nHeads * dModel, W_O.value().data(), h * dHead * dModel, dModel,
+                Linear.weightGradient(ops, z, h * dHead, hd, dr, h * dModel, nHeads * dModel,
+                        W_O.grad(), h * dHead * dModel, dModel, n, dHead, dModel);
+                Linear.inputGradient(ops, dr, h * dModel, nHeads * dModel, W_O.value(), h * dHead * dModel, dModel,
                         dz, h * dHead, hd, n, dHead, dModel, false);
             }
         } else {
-            Linear.weightGradient(z.data(), 0, hd, dout, 0, dModel, W_O.grad().data(), 0, dModel, n, hd, dModel);
-            Linear.inputGradient(dout, 0, dModel, W_O.value().data(), 0, dModel, dz, 0, hd, n, hd, dModel, false);
+            Linear.weightGradient(ops, z, 0, hd, dOut, 0, dModel, W_O.grad(), 0, dModel, n, hd, dModel);
+            Linear.inputGradient(ops, dOut, 0, dModel, W_O.value(), 0, dModel, dz, 0, hd, n, hd, dModel, false);
         }
-        float[] dzHooked = hookZ.backward(Tensor.of(dz, batch, pos, nHeads, dHead)).data();
+        Tensor dzHooked = hookZ.backward(dz);
 
-        float[] dPattern = new float[batch * nHeads * pos * pos], dv = new float[n * hd];
-        CausalAttention.mixBackward(dzHooked, pattern.data(), v.data(), dPattern, dv, batch, pos, nHeads, dHead);
-        float[] dPatternHooked = hookPattern.backward(Tensor.of(dPattern, batch, nHeads, pos, pos)).data();
-        float[] dScores = new float[dPattern.length];
-        CausalAttention.patternBackward(pattern.data(), dPatternHooked, dScores, batch, pos, nHeads);
-        float[] dScoresHooked = hookAttnScores.backward(Tensor.of(dScores, batch, nHeads, pos, pos)).data();
-        float[] dRotQ = new float[n * hd], dRotK = new float[n * hd];
-        CausalAttention.scoresBackward(dScoresHooked, rotQ.data(), rotK.data(), dRotQ, dRotK, batch, pos, nHeads, dHead,
-                (float) (1 / Math.sqrt(dHead)));
-        Tensor dq = Tensor.of(dRotQ, batch, pos, nHeads, dHead), dk = Tensor.of(dRotK, batch, pos, nHeads, dHead);
+        Tensor dPattern = ops.zeros(batch, nHeads, pos, pos), dv = ops.zeros(batch, pos, nHeads, dHead);
+        ops.attentionMixBackward(dzHooked, pattern, v, dPattern, dv, batch, pos, nHeads, dHead);
+        Tensor dScores = ops.zeros(batch, nHeads, pos, pos);
+        ops.attentionPatternBackward(pattern, hookPattern.backward(dPattern), dScores, batch, pos, nHeads);
+        Tensor dq = ops.zeros(batch, pos, nHeads, dHead), dk = ops.zeros(batch, pos, nHeads, dHead);
+        ops.attentionScoresBackward(hookAttnScores.backward(dScores), rotQ, rotK, dq, dk, batch, pos, nHeads, dHead, scale());
         if (rotary != null) {
-            dq = unrotate(hookRotQ.backward(dq));
-            dk = unrotate(hookRotK.backward(dk));
+            dq = unrotate(ops, hookRotQ.backward(dq));
+            dk = unrotate(ops, hookRotK.backward(dk));
         }
-        float[] dQkv = new float[n * 3 * hd];
-        Tensor[] grads = {hookQ.backward(dq), hookK.backward(dk), hookV.backward(Tensor.of(dv, batch, pos, nHeads, dHead))};
+        Tensor dQkv = ops.empty(n, 3 * hd);
+        Tensor[] grads = {hookQ.backward(dq), hookK.backward(dk), hookV.backward(dv)};
         Parameter[] weights = {W_Q, W_K, W_V}, biases = {b_Q, b_K, b_V};
-        for (int j = 0; j < 3; j++) {
-            for (int row = 0; row < n; row++) System.arraycopy(grads[j].data(), row * hd, dQkv, row * 3 * hd + j * hd, hd);
-        }
-        float[] dW = fused.gradient(dModel * 3 * hd);
-        java.util.Arrays.fill(dW, 0, dModel * 3 * hd, 0f);
-        Linear.weightGradient(x.data(), 0, dModel, dQkv, 0, 3 * hd, dW, 0, 3 * hd, n, dModel, 3 * hd);
+        for (int j = 0; j < 3; j++) ops.copyRows(n, hd, grads[j], 0, hd, dQkv, j * hd, 3 * hd, false);
+        Tensor dW = fused.gradient(ops, dModel, 3 * hd);
+        Linear.weightGradient(ops, x, 0, dModel, dQkv, 0, 3 * hd, dW, 0, 3 * hd, n, dModel, 3 * hd);
         if (qkPositions != null) {
             // q and k read x + pos: their weights' gradient has a posᵀ·dq, posᵀ·dk part as well.
-            Linear.weightGradient(qkPositions.data(), 0, dModel, dQkv, 0, 3 * hd, dW, 0, 3 * hd, n, dModel, 2 * hd);
+            Linear.weightGradient(ops, qkPositions, 0, dModel, dQkv, 0, 3 * hd, dW, 0, 3 * hd, n, dModel, 2 * hd);
         }
-        Tensor dWQkv = Tensor.of(java.util.Arrays.copyOf(dW, dModel * 3 * hd), dModel, 3 * hd);
         for (int j = 0; j < 3; j++) {
-            Simd.add(Layouts.headsFromColumns(dWQkv, j * hd, dHead, nHeads, dHead).data(), 0, weights[j].grad().data(), 0, dModel * hd);
-            Linear.biasGradient(dQkv, j * hd, 3 * hd, biases[j].grad().data(), 0, n, hd);
+            for (int h = 0; h < nHeads; h++) {
+                ops.copyRows(dModel, dHead, dW, j * hd + h * dHead, 3 * hd, weights[j].grad(), h * dModel * dHead, dHead, true);
+            }
+            Linear.biasGradient(ops, dQkv, j * hd, 3 * hd, biases[j].grad(), 0, n, hd);
         }
-        float[] dx = new float[n * dModel];
+        Tensor dx = ops.empty(batch, pos, dModel);
         // The shared buffer holds another layer's weights by now: fuse this layer's again.
-        Tensor wQkv = fusedQkv(fused.weights(dModel * 3 * hd));
-        Linear.inputGradient(dQkv, 0, 3 * hd, wQkv.data(), 0, 3 * hd, dx, 0, dModel, n, dModel, 3 * hd, false);
+        Tensor wQkv = fusedQkv(ops);
+        Linear.inputGradient(ops, dQkv, 0, 3 * hd, wQkv, 0, 3 * hd, dx, 0, dModel, n, dModel, 3 * hd, false);
         if (qkPositions != null) {
-            float[] dPos = new float[n * dModel];
-            Linear.inputGradient(dQkv, 0, 3 * hd, wQkv.data(), 0, 3 * hd, dPos, 0, dModel, n, dModel, 2 * hd, false);
-            positionGradient = Tensor.of(dPos, batch, pos, dModel);
+            Tensor dPos = ops.empty(batch, pos, dModel);
+            Linear.inputGradient(ops, dQkv, 0, 3 * hd, wQkv, 0, 3 * hd, dPos, 0, dModel, n, dModel, 2 * hd, false);
+            positionGradient = dPos;
         }
-        return Tensor.of(dx, batch, pos, dModel);
+        return dx;
+    }
+
+    private float scale() {
+        return (float) (1 / Math.sqrt(dHead));
     }
 
     /** After a backward with shortformer positions: dL/dpositions [B, T, D], else null. */
@@ -200,44 +191,47 @@ public final class Attention {
 
     /**
      * W_Q, W_K and W_V side by side as one [D, 3·H·Dh] matrix (GPT-2's c_attn layout), so that q, k
-     * and v for every head come from one matmul rather than 3·H thin ones. Built at each use into
-     * the model's shared buffer, as the weights may have changed since the last.
+     * and v for every head come from one matmul rather than 3·H thin ones. Built at each use (into
+     * the model's shared buffer on the CPU), as the weights may have changed since the last.
      */
-    private Tensor fusedQkv(float[] buffer) {
+    private Tensor fusedQkv(Backend ops) {
         int hd = nHeads * dHead;
-        Tensor fused = Tensor.of(buffer, dModel, 3 * hd);
+        Tensor fused = this.fused.weights(ops, dModel, 3 * hd);
         Parameter[] weights = {W_Q, W_K, W_V};
-        for (int j = 0; j < 3; j++) Layouts.headsToColumns(weights[j].value(), fused, j * hd, dHead);
+        for (int j = 0; j < 3; j++) {
+            for (int h = 0; h < nHeads; h++) {
+                ops.copyRows(dModel, dHead, weights[j].value(), h * dModel * dHead, dHead, fused, j * hd + h * dHead, 3 * hd, false);
+            }
+        }
         return fused;
     }
 
-    private float[] fusedBias() {
+    private Tensor fusedBias(Backend ops) {
         int hd = nHeads * dHead;
-        float[] fused = new float[3 * hd];
-        System.arraycopy(b_Q.value().data(), 0, fused, 0, hd);
-        System.arraycopy(b_K.value().data(), 0, fused, hd, hd);
-        System.arraycopy(b_V.value().data(), 0, fused, 2 * hd, hd);
+        Tensor fused = ops.empty(3 * hd);
+        Parameter[] biases = {b_Q, b_K, b_V};
+        for (int j = 0; j < 3; j++) ops.copyRows(1, hd, biases[j].value(), 0, 0, fused, j * hd, 0, false);
         return fused;
     }
 
     /** Block j (q, k or v) of the fused projection's output [N, 3·H·Dh], as [B, T, H, Dh]. */
-    private Tensor columns(float[] qkv, int j, int batch, int pos) {
-        int hd = nHeads * dHead, n = batch * pos;
-        float[] out = new float[n * hd];
-        for (int row = 0; row < n; row++) System.arraycopy(qkv, row * 3 * hd + j * hd, out, row * hd, hd);
-        return Tensor.of(out, batch, pos, nHeads, dHead);
+    private Tensor columns(Backend ops, Tensor qkv, int j, int batch, int pos) {
+        int hd = nHeads * dHead;
+        Tensor out = ops.empty(batch, pos, nHeads, dHead);
+        ops.copyRows(batch * pos, hd, qkv, j * hd, 3 * hd, out, 0, hd, false);
+        return out;
     }
 
-    private Tensor rotate(Tensor t) {
-        float[] out = new float[t.size()];
-        Rotary.forward(rotary, t.data(), out, t.dim(0), t.dim(1), nHeads, dHead);
-        return Tensor.of(out, t.shape());
+    private Tensor rotate(Backend ops, Tensor t) {
+        Tensor out = ops.empty(t.shape());
+        ops.rotary(rotary, t, out, t.dim(0), t.dim(1), nHeads, dHead);
+        return out;
     }
 
-    private Tensor unrotate(Tensor dRot) {
-        float[] out = new float[dRot.size()];
-        Rotary.backward(rotary, dRot.data(), out, dRot.dim(0), dRot.dim(1), nHeads, dHead);
-        return Tensor.of(out, dRot.shape());
+    private Tensor unrotate(Backend ops, Tensor dRot) {
+        Tensor out = ops.zeros(dRot.shape());
+        ops.rotaryBackward(rotary, dRot, out, dRot.dim(0), dRot.dim(1), nHeads, dHead);
+        return out;
     }
 
     public void release() {

@@ -2,7 +2,7 @@ package dev.jlens.models.components;
 
 import dev.jlens.engine.Parameter;
 import dev.jlens.engine.Tensor;
-import dev.jlens.kernels.Simd;
+import dev.jlens.engine.Backend;
 
 /** Token embedding: resid[b, t] = W_E[token[b, t]]. W_E [d_vocab, d_model]. */
 public final class Embed {
@@ -16,14 +16,14 @@ public final class Embed {
 
     /** tokens [B·T] → [B, T, D]. */
     public Tensor forward(int[] tokens, int batch, int pos) {
-        float[] table = W_E.value().data(), out = new float[tokens.length * dModel];
-        for (int i = 0; i < tokens.length; i++) System.arraycopy(table, tokens[i] * dModel, out, i * dModel, dModel);
-        return Tensor.of(out, batch, pos, dModel);
+        Backend ops = Backend.of(W_E.value());
+        Tensor out = ops.empty(batch, pos, dModel);
+        ops.embed(W_E.value(), tokens, out);
+        return out;
     }
 
     /** dW_E[token] += dOut at each position of that token. */
     public void backward(Tensor dOut, int[] tokens) {
-        float[] grad = W_E.grad().data(), d = dOut.data();
-        for (int i = 0; i < tokens.length; i++) Simd.add(d, i * dModel, grad, tokens[i] * dModel, dModel);
+        Backend.of(W_E.value()).embedBackward(dOut, tokens, W_E.grad());
     }
 }

@@ -1,5 +1,6 @@
 package dev.jlens.models.components;
 
+import dev.jlens.engine.Backend;
 import dev.jlens.engine.Parameter;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.HookPoint;
@@ -21,8 +22,7 @@ public final class LayerNorm {
     private final float eps;
 
     // saved for backward
-    private Tensor x;
-    private float[] mean, rstd;
+    private Tensor x, mean, rstd;
 
     public LayerNorm(HookPoints hooks, String prefix, Parameter w, Parameter b, int width, float eps) {
         this.w = w;
@@ -33,51 +33,55 @@ public final class LayerNorm {
         this.hookNormalized = hooks.register(prefix + ".hook_normalized");
     }
 
+    /** Where this norm computes: with its weights, or (without them) with its input. */
+    private Backend ops(Tensor input) {
+        return Backend.of(w != null ? w.value() : input);
+    }
+
     /** x [..., C] → normalized [..., C]. */
     public Tensor forward(Tensor x, boolean keep) {
+        Backend ops = ops(x);
         int rows = x.size() / width;
-        float[] mu = new float[rows], rs = new float[rows];
-        dev.jlens.kernels.LayerNorm.statistics(x.data(), mu, rs, rows, width, eps);
+        Tensor mu = ops.empty(rows), rs = ops.empty(rows);
+        ops.layerNormStatistics(x, mu, rs, rows, width, eps);
         int[] scaleShape = x.shape();
         scaleShape[scaleShape.length - 1] = 1;
-        float[] scale = new float[rows];
-        for (int r = 0; r < rows; r++) scale[r] = 1f / rs[r];
+        Tensor scale = ops.empty(scaleShape);
+        ops.reciprocal(rs, scale);
         // One path whether or not a hook replaced the scale: normalise by the scale that came out of the hook.
-        float[] hooked = hookScale.forward(Tensor.of(scale, scaleShape)).data();
-        for (int r = 0; r < rows; r++) rs[r] = 1f / hooked[r];
-        float[] y = new float[x.size()];
-        dev.jlens.kernels.LayerNorm.normalize(x.data(), y, data(w), data(b), mu, rs, rows, width);
+        ops.reciprocal(hookScale.forward(scale), rs);
+        Tensor y = ops.empty(x.shape());
+        ops.layerNormNormalize(x, y, value(w), value(b), mu, rs, rows, width);
         if (keep) {
             this.x = x;
             this.mean = mu;
             this.rstd = rs;
         }
-        return hookNormalized.forward(Tensor.of(y, x.shape()));
+        return hookNormalized.forward(y);
     }
 
     /** dL/dnormalized → dL/dx through dL/dscale (where the scale hook sees it); dw, db accumulate. */
     public Tensor backward(Tensor dOut) {
         Tensor dy = hookNormalized.backward(dOut);
+        Backend ops = ops(dy);
         int rows = dy.size() / width;
-        float[] dx = new float[dy.size()], dScale = new float[rows];
-        dev.jlens.kernels.LayerNorm.backwardToScale(dx, grad(w), grad(b), dScale, dy.data(), x.data(), data(w), mean, rstd, rows, width);
         int[] scaleShape = dy.shape();
         scaleShape[scaleShape.length - 1] = 1;
-        float[] dScaleHooked = hookScale.backward(Tensor.of(dScale, scaleShape)).data();
-        dev.jlens.kernels.LayerNorm.backwardFromScale(dx, dScaleHooked, x.data(), mean, rstd, rows, width);
-        return Tensor.of(dx, dy.shape());
+        Tensor dx = ops.empty(dy.shape()), dScale = ops.empty(scaleShape);
+        ops.layerNormBackwardToScale(dx, grad(w), grad(b), dScale, dy, x, value(w), mean, rstd, rows, width);
+        ops.layerNormBackwardFromScale(dx, hookScale.backward(dScale), x, mean, rstd, rows, width);
+        return dx;
     }
 
     public void release() {
-        x = null;
-        mean = rstd = null;
+        x = mean = rstd = null;
     }
 
-    private static float[] data(Parameter p) {
-        return p == null ? null : p.value().data();
+    private static Tensor value(Parameter p) {
+        return p == null ? null : p.value();
     }
 
-    private static float[] grad(Parameter p) {
-        return p == null ? null : p.grad().data();
+    private static Tensor grad(Parameter p) {
+        return p == null ? null : p.grad();
     }
 }

@@ -1,11 +1,11 @@
 package dev.jlens.models.components;
 
+import dev.jlens.engine.Backend;
 import dev.jlens.engine.Parameter;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.HookPoint;
 import dev.jlens.engine.hooks.HookPoints;
 import dev.jlens.kernels.Gelu;
-import dev.jlens.kernels.Solu;
 import dev.jlens.models.Activation;
 
 /**
@@ -46,58 +46,56 @@ public final class Mlp {
     }
 
     public Tensor forward(Tensor x, boolean keep) {
+        Backend ops = Backend.of(W_in.value());
         int batch = x.dim(0), pos = x.dim(1), n = batch * pos;
-        float[] preValues = new float[n * dMlp];
-        Linear.forward(x.data(), 0, dModel, W_in.value().data(), 0, dMlp, b_in.value().data(), 0, preValues, 0, dMlp, n, dModel, dMlp);
-        Tensor pre = hookPre.forward(Tensor.of(preValues, batch, pos, dMlp));
-        float[] activated = new float[n * dMlp];
+        Tensor preValues = ops.empty(batch, pos, dMlp);
+        Linear.forward(ops, x, 0, dModel, W_in.value(), 0, dMlp, b_in.value(), 0, preValues, 0, dMlp, n, dModel, dMlp);
+        Tensor pre = hookPre.forward(preValues);
+        Tensor activated = ops.empty(batch, pos, dMlp);
         Tensor mid = null, post;
         switch (act) {
             case GELU_NEW, GELU -> {
-                Gelu.forward(geluKind(), pre.data(), activated, activated.length);
-                post = hookPost.forward(Tensor.of(activated, batch, pos, dMlp));
+                ops.gelu(geluKind(), pre, activated);
+                post = hookPost.forward(activated);
             }
             case SOLU_LN -> {
-                Solu.forward(pre.data(), activated, n, dMlp);
-                mid = hookMid.forward(Tensor.of(activated, batch, pos, dMlp));
+                ops.solu(pre, activated, n, dMlp);
+                mid = hookMid.forward(activated);
                 post = hookPost.forward(ln.forward(mid, keep));
             }
             default -> throw new AssertionError(act);
         }
-        float[] out = new float[n * dModel];
-        Linear.forward(post.data(), 0, dMlp, W_out.value().data(), 0, dModel, b_out.value().data(), 0, out, 0, dModel, n, dMlp, dModel);
+        Tensor out = ops.empty(batch, pos, dModel);
+        Linear.forward(ops, post, 0, dMlp, W_out.value(), 0, dModel, b_out.value(), 0, out, 0, dModel, n, dMlp, dModel);
         if (keep) {
             this.x = x;
             this.pre = pre;
             this.mid = mid;
             this.post = post;
         }
-        return Tensor.of(out, batch, pos, dModel);
+        return out;
     }
 
     public Tensor backward(Tensor dOut) {
+        Backend ops = Backend.of(W_in.value());
         int batch = dOut.dim(0), pos = dOut.dim(1), n = batch * pos;
-        float[] dout = dOut.data();
-        Linear.biasGradient(dout, 0, dModel, b_out.grad().data(), 0, n, dModel);
-        Linear.weightGradient(post.data(), 0, dMlp, dout, 0, dModel, W_out.grad().data(), 0, dModel, n, dMlp, dModel);
-        float[] dPost = new float[n * dMlp];
-        Linear.inputGradient(dout, 0, dModel, W_out.value().data(), 0, dModel, dPost, 0, dMlp, n, dMlp, dModel, false);
-        Tensor dPostHooked = hookPost.backward(Tensor.of(dPost, batch, pos, dMlp));
-        float[] dPre = new float[n * dMlp];
+        Linear.biasGradient(ops, dOut, 0, dModel, b_out.grad(), 0, n, dModel);
+        Linear.weightGradient(ops, post, 0, dMlp, dOut, 0, dModel, W_out.grad(), 0, dModel, n, dMlp, dModel);
+        Tensor dPost = ops.empty(batch, pos, dMlp);
+        Linear.inputGradient(ops, dOut, 0, dModel, W_out.value(), 0, dModel, dPost, 0, dMlp, n, dMlp, dModel, false);
+        Tensor dPostHooked = hookPost.backward(dPost);
+        Tensor dPre = ops.zeros(batch, pos, dMlp);
         switch (act) {
-            case GELU_NEW, GELU -> Gelu.backward(geluKind(), pre.data(), dPostHooked.data(), dPre, dPre.length);
-            case SOLU_LN -> {
-                Tensor dMid = hookMid.backward(ln.backward(dPostHooked));
-                Solu.backward(pre.data(), dMid.data(), dPre, n, dMlp);
-            }
+            case GELU_NEW, GELU -> ops.geluBackward(geluKind(), pre, dPostHooked, dPre);
+            case SOLU_LN -> ops.soluBackward(pre, hookMid.backward(ln.backward(dPostHooked)), dPre, n, dMlp);
             default -> throw new AssertionError(act);
         }
-        float[] dPreHooked = hookPre.backward(Tensor.of(dPre, batch, pos, dMlp)).data();
-        Linear.biasGradient(dPreHooked, 0, dMlp, b_in.grad().data(), 0, n, dMlp);
-        Linear.weightGradient(x.data(), 0, dModel, dPreHooked, 0, dMlp, W_in.grad().data(), 0, dMlp, n, dModel, dMlp);
-        float[] dx = new float[n * dModel];
-        Linear.inputGradient(dPreHooked, 0, dMlp, W_in.value().data(), 0, dMlp, dx, 0, dModel, n, dModel, dMlp, false);
-        return Tensor.of(dx, batch, pos, dModel);
+        Tensor dPreHooked = hookPre.backward(dPre);
+        Linear.biasGradient(ops, dPreHooked, 0, dMlp, b_in.grad(), 0, n, dMlp);
+        Linear.weightGradient(ops, x, 0, dModel, dPreHooked, 0, dMlp, W_in.grad(), 0, dMlp, n, dModel, dMlp);
+        Tensor dx = ops.empty(batch, pos, dModel);
+        Linear.inputGradient(ops, dPreHooked, 0, dMlp, W_in.value(), 0, dMlp, dx, 0, dModel, n, dModel, dMlp, false);
+        return dx;
     }
 
     private Gelu.Kind geluKind() {

@@ -2,7 +2,7 @@ package dev.jlens.models.components;
 
 import dev.jlens.engine.Parameter;
 import dev.jlens.engine.Tensor;
-import dev.jlens.kernels.Simd;
+import dev.jlens.engine.Backend;
 
 /** Learned absolute positions: out[b, t] = W_pos[t]. W_pos [n_ctx, d_model]. */
 public final class PosEmbed {
@@ -15,14 +15,14 @@ public final class PosEmbed {
     }
 
     public Tensor forward(int batch, int pos) {
-        float[] table = W_pos.value().data(), out = new float[batch * pos * dModel];
-        for (int b = 0; b < batch; b++) System.arraycopy(table, 0, out, b * pos * dModel, pos * dModel);
-        return Tensor.of(out, batch, pos, dModel);
+        Backend ops = Backend.of(W_pos.value());
+        Tensor out = ops.empty(batch, pos, dModel);
+        for (int b = 0; b < batch; b++) ops.copyRows(1, pos * dModel, W_pos.value(), 0, 0, out, b * pos * dModel, 0, false);
+        return out;
     }
 
     /** dW_pos[t] += Σ_b dOut[b, t]. */
     public void backward(Tensor dOut, int batch, int pos) {
-        float[] grad = W_pos.grad().data(), d = dOut.data();
-        for (int b = 0; b < batch; b++) Simd.add(d, b * pos * dModel, grad, 0, pos * dModel);
+        Backend.of(W_pos.value()).sumRows(dOut, 0, pos * dModel, batch, pos * dModel, W_pos.grad(), 0);
     }
 }

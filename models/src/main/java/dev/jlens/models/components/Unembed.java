@@ -2,7 +2,8 @@ package dev.jlens.models.components;
 
 import dev.jlens.engine.Parameter;
 import dev.jlens.engine.Tensor;
-import dev.jlens.kernels.Gemm;
+import dev.jlens.engine.Backend;
+import dev.jlens.engine.Device;
 import dev.jlens.kernels.Gemm.Op;
 import dev.jlens.models.loading.Layouts;
 
@@ -45,32 +46,39 @@ public final class Unembed {
 
     /** W_U as a parameter of its own (materialised from W_Eᵀ on first call when tied). */
     public Parameter W_U() {
-        if (wU == null) wU = Parameter.of("unembed.W_U", Layouts.transpose(tiedEmbedding.value()));
+        if (wU == null) {
+            // Transposed on the host; both end where the embedding was, which reading it moved.
+            Device where = tiedEmbedding.value().isOnDevice() ? Device.CUDA : Device.CPU;
+            wU = Parameter.of("unembed.W_U", Layouts.transpose(tiedEmbedding.value()));
+            tiedEmbedding.moveTo(where);
+            wU.moveTo(where);
+        }
         return wU;
     }
 
     /** x [B, T, D] → logits [B, T, V]. */
     public Tensor forward(Tensor x, boolean keep) {
         int n = x.size() / dModel;
-        float[] logits = new float[n * dVocab];
+        Backend ops = Backend.of(b_U.value());
+        Tensor logits = ops.empty(x.dim(0), x.dim(1), dVocab);
         if (wU == null) {
-            Gemm.gemm(Op.N, Op.T, n, dVocab, dModel, x.data(), 0, dModel, tiedEmbedding.value().data(), 0, dModel,
-                    logits, 0, dVocab, false, b_U.value().data(), 0);
+            ops.gemm(Op.N, Op.T, n, dVocab, dModel, x, 0, dModel, tiedEmbedding.value(), 0, dModel, logits, 0, dVocab, false, b_U.value(), 0);
         } else {
-            Linear.forward(x.data(), 0, dModel, wU.value().data(), 0, dVocab, b_U.value().data(), 0, logits, 0, dVocab, n, dModel, dVocab);
+            Linear.forward(ops, x, 0, dModel, wU.value(), 0, dVocab, b_U.value(), 0, logits, 0, dVocab, n, dModel, dVocab);
         }
         if (keep) this.x = x;
-        return Tensor.of(logits, x.dim(0), x.dim(1), dVocab);
+        return logits;
     }
 
     public Tensor backward(Tensor dLogits) {
         Parameter w = W_U();
+        Backend ops = Backend.of(b_U.value());
         int n = dLogits.size() / dVocab;
-        float[] dx = new float[n * dModel];
-        Linear.biasGradient(dLogits.data(), 0, dVocab, b_U.grad().data(), 0, n, dVocab);
-        Linear.weightGradient(x.data(), 0, dModel, dLogits.data(), 0, dVocab, w.grad().data(), 0, dVocab, n, dModel, dVocab);
-        Linear.inputGradient(dLogits.data(), 0, dVocab, w.value().data(), 0, dVocab, dx, 0, dModel, n, dModel, dVocab, false);
-        return Tensor.of(dx, x.shape());
+        Tensor dx = ops.empty(x.shape());
+        Linear.biasGradient(ops, dLogits, 0, dVocab, b_U.grad(), 0, n, dVocab);
+        Linear.weightGradient(ops, x, 0, dModel, dLogits, 0, dVocab, w.grad(), 0, dVocab, n, dModel, dVocab);
+        Linear.inputGradient(ops, dLogits, 0, dVocab, w.value(), 0, dVocab, dx, 0, dModel, n, dModel, dVocab, false);
+        return dx;
     }
 
     public void release() {

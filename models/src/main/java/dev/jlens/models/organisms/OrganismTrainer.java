@@ -1,5 +1,6 @@
 package dev.jlens.models.organisms;
 
+import dev.jlens.engine.Device;
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Parameter;
 import dev.jlens.engine.Tensor;
@@ -31,8 +32,11 @@ public final class OrganismTrainer {
 
     private OrganismTrainer() {}
 
-    /** Trains {@code recipe} for {@code steps} steps (the recipe's own count when null) and writes the model to {@code out}. */
-    public static Summary make(Recipe recipe, Integer steps, Path out, Consumer<Trainer.Progress> onStep) {
+    /**
+     * Trains {@code recipe} for {@code steps} steps (the recipe's own count when null) on {@code device}
+     * and writes the model to {@code out}.
+     */
+    public static Summary make(Recipe recipe, Integer steps, Path out, Device device, Consumer<Trainer.Progress> onStep) {
         if (Files.exists(out.resolve("model.safetensors"))) throw new JlensException(out + ": already holds a model; choose another --out.");
         Recipe r = steps == null ? recipe : withSteps(recipe, steps);
         List<String> documents = OrganismCorpus.documents(r);
@@ -42,7 +46,7 @@ public final class OrganismTrainer {
         int[] train = tokenizer.encode(OrganismCorpus.stream(documents.subList(0, split)));
         int[] eval = tokenizer.encode(OrganismCorpus.stream(documents.subList(split, documents.size())));
         Config cfg = r.config(vocabulary.vocabSize());
-        HookedTransformer model = HookedTransformer.fromStateDict(cfg, RandomWeights.of(cfg, r.seed(), 0.02));
+        HookedTransformer model = HookedTransformer.fromStateDict(cfg, RandomWeights.of(cfg, r.seed(), 0.02)).to(device);
         long start = System.nanoTime();
         List<Trainer.Progress> history = Trainer.train(model, train, eval,
                 new Trainer.Options(r.batch(), r.seq(), r.schedule(), r.weightDecay(), r.gradClip(), Math.max(1, r.steps() / 10), 8, r.seed()),

@@ -1,7 +1,9 @@
 package dev.jlens.models.training;
 
+import dev.jlens.engine.Backend;
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Parameter;
+import dev.jlens.engine.Tensor;
 import dev.jlens.models.HookedTransformer;
 import dev.jlens.models.Tokens;
 import java.util.ArrayList;
@@ -72,12 +74,11 @@ public final class Trainer {
 
     /** Scales every gradient so that their global L2 norm is at most {@code maxNorm}; returns the norm before. */
     public static double clipGradients(List<Parameter> params, float maxNorm) {
-        double sq = 0;
-        for (Parameter p : params) for (float g : p.grad().data()) sq += (double) g * g;
-        double norm = Math.sqrt(sq);
+        List<Tensor> grads = params.stream().map(Parameter::grad).toList();
+        double norm = Math.sqrt(Backend.of(grads.getFirst()).sumOfSquares(grads));
         if (maxNorm > 0 && norm > maxNorm) {
             float scale = (float) (maxNorm / norm);
-            for (Parameter p : params) dev.jlens.kernels.Simd.scale(p.grad().data(), 0, scale, p.grad().size());
+            for (Parameter p : params) Backend.of(p.grad()).scale(p.grad(), scale);
         }
         return norm;
     }

@@ -1,0 +1,118 @@
+package dev.jlens.engine;
+
+import dev.jlens.kernels.AdamWUpdate;
+import dev.jlens.kernels.Gelu;
+import dev.jlens.kernels.Gemm.Op;
+import dev.jlens.kernels.Rotary;
+
+/**
+ * The kernels a model runs, on the CPU or the GPU, over tensors with offsets and leading
+ * dimensions (in floats) as the CPU kernels of {@code dev.jlens.kernels} take them; each method has
+ * the contract of the CPU kernel it names. Inputs held elsewhere are moved where the backend
+ * computes. Methods whose names end in Backward add into their outputs.
+ */
+public interface Backend {
+    /** Where a model whose weights are on {@code device} computes. */
+    static Backend of(Device device) {
+        return device == Device.CUDA ? CudaBackend.get() : CpuBackend.INSTANCE;
+    }
+
+    /** Where {@code t} lives. */
+    static Backend of(Tensor t) {
+        return t.isOnDevice() ? CudaBackend.get() : CpuBackend.INSTANCE;
+    }
+
+    Device device();
+
+    Tensor zeros(int... shape);
+
+    /** A tensor whose values the caller overwrites before reading (on the CPU, zeros). */
+    Tensor empty(int... shape);
+
+    /** {@code t} with its values moved here. */
+    Tensor place(Tensor t);
+
+    Tensor copy(Tensor t);
+
+    /** Sets every value of t to 0. */
+    void zero(Tensor t);
+
+    /** A new a + b. */
+    Tensor sum(Tensor a, Tensor b);
+
+    /** y[yOff..+n) += x[xOff..+n). */
+    void add(Tensor x, int xOff, Tensor y, int yOff, int n);
+
+    /** As {@code Gemm.gemm}: C (+)= op(A)·op(B) (+ bias in every row). */
+    void gemm(Op opA, Op opB, int m, int n, int k, Tensor a, int aOff, int lda, Tensor b, int bOff, int ldb,
+              Tensor c, int cOff, int ldc, boolean accumulate, Tensor bias, int biasOff);
+
+    /** dst (+)= src for a rows × width block; ldSrc 0 repeats one row of src in every row. */
+    void copyRows(int rows, int width, Tensor src, int srcOff, int ldSrc, Tensor dst, int dstOff, int ldDst, boolean accumulate);
+
+    /** y[yOff..+width) += Σ over rows of x (a bias gradient). */
+    void sumRows(Tensor x, int xOff, int ld, int rows, int width, Tensor y, int yOff);
+
+    /** y = 1/x elementwise. */
+    void reciprocal(Tensor x, Tensor y);
+
+    void layerNormStatistics(Tensor x, Tensor mean, Tensor rstd, int rows, int width, float eps);
+
+    /** w and b may be null. */
+    void layerNormNormalize(Tensor x, Tensor y, Tensor w, Tensor b, Tensor mean, Tensor rstd, int rows, int width);
+
+    /** Writes dx_c and dScale; dw and db (null when w and b are) accumulate. */
+    void layerNormBackwardToScale(Tensor dxc, Tensor dw, Tensor db, Tensor dScale, Tensor dy, Tensor x, Tensor w,
+                                  Tensor mean, Tensor rstd, int rows, int width);
+
+    void layerNormBackwardFromScale(Tensor dx, Tensor dScale, Tensor x, Tensor mean, Tensor rstd, int rows, int width);
+
+    void gelu(Gelu.Kind kind, Tensor x, Tensor y);
+
+    void geluBackward(Gelu.Kind kind, Tensor x, Tensor dy, Tensor dx);
+
+    void solu(Tensor x, Tensor y, int rows, int width);
+
+    void soluBackward(Tensor x, Tensor dy, Tensor dx, int rows, int width);
+
+    void rotary(Rotary.Table table, Tensor x, Tensor y, int b, int t, int h, int d);
+
+    void rotaryBackward(Rotary.Table table, Tensor dy, Tensor dx, int b, int t, int h, int d);
+
+    void attentionScores(Tensor q, Tensor k, Tensor scores, int b, int t, int h, int d, float scale);
+
+    void attentionPattern(Tensor scores, Tensor pattern, int b, int t, int h);
+
+    void attentionMix(Tensor pattern, Tensor v, Tensor z, int b, int t, int h, int d);
+
+    void attentionMixBackward(Tensor dz, Tensor pattern, Tensor v, Tensor dpattern, Tensor dv, int b, int t, int h, int d);
+
+    void attentionPatternBackward(Tensor pattern, Tensor dpattern, Tensor dscores, int b, int t, int h);
+
+    void attentionScoresBackward(Tensor dscores, Tensor q, Tensor k, Tensor dq, Tensor dk, int b, int t, int h, int d, float scale);
+
+    /** out[i] = table[tokens[i]] for rows of width d. */
+    void embed(Tensor table, int[] tokens, Tensor out);
+
+    /** grad[tokens[i]] += dOut[i]. */
+    void embedBackward(Tensor dOut, int[] tokens, Tensor grad);
+
+    /**
+     * Softmax cross-entropy of each row of logits [rows, vocab] against {@code targets[row]} (−1: a
+     * row that predicts nothing): writes grad = (softmax − onehot)·scale (0 on rows predicting
+     * nothing) and returns each row's loss −log softmax[target], in double.
+     */
+    double[] crossEntropy(Tensor logits, int[] targets, float scale, Tensor grad);
+
+    /** One AdamW update of w from g, with its moments m and v. */
+    void adamw(Tensor w, Tensor g, Tensor m, Tensor v, AdamWUpdate.Step step);
+
+    /** Σ t² over every tensor, accumulated in double (on the CPU one value at a time, in order). */
+    double sumOfSquares(java.util.List<Tensor> tensors);
+
+    /** t ·= factor. */
+    void scale(Tensor t, float factor);
+
+    /** Waits until everything issued so far has finished (for timing; reading a result waits anyway). */
+    void synchronize();
+}
