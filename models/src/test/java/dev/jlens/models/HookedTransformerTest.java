@@ -173,6 +173,21 @@ class HookedTransformerTest {
     }
 
     @Test
+    void movingToTheCpuChangesNothingAndKeepsATiedUnembeddingTied() {
+        Config cfg = TestModels.gpt2();
+        Map<String, Tensor> state = RandomWeights.of(cfg, 4, 0.2);
+        state.remove("unembed.W_U");
+        HookedTransformer model = HookedTransformer.fromStateDict(cfg, state);
+        Tokens tokens = Tokens.of(TestModels.randomTokens(cfg, 9, 5));
+        float[] before = model.forward(tokens).data();
+        long held = model.heldParameterElements();
+        assertEquals(dev.jlens.engine.Device.CPU, model.to(dev.jlens.engine.Device.CPU).device());
+        assertTrue(model.unembed.tied(), "no W_U of its own was made");
+        assertEquals(held, model.heldParameterElements());
+        assertArrayEquals(before, model.forward(tokens).data());
+    }
+
+    @Test
     void aPromptLongerThanTheContextIsRefused() {
         Config cfg = TestModels.gpt2();
         HookedTransformer model = TestModels.random(cfg, 3);
