@@ -6,10 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 jlens=(${JLENS:-./jlens})
 model="${1:-${TMPDIR:-/tmp}/jlens-gpt2-large-random}"
-if [ ! -f "$model/model.safetensors" ]; then
-  "${jlens[@]}" init --arch gpt2 --preset large --out "$model"
-  cp "${GPT2_TOKENIZER:-../shared/tokenizers/gpt2}"/{vocab.json,merges.txt} "$model"/
-fi
+[ -f "$model/model.safetensors" ] || "${jlens[@]}" init --arch gpt2 --preset large --out "$model"  # GPT-2's tokenizer ships with jlens
 for device in cpu cuda; do
   start=$(date +%s.%N)
   "${jlens[@]}" bench neurons --model "$model" --device "$device"
