@@ -85,9 +85,7 @@ public final class Tensor {
     public float[] data() {
         Storage s = storage;
         if (s.host == null) {
-            float[] host = new float[size];
-            Cuda.get().download(s.device.address(), host);
-            s.host = host;
+            s.host = s.device.download(size);
             s.device = null;
         }
         return s.host;

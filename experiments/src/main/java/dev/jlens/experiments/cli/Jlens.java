@@ -1,6 +1,7 @@
 package dev.jlens.experiments.cli;
 
 import dev.jlens.engine.JlensException;
+import dev.jlens.kernels.cuda.CudaException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -19,6 +20,11 @@ public final class Jlens {
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             if (e instanceof JlensException) {
                 commandLine.getErr().println("jlens: " + e.getMessage());
+                return 1;
+            }
+            if (e instanceof CudaException) {
+                // The GPU refused mid-run (out of memory for this batch, say): what it said, not a stack trace.
+                commandLine.getErr().println("jlens: on the GPU, " + e.getMessage() + ".");
                 return 1;
             }
             throw e;

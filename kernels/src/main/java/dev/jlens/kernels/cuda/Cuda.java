@@ -92,7 +92,7 @@ public final class Cuda {
         makeCurrent();
         pool = new DevicePool(this, totalBytes);
         cublas = new Cublas(this);
-        kernels = new Kernels(this);
+        kernels = new Kernels(this, driver);
     }
 
     public String deviceName() {

@@ -25,9 +25,10 @@ public final class DeviceBuffer {
         return floats;
     }
 
-    public float[] download() {
-        if (floats > Integer.MAX_VALUE - 8) throw new CudaException("a GPU buffer of " + floats + " values does not fit a Java array");
-        float[] out = new float[(int) floats];
+    /** The first {@code n} values, copied to a new host array (waits for the work before it). */
+    public float[] download(int n) {
+        if (n > floats) throw new IllegalArgumentException(n + " values asked of a GPU buffer of " + floats);
+        float[] out = new float[n];
         Cuda.get().download(address, out);
         return out;
     }

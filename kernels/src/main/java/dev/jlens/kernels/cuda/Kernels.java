@@ -13,7 +13,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -34,9 +33,8 @@ public final class Kernels {
     private final Arena arena = Arena.ofShared();
     private final MemorySegment values, pointers;
 
-    Kernels(Cuda cuda) {
+    Kernels(Cuda cuda, Native driver) {
         this.cuda = cuda;
-        Native driver = Native.open("the NVIDIA driver", List.of("libcuda.so.1"));
         MethodHandle load = driver.function("cuModuleLoadData", ADDRESS, ADDRESS);
         getFunction = driver.function("cuModuleGetFunction", ADDRESS, ADDRESS, ADDRESS);
         byte[] ptx = Nvrtc.compile(source(), "kernels.cu", cuda.architecture());

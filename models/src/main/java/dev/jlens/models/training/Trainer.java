@@ -74,6 +74,7 @@ public final class Trainer {
 
     /** Scales every gradient so that their global L2 norm is at most {@code maxNorm}; returns the norm before. */
     public static double clipGradients(List<Parameter> params, float maxNorm) {
+        if (params.isEmpty()) return 0;
         List<Tensor> grads = params.stream().map(Parameter::grad).toList();
         double norm = Math.sqrt(Backend.of(grads.getFirst()).sumOfSquares(grads));
         if (maxNorm > 0 && norm > maxNorm) {
