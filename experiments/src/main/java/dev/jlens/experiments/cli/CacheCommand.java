@@ -1,5 +1,6 @@
 package dev.jlens.experiments.cli;
 
+import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.NameFilter;
 import dev.jlens.engine.safetensors.SafetensorsWriter;
@@ -29,17 +30,21 @@ final class CacheCommand implements Callable<Integer> {
         try {
             filter = names == null ? NameFilter.all() : NameFilter.regex(names);
         } catch (PatternSyntaxException e) {
-            throw new dev.jlens.engine.JlensException("--names '" + names + "' is not a valid regular expression (" + e.getDescription() + ").");
+            throw new JlensException("--names '" + names + "' is not a valid regular expression (" + e.getDescription() + ").");
         }
         LoadedModel loaded = modelOption.load();
         HookedTransformer model = loaded.model();
+        if (model.hookPoints().names().stream().noneMatch(filter::test)) {
+            throw new JlensException("--names '" + names + "' matches none of " + modelOption.name() + "'s hook points (they are named like "
+                    + "blocks.0.hook_resid_pre and blocks.0.attn.hook_pattern).");
+        }
         // Per-head outputs cost memory and sum the heads in another order: only when asked for.
         model.setUseAttnResult(model.hookPoints().names().stream().anyMatch(n -> n.endsWith("hook_result") && filter.test(n)));
         HookedTransformer.CachedRun run = model.runWithCache(input.tokens(loaded), filter);
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         tensors.put("logits", run.logits());
         tensors.putAll(run.cache().asMap());
-        SafetensorsWriter.write(out, tensors, Map.of("model", modelOption.model));
+        SafetensorsWriter.write(out, tensors, Map.of("model", modelOption.name()));
         System.out.printf("wrote logits and %d activations to %s%n", run.cache().size(), out);
         return 0;
     }

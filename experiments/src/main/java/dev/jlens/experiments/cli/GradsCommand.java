@@ -29,7 +29,7 @@ final class GradsCommand implements Callable<Integer> {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         tensors.put("loss", Tensor.of(new float[] {loss}, 1));
         for (Parameter p : model.parameters().values()) tensors.put(p.name(), p.grad());
-        SafetensorsWriter.write(out, tensors, Map.of("model", modelOption.model));
+        SafetensorsWriter.write(out, tensors, Map.of("model", modelOption.name()));
         System.out.printf("loss %.6f; wrote the gradients of %d parameters to %s%n", loss, model.parameters().size(), out);
         return 0;
     }

@@ -29,9 +29,9 @@ final class LoadBench implements Callable<Integer> {
         LoadedModel loaded = modelOption.load();
         double seconds = (System.nanoTime() - start) / 1e9;
         long peak = statusKilobytes("VmHWM") * 1024;
-        long held = 4 * loaded.model().heldParameterElements(), checkpoint = float32WeightBytes(Path.of(modelOption.model));
+        long held = 4 * loaded.model().heldParameterElements(), checkpoint = float32WeightBytes(modelOption.directory());
         System.out.printf("loaded %s (--process %s) in %.2f s: peak resident %.0f MB; weights held %.0f MB (%.2f x), checkpoint %.0f MB (%.2f x)%n",
-                modelOption.model, modelOption.process, seconds, peak / 1e6, held / 1e6, (double) peak / held, checkpoint / 1e6,
+                modelOption.name(), modelOption.process == null ? "default" : modelOption.process, seconds, peak / 1e6, held / 1e6, (double) peak / held, checkpoint / 1e6,
                 (double) peak / checkpoint);
         System.out.printf("RESULT load_peak_rss %.2f x%n", (double) peak / held);
         return 0;

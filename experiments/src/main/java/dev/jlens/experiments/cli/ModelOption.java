@@ -25,6 +25,9 @@ final class ModelOption {
                     + "e.g. default,refactor_factored_attn_matrices (default: default, or the notebook's flags for an experiment)")
     String process;
 
+    /** The directory the last {@link #load} read the model from. */
+    private Path located;
+
     LoadedModel load() {
         return load(ShippedModels.DEFAULT, "default");
     }
@@ -51,11 +54,23 @@ final class ModelOption {
         }
         LoadedModel loaded = LoadedModel.load(dir, options);
         loaded.model().to(where);
+        located = dir;
         return loaded;
     }
 
     /** The name the model was given by, for titles. */
     String name(String defaultModel) {
         return model == null ? defaultModel : model;
+    }
+
+    /** The name of the model {@link #load()} loads. */
+    String name() {
+        return name(ShippedModels.DEFAULT);
+    }
+
+    /** The directory the model was read from; only after {@link #load}. */
+    Path directory() {
+        if (located == null) throw new IllegalStateException("no model loaded yet");
+        return located;
     }
 }

@@ -74,7 +74,7 @@ final class NeuronSweepBench implements Callable<Integer> {
         double naivePerNeuron = (System.nanoTime() - start) / 1e9 / subset;
         System.out.printf("%s, layer %d, %d neurons, %d-token prompts: resumed and batched %.2f ms per neuron (%.1f s in all); "
                         + "whole forward per neuron %.1f ms (over %d neurons); largest difference %.1e%n",
-                modelOption.model, l, dMlp, clean.pos(), fastPerNeuron * 1e3, fastPerNeuron * dMlp, naivePerNeuron * 1e3, subset, worst);
+                modelOption.name(), l, dMlp, clean.pos(), fastPerNeuron * 1e3, fastPerNeuron * dMlp, naivePerNeuron * 1e3, subset, worst);
         System.out.printf("RESULT neuron_sweep_speedup %.1f x%n", naivePerNeuron / fastPerNeuron);
         return 0;
     }

@@ -68,7 +68,7 @@ final class StepBench implements Callable<Integer> {
         String what = forwardOnly ? "forward" : adamw == null ? "forward+backward" : "forward+backward+adamw";
         String where = model.device() == Device.CUDA ? Cuda.get().deviceName() : Parallel.threads() + " threads";
         System.out.printf("%s of %s (%,d matmul parameters) at batch %d x %d tokens on %s: median %.3f s per step (best %.3f s), %.1f GFLOP/s%n",
-                what, modelOption.model, cfg.matmulParameters(), batch, seq, where, median, seconds[0], flops / median / 1e9);
+                what, modelOption.name(), cfg.matmulParameters(), batch, seq, where, median, seconds[0], flops / median / 1e9);
         System.out.printf("RESULT step %.1f GFLOP/s%n", flops / median / 1e9);
         return 0;
     }

@@ -13,6 +13,7 @@ import dev.jlens.models.HookedTransformer;
 import dev.jlens.models.LoadedModel;
 import dev.jlens.models.Tokens;
 import dev.jlens.models.WeightProcessing;
+import dev.jlens.models.organisms.ShippedModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -65,6 +66,22 @@ class ModelCommandsTest {
     }
 
     @Test
+    void withoutModelTheShippedDefaultIsCachedAndNamedInTheFile() throws Exception {
+        Path out = dir.resolve("default.safetensors"), grads = dir.resolve("default-grads.safetensors");
+        CommandLineRun run = CommandLineRun.of("cache", "--prompt", "The cat sat", "--names", "blocks\\.0\\.hook_resid_pre", "--out", out.toString());
+        assertEquals(0, run.exitCode(), run.err());
+        try (SafetensorsFile file = SafetensorsFile.open(out)) {
+            assertEquals(ShippedModels.DEFAULT, file.metadata().get("model"));
+            assertEquals(List.of("logits", "blocks.0.hook_resid_pre"), file.names());
+        }
+        CommandLineRun gradsRun = CommandLineRun.of("grads", "--prompt", "The cat sat", "--out", grads.toString());
+        assertEquals(0, gradsRun.exitCode(), gradsRun.err());
+        try (SafetensorsFile file = SafetensorsFile.open(grads)) {
+            assertEquals(ShippedModels.DEFAULT, file.metadata().get("model"));
+        }
+    }
+
+    @Test
     void gradsWritesTheLossAndEveryParameterGradient() throws Exception {
         Path out = dir.resolve("grads.safetensors");
         CommandLineRun run = CommandLineRun.of("grads", "--model", neox.toString(), "--process", "none", "--tokens", "5,17,300,9",
@@ -101,6 +118,8 @@ class ModelCommandsTest {
         assertOneLineError(CommandLineRun.of("predict", "--model", gpt2.toString(), "--prompt", "x", "--top-k", "0"), "--top-k must be positive, not 0.");
         assertOneLineError(CommandLineRun.of("cache", "--model", gpt2.toString(), "--prompt", "x", "--names", "(", "--out",
                 dir.resolve("x.safetensors").toString()), "is not a valid regular expression");
+        assertOneLineError(CommandLineRun.of("cache", "--model", gpt2.toString(), "--prompt", "x", "--names", "blocks.0.nope", "--out",
+                dir.resolve("x.safetensors").toString()), "--names 'blocks.0.nope' matches none of " + gpt2 + "'s hook points");
         assertOneLineError(CommandLineRun.of("grads", "--model", gpt2.toString(), "--tokens", "1,99999", "--out",
                 dir.resolve("y.safetensors").toString()), "token id 99999 at position 1 is outside the vocabulary");
         assertOneLineError(CommandLineRun.of("cache", "--model", gpt2.toString(), "--prompt", "word ".repeat(1100), "--out",
