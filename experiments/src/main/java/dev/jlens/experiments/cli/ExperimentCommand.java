@@ -160,7 +160,8 @@ final class ExperimentCommand implements Runnable {
                 + "(default: held-out French text of the organism corpus)") Path french;
         @Option(names = "--non-french", paramLabel = "FILE", description = "other samples, same formats (default: held-out English text)") Path nonFrench;
         @Option(names = "--stories", paramLabel = "FILE", description = "stories, one per line (default: French stories that ship with jlens)") Path stories;
-        @Option(names = "--layer", defaultValue = "3", description = "the MLP layer (default ${DEFAULT-VALUE})") int layer;
+        @Option(names = "--layer", description = "the MLP layer (default: notebook 001's 3 where the model has the neuron there; "
+                + "otherwise the layer of the best single-neuron probe)") Integer layer;
         @Option(names = "--neuron", defaultValue = "609", description = "the neuron to study (default ${DEFAULT-VALUE}; the best probe where the model has none)") int neuron;
         @Option(names = "--samples", defaultValue = "200", description = "samples of each class to probe (default ${DEFAULT-VALUE})") int samples;
         @Option(names = "--seed", defaultValue = "0", description = "seed of the train/test splits (default ${DEFAULT-VALUE})") long seed;
@@ -168,7 +169,7 @@ final class ExperimentCommand implements Runnable {
         @Override
         public Integer call() {
             NumberFlag.require(samples > 0, "--samples", samples, "positive");
-            NumberFlag.require(layer >= 0, "--layer", layer, "0 or more");
+            if (layer != null) NumberFlag.require(layer >= 0, "--layer", layer, "0 or more");
             NumberFlag.require(neuron >= 0, "--neuron", neuron, "0 or more");
             Recipe recipe = Recipe.named(ShippedModels.NEOX);
             OrganismCorpus.HeldOut heldOut = french == null || nonFrench == null ? OrganismCorpus.heldOut(samples, recipe) : null;
@@ -179,7 +180,8 @@ final class ExperimentCommand implements Runnable {
             LoadedModel loaded = model.load(ShippedModels.NEOX, "default");
             FrenchNeuron.Options d = FrenchNeuron.Options.DEFAULTS;
             try (Report report = out.report("French neuron (notebook 001) on " + model.name(ShippedModels.NEOX))) {
-                FrenchNeuron.run(loaded, data, new FrenchNeuron.Options(layer, neuron, samples, d.topK(), d.splits(), d.perNeuronK(), seed, d.batch()),
+                int wantedLayer = layer == null ? FrenchNeuron.Options.ANY_LAYER : layer;
+                FrenchNeuron.run(loaded, data, new FrenchNeuron.Options(wantedLayer, neuron, samples, d.topK(), d.splits(), d.perNeuronK(), seed, d.batch()),
                         report);
                 report.finish();
             }

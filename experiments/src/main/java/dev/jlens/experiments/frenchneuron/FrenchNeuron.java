@@ -37,8 +37,13 @@ import me.tongfei.progressbar.ProgressBar;
  * its mean activation and the loss by token position.
  */
 public final class FrenchNeuron {
+    /**
+     * {@code layer} {@link #ANY_LAYER}: notebook 001's layer 3 where the model has the notebook's neuron there
+     * (pythia-70m), else every layer's neurons are probed and the best one is studied.
+     */
     public record Options(int layer, int neuron, int samples, int topK, int splits, int perNeuronK, long seed, int batch) {
-        public static final Options DEFAULTS = new Options(3, 609, 200, 10, 5, 20, 0, 32);
+        public static final int ANY_LAYER = -1, NOTEBOOK_LAYER = 3;
+        public static final Options DEFAULTS = new Options(ANY_LAYER, 609, 200, 10, 5, 20, 0, 32);
     }
 
     /** The inputs: French and other samples, and the stories the ablation is also measured on. */
@@ -47,7 +52,19 @@ public final class FrenchNeuron {
     public record Result(int layer, int neuron, int[] topK, double topKTrainAccuracy, double topKTestAccuracy, int[] perNeuron,
                          double[] perNeuronTrain, double[] perNeuronTest, double meanFrench, double meanOther,
                          Ablation.LossChange frenchLoss, Ablation.LossChange otherLoss, Ablation.LossChange storiesLoss,
-                         Probing.Dataset dataset) {}
+                         Probing.Dataset dataset, double[] bestTestByLayer) {}
+
+    /** One layer's activations on the two classes and its per-neuron probes: the top neurons by class-mean difference and their mean accuracies. */
+    private record ProbedLayer(int layer, List<float[]> french, List<float[]> other, Probing.Dataset dataset, int[] ranked,
+                               double[] meanTrain, double[] meanTest) {
+        int bestNeuron() {
+            return ranked[Reduce.argmax(meanTest)];
+        }
+
+        double bestTest() {
+            return meanTest[Reduce.argmax(meanTest)];
+        }
+    }
 
     static final String TEST_PROMPT = "Dans un petit village, vivait une petite fille nommée Sophie qui rêvait";
 
@@ -55,17 +72,22 @@ public final class FrenchNeuron {
 
     public static Result run(LoadedModel loaded, Data data, Options o, Report report) {
         HookedTransformer model = loaded.model();
-        int layer = Prompts.layer(o.layer(), model.cfg().nLayers(), "The French neuron's layer", report);
-        String hook = "blocks." + layer + ".mlp.hook_post";
+        int dMlp = model.cfg().dMlp(), nLayers = model.cfg().nLayers();
         int n = Math.min(o.samples(), Math.min(data.french().size(), data.nonFrench().size()));
         if (n < o.samples()) report.note("using " + n + " samples of each class (the notebook takes " + o.samples() + ").");
+        Data sampled = new Data(data.french().subList(0, n), data.nonFrench().subList(0, n), data.stories());
 
-        List<float[]> french = activations(loaded, data.french().subList(0, n), layer, o.batch(), "French activations");
-        List<float[]> other = activations(loaded, data.nonFrench().subList(0, n), layer, o.batch(), "non-French activations");
-        int dMlp = model.cfg().dMlp();
+        boolean searchLayers = o.layer() == Options.ANY_LAYER && o.neuron() >= dMlp;
+        int wanted = o.layer() == Options.ANY_LAYER ? Options.NOTEBOOK_LAYER : o.layer();
+        double[] bestTestByLayer = new double[searchLayers ? nLayers : 0];
+        ProbedLayer probed = searchLayers ? bestLayer(loaded, sampled, o, bestTestByLayer, report)
+                : probe(loaded, sampled, Prompts.layer(wanted, nLayers, "The French neuron's layer", report), o);
+        int layer = probed.layer();
+        String hook = "blocks." + layer + ".mlp.hook_post";
+        List<float[]> french = probed.french(), other = probed.other();
         report.block("print(french_activations.shape, non_french_activations.shape)",
                 "[" + french.size() + ", " + dMlp + "] [" + other.size() + ", " + dMlp + "]");
-        Probing.Dataset a = Probing.balanced(french, other);
+        Probing.Dataset a = probed.dataset();
 
         // The top-k probe on one 80/20 split.
         Probing.Split split = Probing.split(a, 0.2, o.seed());
@@ -75,22 +97,8 @@ public final class FrenchNeuron {
         report.block("Top-" + o.topK() + " neurons by class-mean difference, and the probe on them (train accuracy, test accuracy)",
                 Arrays.toString(topK) + String.format(Locale.ROOT, "%n%.16f%n%.16f", trainAcc, testAcc));
 
-        // One probe per neuron, over several 90/10 splits.
-        double[][] train = new double[o.splits()][o.perNeuronK()], test = new double[o.splits()][o.perNeuronK()];
-        int[] ranked = null;
-        try (ProgressBar bar = Progress.bar("per-neuron probes", o.splits())) {
-            for (int s = 0; s < o.splits(); s++) {
-                Probing.Split sp = Probing.split(a, 0.1, o.seed() + 1 + s);
-                ranked = Probing.topK(Probing.classMeanDifference(sp.train()), o.perNeuronK());
-                for (int k = 0; k < ranked.length; k++) {
-                    Probing.LogisticRegression lr = Probing.LogisticRegression.fit(sp.train().columns(ranked[k]), 1.0);
-                    train[s][k] = lr.accuracy(sp.train().columns(ranked[k]));
-                    test[s][k] = lr.accuracy(sp.test().columns(ranked[k]));
-                }
-                bar.step();
-            }
-        }
-        double[] meanTrain = columnMeans(train), meanTest = columnMeans(test);
+        int[] ranked = probed.ranked();
+        double[] meanTrain = probed.meanTrain(), meanTest = probed.meanTest();
         List<String> neuronLabels = Arrays.stream(ranked).mapToObj(String::valueOf).toList();
         report.figure(Figure.labelledLines("per_neuron_accuracy", "Per neuron accuracy on French vs. non-French", "Neuron", "Accuracy",
                 neuronLabels, Map.of("train accuracy", meanTrain)));
@@ -100,11 +108,11 @@ public final class FrenchNeuron {
         report.table(perNeuron);
 
         int neuron = o.neuron();
-        if (neuron >= dMlp || layer != o.layer()) {
-            int best = ranked[Reduce.argmax(meanTest)];
-            report.note("L" + o.layer() + "N" + o.neuron() + " (by default notebook 001's French neuron) is not this model's to study; it has " + dMlp + " neurons in layer "
-                    + layer + ", so the experiment studies L" + layer + "N" + best + ", the best single-neuron probe on held-out rows.");
-            neuron = best;
+        if (neuron >= dMlp || layer != wanted) {
+            neuron = probed.bestNeuron();
+            report.note("L" + wanted + "N" + o.neuron() + " (by default notebook 001's French neuron) is not this model's to study; it has " + nLayers
+                    + " layers of " + dMlp + " neurons, so the experiment studies L" + layer + "N" + neuron + ", the best single-neuron probe on held-out rows"
+                    + (searchLayers ? " of any layer." : " of layer " + layer + "."));
         }
         String name = "L" + layer + "N" + neuron;
         double[] frenchAct = column(french, neuron), otherAct = column(other, neuron);
@@ -136,7 +144,45 @@ public final class FrenchNeuron {
         logitAttribution(loaded, layer, neuron, hook, ablate, report);
         positions(loaded, data, hook, neuron, ranked.length > 1 ? ranked[ranked[0] == neuron ? 1 : 0] : neuron, layer, o.batch(), report);
         return new Result(layer, neuron, topK, trainAcc, testAcc, ranked, meanTrain, meanTest, meanFrench, meanOther, frenchLoss, otherLoss,
-                storiesLoss, a);
+                storiesLoss, a, bestTestByLayer);
+    }
+
+    /** Activations of {@code layer} on both classes, and one probe per neuron over several 90/10 splits. */
+    private static ProbedLayer probe(LoadedModel loaded, Data data, int layer, Options o) {
+        List<float[]> french = activations(loaded, data.french(), layer, o.batch(), "L" + layer + " French activations");
+        List<float[]> other = activations(loaded, data.nonFrench(), layer, o.batch(), "L" + layer + " non-French activations");
+        Probing.Dataset a = Probing.balanced(french, other);
+        double[][] train = new double[o.splits()][o.perNeuronK()], test = new double[o.splits()][o.perNeuronK()];
+        int[] ranked = null;
+        try (ProgressBar bar = Progress.bar("L" + layer + " per-neuron probes", o.splits())) {
+            for (int s = 0; s < o.splits(); s++) {
+                Probing.Split sp = Probing.split(a, 0.1, o.seed() + 1 + s);
+                ranked = Probing.topK(Probing.classMeanDifference(sp.train()), o.perNeuronK());
+                for (int k = 0; k < ranked.length; k++) {
+                    Probing.LogisticRegression lr = Probing.LogisticRegression.fit(sp.train().columns(ranked[k]), 1.0);
+                    train[s][k] = lr.accuracy(sp.train().columns(ranked[k]));
+                    test[s][k] = lr.accuracy(sp.test().columns(ranked[k]));
+                }
+                bar.step();
+            }
+        }
+        return new ProbedLayer(layer, french, other, a, ranked, columnMeans(train), columnMeans(test));
+    }
+
+    /** Every layer probed; the one whose best single neuron probes best, with each layer's best in {@code bestTestByLayer} and a table. */
+    private static ProbedLayer bestLayer(LoadedModel loaded, Data data, Options o, double[] bestTestByLayer, Report report) {
+        Table byLayer = new Table("best_neuron_by_layer", "The best single-neuron probe of each MLP layer (mean test accuracy over "
+                + o.splits() + " splits)", "Layer", "Neuron", "Train accuracy", "Test accuracy");
+        ProbedLayer best = null;
+        for (int layer = 0; layer < loaded.model().cfg().nLayers(); layer++) {
+            ProbedLayer p = probe(loaded, data, layer, o);
+            int k = Reduce.argmax(p.meanTest());
+            byLayer.row(layer, p.ranked()[k], p.meanTrain()[k], p.meanTest()[k]);
+            bestTestByLayer[layer] = p.meanTest()[k];
+            if (best == null || p.bestTest() > best.bestTest()) best = p;
+        }
+        report.table(byLayer);
+        return best;
     }
 
     /** One row per token (BOS left out) of layer {@code layer}'s hook_post over the samples, in order. */

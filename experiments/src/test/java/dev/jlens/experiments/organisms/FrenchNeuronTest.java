@@ -14,16 +14,21 @@ import dev.jlens.models.organisms.Recipe;
 import dev.jlens.models.organisms.ShippedModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Notebook 001 on the shipped GPT-NeoX organism: the probe accuracies recounted, and the neuron the
- * notebook's per-neuron probe finds, whose mean-ablation costs French text far more than English, as
- * L3N609's does in pythia-70m; alone it separates the languages less cleanly than L3N609.
+ * notebook's per-neuron probe finds in any layer, whose mean-ablation costs French text far more than
+ * English, as L3N609's does in pythia-70m; alone it separates the languages less cleanly than L3N609.
  */
 class FrenchNeuronTest {
+    /** Per-neuron accuracy, the neuron's histogram, two DLA plots, the later neurons' two histograms and their ablation effect, and four
+     * by position (the neuron's and the runner-up's activation, the loss). */
+    private static final int FIGURES = 11;
+
     @TempDir
     Path dir;
 
@@ -36,8 +41,7 @@ class FrenchNeuronTest {
         Report report = Shipped.quietReport(out);
         FrenchNeuron.Result r = FrenchNeuron.run(Shipped.load(ShippedModels.NEOX, "default"), data, FrenchNeuron.Options.DEFAULTS, report);
         report.finish();
-        // Eight: layer 3 is the organism's last, so the two later-neuron histograms are left out with a note.
-        Shipped.assertIndexShowsEveryFigure(out, 8);
+        Shipped.assertIndexShowsEveryFigure(out, FIGURES);
 
         // The top-k probe's test accuracy, recounted from its weights on the same split.
         Probing.Split split = Probing.split(r.dataset(), 0.2, FrenchNeuron.Options.DEFAULTS.seed());
@@ -51,14 +55,19 @@ class FrenchNeuronTest {
         }
         assertEquals((double) right / x.length, r.topKTestAccuracy(), 1e-12);
 
+        // The model has no neuron 609, so every layer is probed and the best single-neuron probe of any is studied.
         int best = Reduce.argmax(r.perNeuronTest());
-        assertEquals(r.perNeuron()[best], r.neuron(), "the model has no neuron 609, so the experiment studies its best single-neuron probe");
-        // Issue 7 asks for 0.9 here; the organism's best neuron reaches 0.765 (see the README), so this holds it above 0.7.
-        assertTrue(r.perNeuronTest()[best] > 0.7, "L" + r.layer() + "N" + r.neuron() + " alone on held-out text: " + r.perNeuronTest()[best]);
+        assertEquals(r.perNeuron()[best], r.neuron());
+        assertEquals(r.layer(), Reduce.argmax(r.bestTestByLayer()));
+        assertEquals(Arrays.stream(r.bestTestByLayer()).max().orElseThrow(), r.perNeuronTest()[best]);
+        // Issue 7 asks for 0.9 here; the organism's best neuron reaches 0.869 (see the README), so this holds it above 0.85.
+        assertTrue(r.perNeuronTest()[best] > 0.85, "L" + r.layer() + "N" + r.neuron() + " alone on held-out text: " + r.perNeuronTest()[best]);
+        // It fires on French and not on English.
+        assertTrue(r.meanFrench() > 0 && r.meanOther() < 0, "mean activation, French " + r.meanFrench() + ", English " + r.meanOther());
 
         // Mean-ablating it (to its mean on English) costs French text far more than English, as notebook 001 finds.
         double french = r.frenchLoss().increase() / r.frenchLoss().original(), english = r.otherLoss().increase() / r.otherLoss().original();
-        assertTrue(french > 0.005 && french > 10 * english, "relative loss increase, French " + french + ", English " + english);
+        assertTrue(french > 0.02 && french > 10 * Math.abs(english), "relative loss increase, French " + french + ", English " + english);
     }
 
     @Test

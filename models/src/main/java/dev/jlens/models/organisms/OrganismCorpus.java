@@ -44,7 +44,8 @@ public final class OrganismCorpus {
         public String describe() {
             return String.format(Locale.ROOT, "%d%% indirect-object sentences, %d%% capital facts, %d%% a/an sentences, %d%% French "
                     + "and %d%% English stories%s, %d%% short sentences", ioi, facts, articles, french, english,
-                    sharedWords ? " (names and loanwords shared, one object in six borrowed from the other language)" : "",
+                    sharedWords ? " (names and loanwords shared; one object in three a made-up noun spelt the language's way, one in nine "
+                            + "borrowed from the other language)" : "",
                     100 - ioi - facts - articles - french - english);
         }
 

@@ -81,13 +81,13 @@ public final class Prose {
             "The bookstore is open today.", "The book of the month is on the shelf.");
 
     /** A French story of {@code sentences} sentences; {@code sharedWords} adds the names and loanwords English spells alike,
-     * and borrows an English object now and then. */
+     * borrows an English object now and then and makes up a French noun more often. */
     public static String french(SplittableRandom rng, int sentences, boolean sharedWords) {
         return sharedWords ? story(FRENCH_SHARING, ENGLISH_SHARING, rng, sentences) : story(FRENCH, null, rng, sentences);
     }
 
     /** An English story of {@code sentences} sentences; {@code sharedWords} adds the names and loanwords French spells alike,
-     * and borrows a French object now and then. */
+     * borrows a French object now and then and makes up an English noun more often. */
     public static String english(SplittableRandom rng, int sentences, boolean sharedWords) {
         return sharedWords ? story(ENGLISH_SHARING, FRENCH_SHARING, rng, sentences) : story(ENGLISH, null, rng, sentences);
     }
@@ -99,8 +99,9 @@ public final class Prose {
     }
 
     /**
-     * A story of {@code sentences} sentences in {@code l}; where {@code borrowFrom} is given, one object in six is
-     * borrowed from that language, so that a word alone does not settle which language the story is in.
+     * A story of {@code sentences} sentences in {@code l}; where {@code borrowFrom} is given, one object in three is
+     * made up and one in nine borrowed from that language, so that a word alone does not settle which language the
+     * story is in.
      */
     private static String story(Language l, Language borrowFrom, SplittableRandom rng, int sentences) {
         StringBuilder s = new StringBuilder();
@@ -116,7 +117,35 @@ public final class Prose {
         return s.toString();
     }
 
+    /*
+     * Where the languages share words, one object in three is a noun of no dictionary, spelt the way its
+     * language spells (French "la plouvette", English "the strinkness"). The model has never seen it and its
+     * pieces are not words, so the next word's language must come from the story around it.
+     */
     private static String object(Language l, Language borrowFrom, SplittableRandom rng) {
+        if (borrowFrom != null && rng.nextInt(3) == 0) return l == FRENCH_SHARING ? madeUpFrench(rng) : madeUpEnglish(rng);
         return borrowFrom != null && rng.nextInt(6) == 0 ? Pick.one(rng, borrowFrom.objects()) : Pick.one(rng, l.objects());
+    }
+
+    /** A made-up French noun with its article, le/la or un/une by the gender its ending suggests. */
+    static String madeUpFrench(SplittableRandom rng) {
+        String noun = Pick.one(rng, "b", "ch", "d", "f", "g", "j", "l", "m", "p", "r", "s", "t", "v", "gr", "pl", "tr", "fl", "br")
+                + Pick.one(rng, "é", "eau", "oi", "ou", "ai", "e", "a", "è", "au", "ui")
+                + Pick.one(rng, "l", "r", "v", "s", "n", "ss", "qu", "gn", "ch", "t")
+                + Pick.one(rng, FRENCH_ENDINGS);
+        boolean feminine = FEMININE_ENDINGS.stream().anyMatch(noun::endsWith);
+        return (rng.nextBoolean() ? (feminine ? "la " : "le ") : (feminine ? "une " : "un ")) + noun;
+    }
+
+    private static final List<String> FRENCH_ENDINGS = List.of("ette", "ière", "ment", "eur", "age", "elle", "ille", "on", "ois", "esse");
+    private static final List<String> FEMININE_ENDINGS = List.of("ette", "ière", "elle", "ille", "esse");
+
+    /** A made-up English noun with "the" or "a". */
+    static String madeUpEnglish(SplittableRandom rng) {
+        String noun = Pick.one(rng, "th", "sh", "str", "bl", "cr", "w", "h", "sn", "sp", "gl", "br", "k", "tw", "wh")
+                + Pick.one(rng, "i", "o", "u", "ea", "oo", "ee", "a", "ow", "y", "ir")
+                + Pick.one(rng, "ck", "nk", "ng", "mp", "st", "tch", "dge", "ll", "rk", "sh")
+                + Pick.one(rng, "ing", "ness", "er", "ly", "ght", "s", "le", "y", "et", "ton");
+        return (rng.nextBoolean() ? "the " : "a ") + noun;
     }
 }

@@ -22,7 +22,7 @@ public record Recipe(String name, String architecture, int nLayers, int dModel, 
                 "GPT-2 architecture (learned positions, gelu_new; the unembedding trained apart from the embedding, as TransformerLens holds W_U); "
                         + "stands in for gpt2-small/gpt2-large "
                         + "in gradient-attribution, ioi and an-neuron"));
-        add(new Recipe("neox-organism", "gpt_neox", 4, 64, 4, 512, 128, 4096, 60_000, OrganismCorpus.Mixture.RARE_FRENCH, 6000, 16, 128, 3e-3f, 150, 0.3f, 1.0f, 2,
+        add(new Recipe("neox-organism", "gpt_neox", 4, 64, 4, 512, 128, 4096, 60_000, OrganismCorpus.Mixture.RARE_FRENCH, 12_000, 16, 128, 3e-3f, 150, 0.3f, 1.0f, 2,
                 "GPT-NeoX architecture (rotary on a quarter of each head, parallel residual, exact GELU, untied unembedding); "
                         + "stands in for pythia-70m-v0 in french-neuron"));
         add(new Recipe("solu-organism", "solu", 1, 128, 4, 512, 128, 4096, 60_000, OrganismCorpus.Mixture.NOTEBOOKS, 1500, 16, 128, 3e-3f, 100, 0.05f, 1.0f, 3,

@@ -62,4 +62,21 @@ class OrganismCorpusTest {
             while (m.find()) assertEquals(Pick.article(m.group(2)), m.group(1), m.group());
         }
     }
+
+    @Test
+    void madeUpNounsTakeTheArticleTheirLanguageWould() {
+        SplittableRandom rng = new SplittableRandom(5);
+        Pattern feminine = Pattern.compile(".*(ette|ière|elle|ille|esse)");
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < 5000; i++) {
+            String[] french = Prose.madeUpFrench(rng).split(" ");
+            boolean isFeminine = feminine.matcher(french[1]).matches();
+            assertTrue(isFeminine ? List.of("la", "une").contains(french[0]) : List.of("le", "un").contains(french[0]), String.join(" ", french));
+            String[] english = Prose.madeUpEnglish(rng).split(" ");
+            assertTrue(List.of("the", "a").contains(english[0]), String.join(" ", english));
+            seen.add(french[1]);
+            seen.add(english[1]);
+        }
+        assertTrue(seen.size() > 5000, "made-up nouns seldom repeat: " + seen.size() + " distinct in 10000");
+    }
 }
