@@ -57,12 +57,9 @@ public final class FrenchNeuron {
     /** One layer's activations on the two classes and its per-neuron probes: the top neurons by class-mean difference and their mean accuracies. */
     private record ProbedLayer(int layer, List<float[]> french, List<float[]> other, Probing.Dataset dataset, int[] ranked,
                                double[] meanTrain, double[] meanTest) {
-        int bestNeuron() {
-            return ranked[Reduce.argmax(meanTest)];
-        }
-
-        double bestTest() {
-            return meanTest[Reduce.argmax(meanTest)];
+        /** The index, in {@code ranked}, of the neuron with the best mean test accuracy. */
+        int best() {
+            return Reduce.argmax(meanTest);
         }
     }
 
@@ -109,7 +106,7 @@ public final class FrenchNeuron {
 
         int neuron = o.neuron();
         if (neuron >= dMlp || layer != wanted) {
-            neuron = probed.bestNeuron();
+            neuron = ranked[probed.best()];
             report.note("L" + wanted + "N" + o.neuron() + " (by default notebook 001's French neuron) is not this model's to study; it has " + nLayers
                     + " layers of " + dMlp + " neurons, so the experiment studies L" + layer + "N" + neuron + ", the best single-neuron probe on held-out rows"
                     + (searchLayers ? " of any layer." : " of layer " + layer + "."));
@@ -176,10 +173,10 @@ public final class FrenchNeuron {
         ProbedLayer best = null;
         for (int layer = 0; layer < loaded.model().cfg().nLayers(); layer++) {
             ProbedLayer p = probe(loaded, data, layer, o);
-            int k = Reduce.argmax(p.meanTest());
+            int k = p.best();
             byLayer.row(layer, p.ranked()[k], p.meanTrain()[k], p.meanTest()[k]);
             bestTestByLayer[layer] = p.meanTest()[k];
-            if (best == null || p.bestTest() > best.bestTest()) best = p;
+            if (best == null || bestTestByLayer[layer] > bestTestByLayer[best.layer()]) best = p;
         }
         report.table(byLayer);
         return best;

@@ -127,6 +127,9 @@ public final class Prose {
         return borrowFrom != null && rng.nextInt(6) == 0 ? Pick.one(rng, borrowFrom.objects()) : Pick.one(rng, l.objects());
     }
 
+    private static final List<String> FRENCH_ENDINGS = List.of("ette", "ière", "ment", "eur", "age", "elle", "ille", "on", "ois", "esse");
+    private static final List<String> FEMININE_ENDINGS = List.of("ette", "ière", "elle", "ille", "esse");
+
     /** A made-up French noun with its article, le/la or un/une by the gender its ending suggests. */
     static String madeUpFrench(SplittableRandom rng) {
         String noun = Pick.one(rng, "b", "ch", "d", "f", "g", "j", "l", "m", "p", "r", "s", "t", "v", "gr", "pl", "tr", "fl", "br")
@@ -136,9 +139,6 @@ public final class Prose {
         boolean feminine = FEMININE_ENDINGS.stream().anyMatch(noun::endsWith);
         return (rng.nextBoolean() ? (feminine ? "la " : "le ") : (feminine ? "une " : "un ")) + noun;
     }
-
-    private static final List<String> FRENCH_ENDINGS = List.of("ette", "ière", "ment", "eur", "age", "elle", "ille", "on", "ois", "esse");
-    private static final List<String> FEMININE_ENDINGS = List.of("ette", "ière", "elle", "ille", "esse");
 
     /** A made-up English noun with "the" or "a". */
     static String madeUpEnglish(SplittableRandom rng) {
