@@ -31,9 +31,23 @@ public final class Jlens {
         });
         cli.setParameterExceptionHandler((e, args1) -> {
             CommandLine command = e.getCommandLine();
-            command.getErr().println("jlens: " + e.getMessage() + " (see '" + command.getCommandSpec().qualifiedName() + " --help').");
+            String name = command.getCommandSpec().qualifiedName();
+            String unknown = unknownSubcommand(e);
+            if (unknown != null) {
+                command.getErr().println("jlens: '" + unknown + "' is not a command of '" + name + "' (it has "
+                        + String.join(", ", command.getSubcommands().keySet()) + ").");
+            } else {
+                command.getErr().println("jlens: " + e.getMessage() + " (see '" + name + " --help').");
+            }
             return 2;
         });
         return cli.execute(args);
+    }
+
+    /** The word given where a command with subcommands expects one of their names, or null when the mistake is another. */
+    private static String unknownSubcommand(CommandLine.ParameterException e) {
+        if (!(e instanceof CommandLine.UnmatchedArgumentException unmatched) || e.getCommandLine().getSubcommands().isEmpty()) return null;
+        String first = unmatched.getUnmatched().isEmpty() ? null : unmatched.getUnmatched().get(0);
+        return first == null || first.startsWith("-") ? null : first;
     }
 }

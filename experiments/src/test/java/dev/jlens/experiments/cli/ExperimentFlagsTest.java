@@ -29,4 +29,16 @@ class ExperimentFlagsTest {
         assertEquals("jlens: " + flag + " must be " + range + ", not " + value + ".", run.err().strip());
         assertTrue(Files.notExists(out));
     }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "experiment|jlens experiment|gradient-attribution, french-neuron, ioi, an-neuron, solu-outliers",
+            "bench|jlens bench|matmul, step, load, neurons"})
+    void anUnknownSubcommandIsOneSentenceNamingTheKnownOnes(String command, String qualified, String known) {
+        Path out = dir.resolve("report");
+        CommandLineRun run = CommandLineRun.of(command, "nosuch", "--out", out.toString());
+        assertEquals(2, run.exitCode());
+        assertEquals("jlens: 'nosuch' is not a command of '" + qualified + "' (it has " + known + ").", run.err().strip());
+        assertTrue(Files.notExists(out));
+    }
 }
