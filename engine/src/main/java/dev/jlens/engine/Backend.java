@@ -2,7 +2,6 @@ package dev.jlens.engine;
 
 import dev.jlens.kernels.AdamWUpdate;
 import dev.jlens.kernels.Gelu;
-import dev.jlens.kernels.Gemm.Op;
 import dev.jlens.kernels.Rotary;
 
 /**
@@ -43,15 +42,23 @@ public interface Backend {
     /** y[yOff..+n) += x[xOff..+n). */
     void add(Tensor x, int xOff, Tensor y, int yOff, int n);
 
-    /** As {@code Gemm.gemm}: C (+)= op(A)·op(B) (+ bias in every row). */
-    void gemm(Op opA, Op opB, int m, int n, int k, Tensor a, int aOff, int lda, Tensor b, int bOff, int ldb,
-              Tensor c, int cOff, int ldc, boolean accumulate, Tensor bias, int biasOff);
+    /** c = a·b, plus {@code bias[0..n)} in every row when bias is not null: a [m×k], b [k×n], c [m×n], c not transposed. */
+    void matmul(Matrix a, Matrix b, Tensor bias, Matrix c);
 
-    /** dst (+)= src for a rows × width block; ldSrc 0 repeats one row of src in every row. */
-    void copyRows(int rows, int width, Tensor src, int srcOff, int ldSrc, Tensor dst, int dstOff, int ldDst, boolean accumulate);
+    /** c += a·b, shapes as {@link #matmul}. */
+    void matmulAdd(Matrix a, Matrix b, Matrix c);
 
-    /** y[yOff..+width) += Σ over rows of x (a bias gradient). */
-    void sumRows(Tensor x, int xOff, int ld, int rows, int width, Tensor y, int yOff);
+    /** y[i] = Σ_j a[i, j]·x[j] for each row i of a (not transposed): logit attributions and other projections onto one direction. */
+    void matvec(Matrix a, Tensor x, Tensor y);
+
+    /** dst = src, for two views of one shape (a view with ld 0 repeats its row). */
+    void copyRows(Matrix src, Matrix dst);
+
+    /** dst += src, for two views of one shape. */
+    void addRows(Matrix src, Matrix dst);
+
+    /** y[0..cols) += Σ over the rows of x (a bias gradient). */
+    void sumRows(Matrix x, Tensor y);
 
     /** y = 1/x elementwise. */
     void reciprocal(Tensor x, Tensor y);

@@ -65,25 +65,58 @@ final class CpuBackend implements Backend {
     }
 
     @Override
-    public void gemm(Op opA, Op opB, int m, int n, int k, Tensor a, int aOff, int lda, Tensor b, int bOff, int ldb,
-                     Tensor c, int cOff, int ldc, boolean accumulate, Tensor bias, int biasOff) {
-        Gemm.gemm(opA, opB, m, n, k, a.data(), aOff, lda, b.data(), bOff, ldb, c.data(), cOff, ldc, accumulate,
-                bias == null ? null : bias.data(), biasOff);
+    public void matmul(Matrix a, Matrix b, Tensor bias, Matrix c) {
+        gemm(a, b, c, false, bias);
     }
 
     @Override
-    public void copyRows(int rows, int width, Tensor src, int srcOff, int ldSrc, Tensor dst, int dstOff, int ldDst, boolean accumulate) {
-        float[] s = src.data(), d = dst.data();
-        for (int r = 0; r < rows; r++) {
-            if (accumulate) Simd.add(s, srcOff + r * ldSrc, d, dstOff + r * ldDst, width);
-            else System.arraycopy(s, srcOff + r * ldSrc, d, dstOff + r * ldDst, width);
+    public void matmulAdd(Matrix a, Matrix b, Matrix c) {
+        gemm(a, b, c, true, null);
+    }
+
+    private static void gemm(Matrix a, Matrix b, Matrix c, boolean accumulate, Tensor bias) {
+        Matrix.checkProduct(a, b, c);
+        Gemm.gemm(op(a), op(b), c.rows(), c.cols(), a.cols(), a.data().data(), a.offset(), a.ld(), b.data().data(), b.offset(), b.ld(),
+                c.data().data(), c.offset(), c.ld(), accumulate, host(bias), 0);
+    }
+
+    private static Op op(Matrix m) {
+        return m.transposed() ? Op.T : Op.N;
+    }
+
+    @Override
+    public void matvec(Matrix a, Tensor x, Tensor y) {
+        if (a.transposed() || x.size() < a.cols() || y.size() < a.rows()) {
+            throw new IllegalArgumentException("matvec takes a row-major matrix, a vector of its columns and one of its rows");
         }
+        float[] m = a.data().data(), v = x.data(), out = y.data();
+        for (int i = 0; i < a.rows(); i++) out[i] = Simd.dot(m, a.index(i, 0), v, 0, a.cols());
     }
 
     @Override
-    public void sumRows(Tensor x, int xOff, int ld, int rows, int width, Tensor y, int yOff) {
-        float[] xs = x.data(), ys = y.data();
-        for (int r = 0; r < rows; r++) Simd.add(xs, xOff + r * ld, ys, yOff, width);
+    public void copyRows(Matrix src, Matrix dst) {
+        Matrix.checkSameShape(src, dst);
+        float[] s = rowMajor(src).data().data(), d = dst.data().data();
+        for (int r = 0; r < dst.rows(); r++) System.arraycopy(s, src.index(r, 0), d, dst.index(r, 0), dst.cols());
+    }
+
+    @Override
+    public void addRows(Matrix src, Matrix dst) {
+        Matrix.checkSameShape(src, dst);
+        float[] s = rowMajor(src).data().data(), d = dst.data().data();
+        for (int r = 0; r < dst.rows(); r++) Simd.add(s, src.index(r, 0), d, dst.index(r, 0), dst.cols());
+    }
+
+    @Override
+    public void sumRows(Matrix x, Tensor y) {
+        float[] xs = rowMajor(x).data().data(), ys = y.data();
+        for (int r = 0; r < x.rows(); r++) Simd.add(xs, x.index(r, 0), ys, 0, x.cols());
+    }
+
+    /** Row operations read rows contiguously: a transposed view is refused. */
+    private static Matrix rowMajor(Matrix m) {
+        if (m.transposed()) throw new IllegalArgumentException("row operations take views read as stored, not transposed ones");
+        return m;
     }
 
     @Override

@@ -2,7 +2,6 @@ package dev.jlens.engine;
 
 import dev.jlens.kernels.AdamWUpdate;
 import dev.jlens.kernels.Gelu;
-import dev.jlens.kernels.Gemm.Op;
 import dev.jlens.kernels.Rotary;
 import dev.jlens.kernels.cuda.Cublas;
 import dev.jlens.kernels.cuda.Cuda;
@@ -97,28 +96,60 @@ final class CudaBackend implements Backend {
     }
 
     @Override
-    public void gemm(Op opA, Op opB, int m, int n, int k, Tensor a, int aOff, int lda, Tensor b, int bOff, int ldb,
-                     Tensor c, int cOff, int ldc, boolean accumulate, Tensor bias, int biasOff) {
-        if (m <= 0 || n <= 0) return;
-        if (bias != null) copyRows(m, n, bias, biasOff, 0, c, cOff, ldc, accumulate);
-        boolean keepC = accumulate || bias != null;
-        if (k <= 0) {
-            if (!keepC) for (int r = 0; r < m; r++) cuda.fill(at(c, cOff + r * ldc), n, 0f);
+    public void matmul(Matrix a, Matrix b, Tensor bias, Matrix c) {
+        Matrix.checkProduct(a, b, c);
+        if (c.rows() == 0 || c.cols() == 0) return;
+        if (bias != null) copyRows(new Matrix(bias, 0, c.rows(), c.cols(), 0, false), c);
+        gemm(a, b, c, bias != null);
+    }
+
+    @Override
+    public void matmulAdd(Matrix a, Matrix b, Matrix c) {
+        Matrix.checkProduct(a, b, c);
+        if (c.rows() == 0 || c.cols() == 0) return;
+        gemm(a, b, c, true);
+    }
+
+    /** c (+)= a·b through cuBLAS, whose row-major calls the wrapper translates. */
+    private void gemm(Matrix a, Matrix b, Matrix c, boolean keepC) {
+        int m = c.rows(), n = c.cols(), k = a.cols();
+        if (k == 0) {
+            if (!keepC) for (int r = 0; r < m; r++) cuda.fill(at(c.data(), c.offset() + r * c.ld()), n, 0f);
             return;
         }
-        cublas.gemm(opA == Op.T, opB == Op.T, m, n, k, 1f, at(a, aOff), lda, 0, at(b, bOff), ldb, 0,
-                keepC ? 1f : 0f, at(c, cOff), ldc, 0, 1);
+        cublas.gemm(a.transposed(), b.transposed(), m, n, k, 1f, at(a.data(), a.offset()), a.ld(), 0, at(b.data(), b.offset()), b.ld(), 0,
+                keepC ? 1f : 0f, at(c.data(), c.offset()), c.ld(), 0, 1);
     }
 
     @Override
-    public void copyRows(int rows, int width, Tensor src, int srcOff, int ldSrc, Tensor dst, int dstOff, int ldDst, boolean accumulate) {
-        kernels.elementwise("copy_rows", (long) rows * width, at(src, srcOff), (long) ldSrc, at(dst, dstOff), (long) ldDst,
-                rows, width, accumulate ? 1 : 0);
+    public void matvec(Matrix a, Tensor x, Tensor y) {
+        if (a.transposed() || x.size() < a.cols() || y.size() < a.rows()) {
+            throw new IllegalArgumentException("matvec takes a row-major matrix, a vector of its columns and one of its rows");
+        }
+        gemm(a, new Matrix(x, 0, a.cols(), 1, 1, false), new Matrix(y, 0, a.rows(), 1, 1, false), false);
     }
 
     @Override
-    public void sumRows(Tensor x, int xOff, int ld, int rows, int width, Tensor y, int yOff) {
-        cublas.sumRows(at(x, xOff), rows, width, ld, ones(rows), at(y, yOff));
+    public void copyRows(Matrix src, Matrix dst) {
+        rows(src, dst, false);
+    }
+
+    @Override
+    public void addRows(Matrix src, Matrix dst) {
+        rows(src, dst, true);
+    }
+
+    private void rows(Matrix src, Matrix dst, boolean accumulate) {
+        Matrix.checkSameShape(src, dst);
+        if (src.transposed()) throw new IllegalArgumentException("row operations take views read as stored, not transposed ones");
+        kernels.elementwise("copy_rows", (long) dst.rows() * dst.cols(), at(src.data(), src.offset()), (long) src.ld(),
+                at(dst.data(), dst.offset()), (long) dst.ld(), dst.rows(), dst.cols(), accumulate ? 1 : 0);
+    }
+
+    @Override
+    public void sumRows(Matrix x, Tensor y) {
+        if (x.transposed()) throw new IllegalArgumentException("row operations take views read as stored, not transposed ones");
+        cublas.sumRows(at(x.data(), x.offset()), x.rows(), x.cols(), x.ld(), ones(x.rows()), at(y, 0));
     }
 
     /** A vector of at least n ones on the GPU: Σ over rows as a matrix-vector product. */

@@ -119,6 +119,20 @@ public final class Tensor {
         return new Tensor(newShape.clone(), storage);
     }
 
+    /** A new host tensor [..., cols, rows] from this [..., rows, cols]: each matrix of the stack transposed. */
+    public Tensor transposeLastTwo() {
+        int rows = shape[shape.length - 2], cols = shape[shape.length - 1], stack = size / Math.max(1, rows * cols);
+        float[] in = data(), out = new float[size];
+        for (int b = 0; b < stack; b++) {
+            int o = b * rows * cols;
+            for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) out[o + j * rows + i] = in[o + i * cols + j];
+        }
+        int[] transposed = shape.clone();
+        transposed[shape.length - 2] = cols;
+        transposed[shape.length - 1] = rows;
+        return new Tensor(transposed, out);
+    }
+
     /** A new tensor, this + other elementwise, where this tensor lives; the shapes must match. */
     public Tensor plus(Tensor other) {
         if (!Arrays.equals(shape, other.shape)) {

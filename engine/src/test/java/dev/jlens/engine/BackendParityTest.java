@@ -6,56 +6,46 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jlens.kernels.AdamWUpdate;
 import dev.jlens.kernels.Gelu;
-import dev.jlens.kernels.Gemm.Op;
 import dev.jlens.kernels.Rotary;
 import dev.jlens.kernels.cuda.CudaDriver;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
-import java.util.function.Consumer;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.condition.EnabledIf;
-import org.junit.jupiter.api.Test;
+import java.util.function.BiConsumer;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Every GPU kernel against the CPU kernel of the same contract (itself tested against a scalar
- * reference), on random inputs of awkward sizes: the same call on both backends, outputs equal to
- * 1e-5 relative. Runs only where an NVIDIA GPU answers; skipped elsewhere.
+ * Every operation of every backend against {@link ReferenceBackend}, the plain scalar one: the same
+ * call on copies of random inputs of awkward sizes, every argument (outputs included) equal after,
+ * to a tolerance relative to its largest value. The CPU backend always; the CUDA backend where an
+ * NVIDIA GPU answers.
  */
-@EnabledIf(value = "gpuPresent", disabledReason = "no NVIDIA GPU answers here")
 class BackendParityTest {
-    private static Backend gpu;
-    private final Backend cpu = CpuBackend.INSTANCE;
+    private final Backend reference = ReferenceBackend.INSTANCE;
     private final SplittableRandom rng = new SplittableRandom(11);
 
-    static boolean gpuPresent() {
-        return CudaDriver.probe().available();
+    static List<Backend> backends() {
+        List<Backend> all = new ArrayList<>(List.of(CpuBackend.INSTANCE));
+        if (CudaDriver.probe().available()) all.add(Backend.of(Device.CUDA));
+        return all;
     }
 
-    @BeforeAll
-    static void startTheGpu() {
-        gpu = Backend.of(Device.CUDA);
-    }
-
-    /** Runs {@code op} on CPU copies and GPU copies of {@code inputs}; every input (outputs included) must agree after. */
-    private void same(double tolerance, Consumer<Tensor[]> op, Tensor... inputs) {
-        Tensor[] onCpu = new Tensor[inputs.length], onGpu = new Tensor[inputs.length];
+    /** Runs {@code op} on reference copies and on {@code candidate}'s copies of {@code inputs}; every argument must agree after. */
+    private void same(Backend candidate, double tolerance, BiConsumer<Backend, Tensor[]> op, Tensor... inputs) {
+        Tensor[] expected = new Tensor[inputs.length], actual = new Tensor[inputs.length];
         for (int i = 0; i < inputs.length; i++) {
-            onCpu[i] = inputs[i] == null ? null : Tensor.of(inputs[i].data().clone(), inputs[i].shape());
-            onGpu[i] = inputs[i] == null ? null : gpu.place(Tensor.of(inputs[i].data().clone(), inputs[i].shape()));
+            expected[i] = inputs[i] == null ? null : Tensor.of(inputs[i].data().clone(), inputs[i].shape());
+            actual[i] = inputs[i] == null ? null : candidate.place(Tensor.of(inputs[i].data().clone(), inputs[i].shape()));
         }
-        op.accept(onCpu);
-        Backend saved = current;
-        current = gpu;
-        op.accept(onGpu);
-        current = saved;
+        op.accept(reference, expected);
+        op.accept(candidate, actual);
         for (int i = 0; i < inputs.length; i++) {
             if (inputs[i] == null) continue;
-            assertTrue(onGpu[i].isOnDevice(), "argument " + i + " stayed on the GPU");
-            assertClose(onCpu[i].data(), onGpu[i].data(), tolerance, "argument " + i);
+            assertEquals(candidate.device() == Device.CUDA, actual[i].isOnDevice(), "argument " + i + " stayed where the backend computes");
+            assertClose(expected[i].data(), actual[i].data(), tolerance, "argument " + i);
         }
     }
-
-    /** The backend the op under test runs on: set by {@link #same}. */
-    private Backend current = CpuBackend.INSTANCE;
 
     private Tensor random(double scale, int... shape) {
         float[] v = new float[Tensor.checkedSize(shape)];
@@ -63,51 +53,62 @@ class BackendParityTest {
         return Tensor.of(v, shape);
     }
 
-    @Test
-    void gemmInEveryFormWithOffsetsLeadingDimensionsBiasAndAccumulation() {
+    /** A view of {@code t} as rows × cols from offset, ld apart, read transposed when asked (then it stores cols × rows). */
+    private static Matrix view(Tensor t, int offset, int rows, int cols, int ld, boolean transposed) {
+        return transposed ? Matrix.of(t, offset, cols, rows, ld).t() : Matrix.of(t, offset, rows, cols, ld);
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void matmulInEveryFormWithOffsetsLeadingDimensionsBiasAndAccumulation(Backend candidate) {
         int m = 37, n = 53, k = 29;
-        for (Op opA : Op.values()) {
-            for (Op opB : Op.values()) {
-                for (boolean accumulate : new boolean[] {false, true}) {
-                    int lda = (opA == Op.N ? k : m) + 3, ldb = (opB == Op.N ? n : k) + 5, ldc = n + 2;
-                    Tensor a = random(1, 3 + (opA == Op.N ? m : k) * lda), b = random(1, 2 + (opB == Op.N ? k : n) * ldb);
-                    Tensor c = random(1, 4 + m * ldc), bias = random(1, n + 1);
-                    same(1e-5, t -> current.gemm(opA, opB, m, n, k, t[0], 3, lda, t[1], 2, ldb, t[2], 4, ldc, accumulate, t[3], 1),
-                            a, b, c, bias);
-                    same(1e-5, t -> current.gemm(opA, opB, m, n, k, t[0], 3, lda, t[1], 2, ldb, t[2], 4, ldc, accumulate, null, 0), a, b, c);
-                }
+        for (boolean ta : new boolean[] {false, true}) {
+            for (boolean tb : new boolean[] {false, true}) {
+                int lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 5, ldc = n + 2;
+                Tensor a = random(1, 3 + (ta ? k : m) * lda), b = random(1, 2 + (tb ? n : k) * ldb);
+                Tensor c = random(1, 4 + m * ldc), bias = random(1, n);
+                BiConsumer<Backend, Tensor[]> plain = (ops, t) -> ops.matmul(view(t[0], 3, m, k, lda, ta), view(t[1], 2, k, n, ldb, tb), null,
+                        Matrix.of(t[2], 4, m, n, ldc));
+                same(candidate, 1e-5, plain, a, b, c);
+                same(candidate, 1e-5, (ops, t) -> ops.matmul(view(t[0], 3, m, k, lda, ta), view(t[1], 2, k, n, ldb, tb), t[3],
+                        Matrix.of(t[2], 4, m, n, ldc)), a, b, c, bias);
+                same(candidate, 1e-5, (ops, t) -> ops.matmulAdd(view(t[0], 3, m, k, lda, ta), view(t[1], 2, k, n, ldb, tb),
+                        Matrix.of(t[2], 4, m, n, ldc)), a, b, c);
             }
         }
+        same(candidate, 1e-5, (ops, t) -> ops.matvec(Matrix.of(t[0], 5, 41, 67, 70), t[1], t[2]), random(1, 5 + 41 * 70), random(1, 67), random(1, 41));
     }
 
-    @Test
-    void elementwiseAndRowOperations() {
-        same(0, t -> current.add(t[0], 3, t[1], 5, 1000), random(1, 1003), random(1, 1005));
-        same(0, t -> current.copyRows(7, 13, t[0], 2, 17, t[1], 1, 19, false), random(1, 2 + 7 * 17), random(1, 1 + 7 * 19));
-        same(0, t -> current.copyRows(7, 13, t[0], 2, 17, t[1], 1, 19, true), random(1, 2 + 7 * 17), random(1, 1 + 7 * 19));
-        same(0, t -> current.copyRows(7, 13, t[0], 2, 0, t[1], 1, 19, false), random(1, 15), random(1, 1 + 7 * 19));
-        same(1e-5, t -> current.sumRows(t[0], 2, 41, 33, 39, t[1], 1), random(1, 2 + 33 * 41), random(1, 40));
-        same(0, t -> current.reciprocal(t[0], t[1]), random(1, 301), random(1, 301));
-        same(0, t -> current.scale(t[0], 0.37f), random(1, 1001));
-        same(0, t -> current.zero(t[0]), random(1, 999));
+    @ParameterizedTest
+    @MethodSource("backends")
+    void elementwiseAndRowOperations(Backend candidate) {
+        same(candidate, 1e-6, (current, t) -> current.add(t[0], 3, t[1], 5, 1000), random(1, 1003), random(1, 1005));
+        same(candidate, 0, (current, t) -> current.copyRows(Matrix.of(t[0], 2, 7, 13, 17), Matrix.of(t[1], 1, 7, 13, 19)), random(1, 2 + 7 * 17), random(1, 1 + 7 * 19));
+        same(candidate, 1e-6, (current, t) -> current.addRows(Matrix.of(t[0], 2, 7, 13, 17), Matrix.of(t[1], 1, 7, 13, 19)), random(1, 2 + 7 * 17), random(1, 1 + 7 * 19));
+        same(candidate, 0, (current, t) -> current.copyRows(Matrix.of(t[0], 2, 7, 13, 0), Matrix.of(t[1], 1, 7, 13, 19)), random(1, 15), random(1, 1 + 7 * 19));
+        same(candidate, 1e-5, (current, t) -> current.sumRows(Matrix.of(t[0], 2, 33, 39, 41), t[1]), random(1, 2 + 33 * 41), random(1, 39));
+        same(candidate, 0, (current, t) -> current.reciprocal(t[0], t[1]), random(1, 301), random(1, 301));
+        same(candidate, 0, (current, t) -> current.scale(t[0], 0.37f), random(1, 1001));
+        same(candidate, 0, (current, t) -> current.zero(t[0]), random(1, 999));
         Tensor a = random(1, 5, 7), b = random(1, 5, 7);
-        assertArrayEquals(cpu.sum(a, b).data(), gpu.sum(gpu.copy(a), b).data());
-        double squares = cpu.sumOfSquares(java.util.List.of(a, b));
-        assertEquals(squares, gpu.sumOfSquares(java.util.List.of(gpu.place(a.copy()), gpu.place(b.copy()))), 1e-9 * squares);
+        assertArrayEquals(reference.sum(a, b).data(), candidate.sum(candidate.copy(candidate.place(a.copy())), b).data());
+        double squares = reference.sumOfSquares(List.of(a, b));
+        assertEquals(squares, candidate.sumOfSquares(List.of(candidate.place(a.copy()), candidate.place(b.copy()))), 1e-9 * squares);
     }
 
-    @Test
-    void layerNormForwardAndBackwardWithAndWithoutItsWeights() {
+    @ParameterizedTest
+    @MethodSource("backends")
+    void layerNormForwardAndBackwardWithAndWithoutItsWeights(Backend candidate) {
         int rows = 19, width = 300;
         for (boolean affine : new boolean[] {true, false}) {
             Tensor x = random(2, rows, width), w = affine ? random(1, width) : null, b = affine ? random(1, width) : null;
-            same(1e-5, t -> {
+            same(candidate, 1e-5, (current, t) -> {
                 current.layerNormStatistics(t[0], t[1], t[2], rows, width, 1e-5f);
                 current.layerNormNormalize(t[0], t[3], t[4], t[5], t[1], t[2], rows, width);
             }, x, random(1, rows), random(1, rows), random(1, rows, width), w, b);
             Tensor mean = Tensor.zeros(rows), rstd = Tensor.zeros(rows);
-            cpu.layerNormStatistics(x, mean, rstd, rows, width, 1e-5f);
-            same(1e-4, t -> {
+            reference.layerNormStatistics(x, mean, rstd, rows, width, 1e-5f);
+            same(candidate, 1e-4, (current, t) -> {
                 current.layerNormBackwardToScale(t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], rows, width);
                 current.layerNormBackwardFromScale(t[0], t[3], t[5], t[7], t[8], rows, width);
             }, random(1, rows, width), affine ? random(1, width) : null, affine ? random(1, width) : null, random(1, rows),
@@ -115,40 +116,43 @@ class BackendParityTest {
         }
     }
 
-    @Test
-    void activationsIntoTheirFarTails() {
+    @ParameterizedTest
+    @MethodSource("backends")
+    void activationsIntoTheirFarTails(Backend candidate) {
         Tensor x = random(1, 4001);
         for (int i = 0; i < 40; i++) x.data()[i] = -20 + i; // e^(−2u) overflows float below about −9
         for (Gelu.Kind kind : Gelu.Kind.values()) {
-            same(1e-5, t -> current.gelu(kind, t[0], t[1]), x, random(1, 4001));
-            same(1e-5, t -> current.geluBackward(kind, t[0], t[1], t[2]), x, random(1, 4001), random(1, 4001));
+            same(candidate, 1e-5, (current, t) -> current.gelu(kind, t[0], t[1]), x, random(1, 4001));
+            same(candidate, 1e-5, (current, t) -> current.geluBackward(kind, t[0], t[1], t[2]), x, random(1, 4001), random(1, 4001));
         }
-        same(1e-5, t -> current.solu(t[0], t[1], 13, 517), random(3, 13, 517), random(1, 13, 517));
-        same(1e-5, t -> current.soluBackward(t[0], t[1], t[2], 13, 517), random(3, 13, 517), random(1, 13, 517), random(1, 13, 517));
+        same(candidate, 1e-5, (current, t) -> current.solu(t[0], t[1], 13, 517), random(3, 13, 517), random(1, 13, 517));
+        same(candidate, 1e-5, (current, t) -> current.soluBackward(t[0], t[1], t[2], 13, 517), random(3, 13, 517), random(1, 13, 517), random(1, 13, 517));
     }
 
-    @Test
-    void rotaryOnPartOfEachHead() {
+    @ParameterizedTest
+    @MethodSource("backends")
+    void rotaryOnPartOfEachHead(Backend candidate) {
         int b = 2, t = 9, h = 3, d = 16;
         Rotary.Table table = Rotary.Table.of(12, 32, 10000);
-        same(1e-6, x -> current.rotary(table, x[0], x[1], b, t, h, d), random(1, b, t, h, d), random(1, b, t, h, d));
-        same(1e-6, x -> current.rotaryBackward(table, x[0], x[1], b, t, h, d), random(1, b, t, h, d), random(1, b, t, h, d));
+        same(candidate, 1e-6, (current, x) -> current.rotary(table, x[0], x[1], b, t, h, d), random(1, b, t, h, d), random(1, b, t, h, d));
+        same(candidate, 1e-6, (current, x) -> current.rotaryBackward(table, x[0], x[1], b, t, h, d), random(1, b, t, h, d), random(1, b, t, h, d));
     }
 
-    @Test
-    void attentionStepsForwardAndBackward() {
+    @ParameterizedTest
+    @MethodSource("backends")
+    void attentionStepsForwardAndBackward(Backend candidate) {
         int b = 2, t = 33, h = 3, d = 8;
         float scale = (float) (1 / Math.sqrt(d));
         Tensor q = random(1, b, t, h, d), k = random(1, b, t, h, d), v = random(1, b, t, h, d);
-        same(1e-5, x -> {
+        same(candidate, 1e-5, (current, x) -> {
             current.attentionScores(x[0], x[1], x[3], b, t, h, d, scale);
             current.attentionPattern(x[3], x[4], b, t, h);
             current.attentionMix(x[4], x[2], x[5], b, t, h, d);
         }, q, k, v, random(1, b, h, t, t), random(1, b, h, t, t), random(1, b, t, h, d));
         Tensor scores = Tensor.zeros(b, h, t, t), pattern = Tensor.zeros(b, h, t, t);
-        cpu.attentionScores(q, k, scores, b, t, h, d, scale);
-        cpu.attentionPattern(scores, pattern, b, t, h);
-        same(1e-5, x -> {
+        reference.attentionScores(q, k, scores, b, t, h, d, scale);
+        reference.attentionPattern(scores, pattern, b, t, h);
+        same(candidate, 1e-5, (current, x) -> {
             current.attentionMixBackward(x[0], x[1], x[2], x[3], x[4], b, t, h, d);
             current.attentionPatternBackward(x[1], x[3], x[5], b, t, h);
             current.attentionScoresBackward(x[5], x[6], x[7], x[8], x[9], b, t, h, d, scale);
@@ -156,24 +160,25 @@ class BackendParityTest {
                 random(1, b, t, h, d), random(1, b, t, h, d));
     }
 
-    @Test
-    void embeddingCrossEntropyAndAdamw() {
+    @ParameterizedTest
+    @MethodSource("backends")
+    void embeddingCrossEntropyAndAdamw(Backend candidate) {
         int[] tokens = {4, 0, 9, 4, 4, 7, 2};
-        same(0, x -> current.embed(x[0], tokens, x[1]), random(1, 10, 24), random(1, tokens.length, 24));
-        same(1e-6, x -> current.embedBackward(x[0], tokens, x[1]), random(1, tokens.length, 24), random(1, 10, 24));
+        same(candidate, 0, (current, x) -> current.embed(x[0], tokens, x[1]), random(1, 10, 24), random(1, tokens.length, 24));
+        same(candidate, 1e-6, (current, x) -> current.embedBackward(x[0], tokens, x[1]), random(1, tokens.length, 24), random(1, 10, 24));
 
         int[] targets = {3, -1, 999, 0, -1, 517};
         Tensor logits = random(4, targets.length, 1000);
-        Tensor gradCpu = Tensor.zeros(targets.length, 1000), gradGpu = gpu.zeros(targets.length, 1000);
-        double[] lossCpu = cpu.crossEntropy(logits, targets, 0.25f, gradCpu);
-        double[] lossGpu = gpu.crossEntropy(gpu.copy(gpu.place(logits.copy())), targets, 0.25f, gradGpu);
-        for (int r = 0; r < targets.length; r++) assertEquals(lossCpu[r], lossGpu[r], 1e-5 * Math.max(1, lossCpu[r]), "row " + r);
-        assertClose(gradCpu.data(), gradGpu.data(), 1e-5, "cross-entropy gradient");
+        Tensor expectedGrad = Tensor.zeros(targets.length, 1000), actualGrad = candidate.zeros(targets.length, 1000);
+        double[] expectedLoss = reference.crossEntropy(logits, targets, 0.25f, expectedGrad);
+        double[] actualLoss = candidate.crossEntropy(candidate.copy(candidate.place(logits.copy())), targets, 0.25f, actualGrad);
+        for (int r = 0; r < targets.length; r++) assertEquals(expectedLoss[r], actualLoss[r], 1e-5 * Math.max(1, expectedLoss[r]), "row " + r);
+        assertClose(expectedGrad.data(), actualGrad.data(), 1e-5, "cross-entropy gradient");
 
         AdamWUpdate.Step step = new AdamWUpdate.Step(0.9f, 0.95f, 0.19f, 0.0975f, 1e-8f, 0.1f, 0.01f);
         Tensor secondMoment = random(0.1, 1037);
         for (int i = 0; i < secondMoment.size(); i++) secondMoment.data()[i] = Math.abs(secondMoment.data()[i]);
-        same(1e-5, x -> current.adamw(x[0], x[1], x[2], x[3], step), random(1, 1037), random(1, 1037), random(0.1, 1037), secondMoment);
+        same(candidate, 1e-5, (current, x) -> current.adamw(x[0], x[1], x[2], x[3], step), random(1, 1037), random(1, 1037), random(0.1, 1037), secondMoment);
     }
 
     private static void assertClose(float[] expected, float[] actual, double tolerance, String what) {

@@ -1,5 +1,6 @@
 package dev.jlens.models;
 
+import dev.jlens.engine.Matrix;
 import dev.jlens.engine.Backend;
 import dev.jlens.engine.Device;
 import dev.jlens.engine.JlensException;
@@ -212,7 +213,7 @@ public final class HookedTransformer {
         for (int first = 0; first < tokens.batch(); first += perSlab) {
             int n = Math.min(perSlab, tokens.batch() - first);
             Tensor slab = ops.empty(n, pos, d);
-            ops.copyRows(1, n * pos * d, normalized, first * pos * d, 0, slab, 0, 0, false);
+            ops.copyRows(Matrix.of(normalized, first * pos * d, 1, n * pos * d, 0), Matrix.of(slab, 0, 1, n * pos * d, 0));
             consumer.accept(unembed.forward(slab, false), first);
         }
     }
@@ -251,7 +252,7 @@ public final class HookedTransformer {
         Backend ops = Backend.of(resid);
         Tensor last = ops.empty(tokens.batch(), 1, d);
         for (int b = 0; b < tokens.batch(); b++) {
-            ops.copyRows(1, d, resid, (b * tokens.pos() + tokens.lengths()[b] - 1) * d, 0, last, b * d, 0, false);
+            ops.copyRows(Matrix.of(resid, (b * tokens.pos() + tokens.lengths()[b] - 1) * d, 1, d, 0), Matrix.of(last, b * d, 1, d, 0));
         }
         return unembed.forward(lnFinal.forward(last, false), false);
     }

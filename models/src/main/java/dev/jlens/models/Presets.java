@@ -1,5 +1,6 @@
 package dev.jlens.models;
 
+import dev.jlens.models.components.Activation;
 import dev.jlens.engine.JlensException;
 import java.util.LinkedHashMap;
 import java.util.Map;

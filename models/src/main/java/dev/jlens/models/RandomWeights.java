@@ -1,7 +1,6 @@
 package dev.jlens.models;
 
 import dev.jlens.engine.Tensor;
-import dev.jlens.models.loading.Layouts;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -27,7 +26,7 @@ public final class RandomWeights {
             else if (!name.contains(".b")) fill(t, rng, std);
             state.put(name, t);
         }
-        state.put("unembed.W_U", Layouts.transpose(state.get("embed.W_E")));
+        state.put("unembed.W_U", state.get("embed.W_E").transposeLastTwo());
         return reorder(cfg, state);
     }
 

@@ -1,5 +1,6 @@
 package dev.jlens.models;
 
+import dev.jlens.models.components.Activation;
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Tensor;
 import java.util.LinkedHashMap;
@@ -256,7 +257,7 @@ public final class WeightProcessing {
     }
 
     private static Tensor transpose(Tensor t) {
-        return dev.jlens.models.loading.Layouts.transpose(t);
+        return t.transposeLastTwo();
     }
 
 }

@@ -1,5 +1,6 @@
 package dev.jlens.models;
 
+import dev.jlens.models.components.Activation;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -11,7 +12,6 @@ import dev.jlens.engine.Parameter;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.checkpoint.TorchCheckpointWriter;
 import dev.jlens.engine.safetensors.SafetensorsFile;
-import dev.jlens.models.loading.Layouts;
 import dev.jlens.models.loading.ModelExport;
 import dev.jlens.models.loading.ModelLoader;
 import java.io.IOException;
@@ -57,7 +57,7 @@ class CheckpointFormatsTest {
             String name = e.getKey().replace("ln_final.", "norm.").replace("ln", "norm");
             Tensor t = e.getValue();
             boolean leftFacing = name.contains("W_"); // a 1-layer model: every matrix, W_pos included
-            old.put(name, leftFacing ? Layouts.transposeLastTwo(t) : t);
+            old.put(name, leftFacing ? t.transposeLastTwo() : t);
         }
         Path d = dir.resolve("solu-old");
         ModelExport.write(dir.resolve("solu-new"), cfg, state(original));

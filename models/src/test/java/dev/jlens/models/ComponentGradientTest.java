@@ -1,5 +1,6 @@
 package dev.jlens.models;
 
+import dev.jlens.models.components.Activation;
 import dev.jlens.engine.Parameter;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.HookPoints;

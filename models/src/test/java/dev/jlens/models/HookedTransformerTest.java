@@ -1,5 +1,6 @@
 package dev.jlens.models;
 
+import dev.jlens.models.components.Activation;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,32 +1,32 @@
 package dev.jlens.experiments.anneuron;
 
 import dev.jlens.engine.JlensException;
+import dev.jlens.engine.Backend;
+import dev.jlens.engine.Matrix;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.NameFilter;
-import dev.jlens.experiments.analysis.CacheAnalysis;
-import dev.jlens.experiments.analysis.Metric;
-import dev.jlens.experiments.analysis.Patching;
-import dev.jlens.experiments.analysis.PosSlice;
-import dev.jlens.experiments.analysis.ResidualStack;
-import dev.jlens.experiments.analysis.TestPrompt;
-import dev.jlens.experiments.cli.Progress;
+import dev.jlens.analysis.CacheAnalysis;
+import dev.jlens.analysis.Metric;
+import dev.jlens.analysis.Patching;
+import dev.jlens.analysis.PosSlice;
+import dev.jlens.analysis.ResidualStack;
+import dev.jlens.analysis.TestPrompt;
+import dev.jlens.analysis.Progress;
 import dev.jlens.experiments.report.Figure;
 import dev.jlens.experiments.report.Prompts;
 import dev.jlens.experiments.report.Reduce;
 import dev.jlens.experiments.report.Report;
 import dev.jlens.experiments.report.Table;
-import dev.jlens.kernels.Gemm;
 import dev.jlens.models.HookedTransformer;
-import dev.jlens.models.LoadedModel;
+import dev.jlens.models.loading.LoadedModel;
 import dev.jlens.models.Tokens;
-import dev.jlens.models.organisms.ArticleText;
+import dev.jlens.experiments.organisms.ArticleText;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import me.tongfei.progressbar.ProgressBar;
 
 /**
  * Notebook 003, "We Found An Neuron": the " an" / " a" logit difference on the apple-tree prompt, the
@@ -85,7 +85,7 @@ public final class AnNeuron {
             {"ATTN_OUT", "patched_attn", "Logit Difference From Patched Attention Layer"},
             {"MLP_OUT", "patched_mlp", "Logit Difference From Patched MLP Layer"}};
         double[][] mlpPatching = null;
-        try (ProgressBar bar = Progress.bar("patching layers x positions", sites.length)) {
+        try (Progress.Task bar = report.progress().start("patching layers x positions", sites.length)) {
             for (String[] site : sites) {
                 Patching.SideBySide s = patching.compareLayerByPosition(Patching.Site.valueOf(site[0]), o.maxBatch());
                 if (site[0].equals("MLP_OUT")) mlpPatching = Reduce.normalised(s.activation(), cleanDiff, corruptedDiff);
@@ -111,12 +111,12 @@ public final class AnNeuron {
         int[] all = new int[dMlp];
         for (int i = 0; i < dMlp; i++) all[i] = i;
         double[] sweep = new double[dMlp];
-        try (ProgressBar bar = Progress.bar("patching every neuron of layer " + layer, dMlp)) {
+        try (Progress.Task bar = report.progress().start("patching every neuron of layer " + layer, dMlp)) {
             for (int start = 0; start < dMlp; start += 256) {
                 int[] chunk = Arrays.copyOfRange(all, start, Math.min(dMlp, start + 256));
                 double[] part = patching.neurons(layer, chunk, o.maxBatch());
                 for (int i = 0; i < part.length; i++) sweep[start + i] = Metric.normalised(part[i], cleanDiff, corruptedDiff);
-                bar.stepBy(chunk.length);
+                bar.step(chunk.length);
             }
         }
         double[] attribution = patching.attributionNeurons(layer);
@@ -161,11 +161,13 @@ public final class AnNeuron {
                 .row("positions with activation > 0", top.size() + notTop.size())
                 .row("correlation of activation and logit margin", reading.correlation()));
 
-        float[] wOut = model.parameter("blocks." + layer + ".mlp.W_out").value().data();
+        Tensor wOut = model.parameter("blocks." + layer + ".mlp.W_out").value();
         Tensor wU = model.parameter("unembed.W_U").value();
         int d = model.cfg().dModel(), vocab = wU.dim(1);
-        float[] effect = new float[vocab];
-        Gemm.gemm(Gemm.Op.N, Gemm.Op.N, 1, vocab, d, wOut, neuron * d, d, wU.data(), 0, vocab, effect, 0, vocab, false, null, 0);
+        Backend ops = Backend.of(wU);
+        Tensor effectOnVocab = ops.empty(1, vocab);
+        ops.matmul(Matrix.of(wOut, neuron * d, 1, d, d), Matrix.of(wU, d, vocab), null, Matrix.of(effectOnVocab, 1, vocab));
+        float[] effect = effectOnVocab.data();
         double[] effectD = new double[vocab], ids = new double[vocab];
         for (int i = 0; i < vocab; i++) { effectD[i] = effect[i]; ids[i] = i; }
         List<Figure.Label> topLabels = new ArrayList<>();

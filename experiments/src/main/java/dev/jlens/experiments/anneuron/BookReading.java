@@ -1,19 +1,19 @@
 package dev.jlens.experiments.anneuron;
 
 import dev.jlens.engine.JlensException;
+import dev.jlens.engine.Backend;
+import dev.jlens.engine.Matrix;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.HookScope;
-import dev.jlens.experiments.cli.Progress;
+import dev.jlens.analysis.Progress;
 import dev.jlens.experiments.report.Report;
-import dev.jlens.kernels.Gemm;
 import dev.jlens.models.HookedTransformer;
-import dev.jlens.models.LoadedModel;
+import dev.jlens.models.loading.LoadedModel;
 import dev.jlens.models.Tokens;
-import dev.jlens.models.organisms.OrganismCorpus;
+import dev.jlens.experiments.organisms.OrganismCorpus;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import me.tongfei.progressbar.ProgressBar;
 import org.apache.commons.math3.stat.correlation.PearsonsCorrelation;
 
 /**
@@ -41,10 +41,11 @@ record BookReading(double[] activations, double[] logitDiffs, int tokenCount, in
         int width = model.cfg().nCtx() - 1, rows = ids.length / width;
         if (rows == 0) throw new JlensException("the book is " + ids.length + " tokens, shorter than one row of " + width + ".");
         int d = model.cfg().dModel(), vocab = model.cfg().dVocab();
-        float[] wE = model.parameter("embed.W_E").value().data();
+        Tensor wE = model.parameter("embed.W_E").value();
+        Backend ops = Backend.of(wE);
         double[] acts = new double[rows * (width + 1)], diffs = new double[rows * (width + 1)];
         int count = 0, top = 0;
-        try (ProgressBar bar = Progress.bar("reading the book", rows)) {
+        try (Progress.Task bar = report.progress().start("reading the book", rows)) {
             for (int r = 0; r < rows; r++) {
                 int[] row = new int[width + 1];
                 row[0] = loaded.tokenizer().bosToken();
@@ -56,8 +57,9 @@ record BookReading(double[] activations, double[] logitDiffs, int tokenCount, in
                     scope.forward("ln_final.hook_normalized", (act, point) -> { normalized[0] = act; return null; });
                     model.forward(Tokens.of(row));
                 }
-                float[] logits = new float[(width + 1) * vocab];
-                Gemm.gemm(Gemm.Op.N, Gemm.Op.T, width + 1, vocab, d, normalized[0].data(), 0, d, wE, 0, d, logits, 0, vocab, false, null, 0);
+                Tensor logitsTensor = ops.empty(width + 1, vocab);
+                ops.matmul(Matrix.of(normalized[0], width + 1, d), Matrix.of(wE, vocab, d).t(), null, Matrix.of(logitsTensor, width + 1, vocab));
+                float[] logits = logitsTensor.data();
                 int dMlp = model.cfg().dMlp();
                 // Every position of the row, BOS included, as the notebook flattens its rows.
                 for (int p = 0; p <= width; p++) {

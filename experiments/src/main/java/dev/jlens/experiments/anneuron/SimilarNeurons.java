@@ -1,16 +1,17 @@
 package dev.jlens.experiments.anneuron;
 
-import dev.jlens.experiments.cli.Progress;
+import dev.jlens.analysis.Progress;
+import dev.jlens.engine.Backend;
+import dev.jlens.engine.Matrix;
+import dev.jlens.engine.Tensor;
 import dev.jlens.experiments.report.Figure;
 import dev.jlens.experiments.report.Reduce;
 import dev.jlens.experiments.report.Report;
 import dev.jlens.experiments.report.Table;
-import dev.jlens.kernels.Gemm;
 import dev.jlens.models.HookedTransformer;
-import dev.jlens.models.LoadedModel;
+import dev.jlens.models.loading.LoadedModel;
 import java.util.ArrayList;
 import java.util.List;
-import me.tongfei.progressbar.ProgressBar;
 
 /**
  * Notebook 003's last finding: for every token, the two neurons (over all layers) whose output
@@ -28,15 +29,17 @@ final class SimilarNeurons {
         for (int l = 0; l < nLayers; l++) {
             System.arraycopy(model.parameter("blocks." + l + ".mlp.W_out").value().data(), 0, wOut, l * dMlp * d, dMlp * d);
         }
-        float[] wE = model.parameter("embed.W_E").value().data();
+        Tensor wE = model.parameter("embed.W_E").value(), allWOut = Tensor.of(wOut, neurons, d);
+        Backend ops = Backend.of(wE);
         int[] first = new int[vocab], second = new int[vocab];
         double[] gap = new double[vocab], ids = new double[vocab];
         int chunk = Math.max(1, (1 << 22) / neurons);
-        float[] sims = new float[chunk * neurons];
-        try (ProgressBar bar = Progress.bar("token / neuron similarities", vocab)) {
+        Tensor simsTensor = ops.empty(chunk, neurons);
+        try (Progress.Task bar = report.progress().start("token / neuron similarities", vocab)) {
             for (int start = 0; start < vocab; start += chunk) {
                 int rows = Math.min(chunk, vocab - start);
-                Gemm.gemm(Gemm.Op.N, Gemm.Op.T, rows, neurons, d, wE, start * d, d, wOut, 0, d, sims, 0, neurons, false, null, 0);
+                ops.matmul(Matrix.of(wE, start * d, rows, d, d), Matrix.of(allWOut, neurons, d).t(), null, Matrix.of(simsTensor, rows, neurons));
+                float[] sims = simsTensor.data();
                 for (int r = 0; r < rows; r++) {
                     int b1 = -1, b2 = -1;
                     for (int n = 0; n < neurons; n++) {
@@ -50,7 +53,7 @@ final class SimilarNeurons {
                     gap[t] = b2 < 0 ? 0 : sims[r * neurons + b1] - sims[r * neurons + b2];
                     ids[t] = t;
                 }
-                bar.stepBy(rows);
+                bar.step(rows);
             }
         }
         int[] order = Reduce.top(gap, 21, false);

@@ -5,20 +5,20 @@ import dev.jlens.engine.hooks.ActivationCache;
 import dev.jlens.engine.hooks.ForwardHook;
 import dev.jlens.engine.hooks.HookScope;
 import dev.jlens.engine.hooks.NameFilter;
-import dev.jlens.experiments.analysis.Ablation;
-import dev.jlens.experiments.analysis.CacheAnalysis;
-import dev.jlens.experiments.analysis.PosSlice;
-import dev.jlens.experiments.analysis.Probing;
-import dev.jlens.experiments.analysis.ResidualStack;
-import dev.jlens.experiments.analysis.TestPrompt;
-import dev.jlens.experiments.cli.Progress;
+import dev.jlens.analysis.Ablation;
+import dev.jlens.analysis.CacheAnalysis;
+import dev.jlens.analysis.PosSlice;
+import dev.jlens.analysis.Probing;
+import dev.jlens.analysis.ResidualStack;
+import dev.jlens.analysis.TestPrompt;
+import dev.jlens.analysis.Progress;
 import dev.jlens.experiments.report.Figure;
 import dev.jlens.experiments.report.Prompts;
 import dev.jlens.experiments.report.Reduce;
 import dev.jlens.experiments.report.Report;
 import dev.jlens.experiments.report.Table;
 import dev.jlens.models.HookedTransformer;
-import dev.jlens.models.LoadedModel;
+import dev.jlens.models.loading.LoadedModel;
 import dev.jlens.models.Tokens;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -26,7 +26,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import me.tongfei.progressbar.ProgressBar;
 
 /**
  * Notebook 001: a French neuron. Activations of one MLP layer's {@code hook_post} on French and
@@ -78,7 +77,7 @@ public final class FrenchNeuron {
         int wanted = o.layer() == Options.ANY_LAYER ? Options.NOTEBOOK_LAYER : o.layer();
         double[] bestTestByLayer = new double[searchLayers ? nLayers : 0];
         ProbedLayer probed = searchLayers ? bestLayer(loaded, sampled, o, bestTestByLayer, report)
-                : probe(loaded, sampled, Prompts.layer(wanted, nLayers, "The French neuron's layer", report), o);
+                : probe(loaded, sampled, Prompts.layer(wanted, nLayers, "The French neuron's layer", report), o, report.progress());
         int layer = probed.layer();
         String hook = "blocks." + layer + ".mlp.hook_post";
         List<float[]> french = probed.french(), other = probed.other();
@@ -145,13 +144,13 @@ public final class FrenchNeuron {
     }
 
     /** Activations of {@code layer} on both classes, and one probe per neuron over several 90/10 splits. */
-    private static ProbedLayer probe(LoadedModel loaded, Data data, int layer, Options o) {
-        List<float[]> french = activations(loaded, data.french(), layer, o.batch(), "L" + layer + " French activations");
-        List<float[]> other = activations(loaded, data.nonFrench(), layer, o.batch(), "L" + layer + " non-French activations");
+    private static ProbedLayer probe(LoadedModel loaded, Data data, int layer, Options o, Progress progress) {
+        List<float[]> french = activations(loaded, data.french(), layer, o.batch(), "L" + layer + " French activations", progress);
+        List<float[]> other = activations(loaded, data.nonFrench(), layer, o.batch(), "L" + layer + " non-French activations", progress);
         Probing.Dataset a = Probing.balanced(french, other);
         double[][] train = new double[o.splits()][o.perNeuronK()], test = new double[o.splits()][o.perNeuronK()];
         int[] ranked = null;
-        try (ProgressBar bar = Progress.bar("L" + layer + " per-neuron probes", o.splits())) {
+        try (Progress.Task bar = progress.start("L" + layer + " per-neuron probes", o.splits())) {
             for (int s = 0; s < o.splits(); s++) {
                 Probing.Split sp = Probing.split(a, 0.1, o.seed() + 1 + s);
                 ranked = Probing.topK(Probing.classMeanDifference(sp.train()), o.perNeuronK());
@@ -172,7 +171,7 @@ public final class FrenchNeuron {
                 + o.splits() + " splits)", "Layer", "Neuron", "Train accuracy", "Test accuracy");
         ProbedLayer best = null;
         for (int layer = 0; layer < loaded.model().cfg().nLayers(); layer++) {
-            ProbedLayer p = probe(loaded, data, layer, o);
+            ProbedLayer p = probe(loaded, data, layer, o, report.progress());
             int k = p.best();
             byLayer.row(layer, p.ranked()[k], p.meanTrain()[k], p.meanTest()[k]);
             bestTestByLayer[layer] = p.meanTest()[k];
@@ -183,9 +182,9 @@ public final class FrenchNeuron {
     }
 
     /** One row per token (BOS left out) of layer {@code layer}'s hook_post over the samples, in order. */
-    static List<float[]> activations(LoadedModel loaded, List<String> samples, int layer, int batch, String task) {
+    static List<float[]> activations(LoadedModel loaded, List<String> samples, int layer, int batch, String task, Progress progress) {
         List<float[]> rows = new ArrayList<>();
-        try (ProgressBar bar = Progress.bar(task, samples.size())) {
+        try (Progress.Task bar = progress.start(task, samples.size())) {
             for (int start = 0; start < samples.size(); start += batch) {
                 List<String> chunk = samples.subList(start, Math.min(samples.size(), start + batch));
                 Tokens tokens = Prompts.batchTruncated(loaded, chunk);
@@ -194,7 +193,7 @@ public final class FrenchNeuron {
                 for (int b = 0; b < chunk.size(); b++) {
                     for (int p = 1; p < tokens.lengths()[b]; p++) rows.add(Arrays.copyOfRange(act.data(), (b * pos + p) * width, (b * pos + p + 1) * width));
                 }
-                bar.stepBy(chunk.size());
+                bar.step(chunk.size());
             }
         }
         return rows;

@@ -9,7 +9,7 @@ import dev.jlens.experiments.report.Reduce;
 import dev.jlens.experiments.report.Report;
 import dev.jlens.experiments.report.Table;
 import dev.jlens.models.HookedTransformer;
-import dev.jlens.models.LoadedModel;
+import dev.jlens.models.loading.LoadedModel;
 import dev.jlens.models.Tokens;
 import java.util.Arrays;
 import java.util.LinkedHashMap;

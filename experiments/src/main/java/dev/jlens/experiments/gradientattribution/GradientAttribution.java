@@ -1,11 +1,11 @@
 package dev.jlens.experiments.gradientattribution;
 
-import dev.jlens.experiments.cli.Progress;
+import dev.jlens.analysis.Progress;
 import dev.jlens.experiments.report.Figure;
 import dev.jlens.experiments.report.Report;
 import dev.jlens.experiments.report.Table;
 import dev.jlens.models.HookedTransformer;
-import dev.jlens.models.LoadedModel;
+import dev.jlens.models.loading.LoadedModel;
 import dev.jlens.models.Tokens;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -17,7 +17,6 @@ import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.function.Predicate;
-import me.tongfei.progressbar.ProgressBar;
 
 /**
  * Notebook 000: which MLP neurons a gradient step would change. The loss of "base + city." is
@@ -52,7 +51,7 @@ public final class GradientAttribution {
         int prompts = (parisBases.size() + Prompts000.ROME_BASES.size()) * Prompts000.CITIES.size()
                 + Prompts000.VERIFICATION_INPUTS.size() + 2 * Prompts000.CORRECT_CAPITAL_INPUTS.size();
         List<Row> diffs = new ArrayList<>(), verification = new ArrayList<>(), capitals = new ArrayList<>();
-        try (ProgressBar bar = Progress.bar("backprop over every prompt", prompts)) {
+        try (Progress.Task bar = report.progress().start("backprop over every prompt", prompts)) {
             for (String base : parisBases) diffs.addAll(differences(loaded, base, "Paris", bar));
             for (String base : Prompts000.ROME_BASES) diffs.addAll(differences(loaded, base, "Rome", bar));
             for (String input : Prompts000.VERIFICATION_INPUTS) {
@@ -174,7 +173,7 @@ public final class GradientAttribution {
         return out;
     }
 
-    private static List<Row> differences(LoadedModel loaded, String base, String correct, ProgressBar bar) {
+    private static List<Row> differences(LoadedModel loaded, String base, String correct, Progress.Task bar) {
         float[][][] right = gradients(loaded, base + " " + correct + ".");
         bar.step();
         List<Row> out = new ArrayList<>();

@@ -1,7 +1,7 @@
 package dev.jlens.experiments.report;
 
 import dev.jlens.engine.JlensException;
-import dev.jlens.models.LoadedModel;
+import dev.jlens.models.loading.LoadedModel;
 import dev.jlens.models.Tokens;
 import java.util.ArrayList;
 import java.util.List;

@@ -3,6 +3,7 @@ package dev.jlens.experiments.report;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.jlens.analysis.Progress;
 import dev.jlens.engine.JlensException;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -32,8 +33,14 @@ public final class Report implements AutoCloseable {
     private final String title;
     private final Path target, dir;
     private final PrintStream out;
+    private final Progress progress;
     private final List<Item> items = new ArrayList<>();
     private boolean finished, warnedNoFonts;
+
+    /** Where long loops report how far they have come. */
+    public Progress progress() {
+        return progress;
+    }
 
     /** Whether Java finds a font to draw text with: a server with no fonts installed cannot draw charts. */
     private static final boolean FONTS_FOUND = fontsFound();
@@ -48,8 +55,15 @@ public final class Report implements AutoCloseable {
         }
     }
 
+    /** A report that shows no progress. */
     public Report(String title, Path target, PrintStream out) {
+        this(title, target, out, Progress.NONE);
+    }
+
+    /** @param progress where the experiment's long loops say how far they have come */
+    public Report(String title, Path target, PrintStream out, Progress progress) {
         this.title = title;
+        this.progress = progress;
         this.target = target.toAbsolutePath().normalize();
         this.out = out;
         if (Files.exists(this.target) && !isReplaceable(this.target)) {

@@ -3,13 +3,13 @@ package dev.jlens.experiments.soluoutliers;
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.HookScope;
-import dev.jlens.experiments.analysis.Ablation;
-import dev.jlens.experiments.cli.Progress;
+import dev.jlens.analysis.Ablation;
+import dev.jlens.analysis.Progress;
 import dev.jlens.experiments.report.Figure;
 import dev.jlens.experiments.report.Report;
 import dev.jlens.experiments.report.Table;
 import dev.jlens.models.HookedTransformer;
-import dev.jlens.models.LoadedModel;
+import dev.jlens.models.loading.LoadedModel;
 import dev.jlens.models.Tokens;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -18,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import me.tongfei.progressbar.ProgressBar;
 
 /**
  * Notebook 004: in a one-layer SoLU model, positions where the MLP matters but no single neuron
@@ -60,7 +59,7 @@ public final class SoluOutliers {
         requireSolu(model);
         String mid = "blocks." + layer + ".mlp.hook_mid", normalized = "blocks." + layer + ".mlp.ln.hook_normalized";
         List<PromptResult> results = new ArrayList<>();
-        try (ProgressBar bar = Progress.bar("ablating every position", PROMPTS.size())) {
+        try (Progress.Task bar = report.progress().start("ablating every position", PROMPTS.size())) {
             for (int i = 0; i < PROMPTS.size(); i++) {
                 int[] ids = loaded.tokenizer().toTokens(PROMPTS.get(i), true);
                 Tokens tokens = Tokens.of(ids);
@@ -129,7 +128,7 @@ public final class SoluOutliers {
     }
 
     public static void requireSolu(HookedTransformer model) {
-        if (model.cfg().act() != dev.jlens.models.Activation.SOLU_LN) {
+        if (model.cfg().act() != dev.jlens.models.components.Activation.SOLU_LN) {
             throw new JlensException("solu-outliers needs a SoLU model (its MLP has hook_mid and ln.hook_normalized); this model's activation is "
                     + model.cfg().act().hfName() + ".");
         }

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.HookScope;
-import dev.jlens.models.Activation;
+import dev.jlens.models.components.Activation;
 import dev.jlens.models.Config;
 import dev.jlens.models.HookedTransformer;
 import dev.jlens.models.RandomWeights;

@@ -2,9 +2,9 @@ package dev.jlens.experiments.organisms;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.jlens.models.LoadedModel;
-import dev.jlens.models.organisms.CapitalFacts;
-import dev.jlens.models.organisms.ShippedModels;
+import dev.jlens.models.loading.LoadedModel;
+import dev.jlens.experiments.organisms.CapitalFacts;
+import dev.jlens.models.hub.ShippedModels;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -3,15 +3,14 @@ package dev.jlens.experiments.organisms;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.jlens.experiments.analysis.Probing;
-import dev.jlens.experiments.cli.CommandLineRun;
+import dev.jlens.analysis.Probing;
 import dev.jlens.experiments.frenchneuron.FrenchNeuron;
 import dev.jlens.experiments.frenchneuron.TextSamples;
 import dev.jlens.experiments.report.Reduce;
 import dev.jlens.experiments.report.Report;
-import dev.jlens.models.organisms.OrganismCorpus;
-import dev.jlens.models.organisms.Recipe;
-import dev.jlens.models.organisms.ShippedModels;
+import dev.jlens.experiments.organisms.OrganismCorpus;
+import dev.jlens.experiments.organisms.Recipe;
+import dev.jlens.models.hub.ShippedModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -72,15 +71,10 @@ class FrenchNeuronTest {
 
     @Test
     void samplesComeFromAJsonListOrOneLinePerSampleAndBadFilesAreOneSentence() throws Exception {
-        Path json = dir.resolve("fr.json"), lines = dir.resolve("fr.txt"), bad = dir.resolve("bad.json");
+        Path json = dir.resolve("fr.json"), lines = dir.resolve("fr.txt");
         Files.writeString(json, "[\"Le chat dort.\", \"Il pleut \\\"fort\\\".\"]");
         Files.writeString(lines, "Le chat dort.\n\nIl pleut.\n");
-        Files.writeString(bad, "[\"Le chat dort.\", 3]");
         assertEquals(List.of("Le chat dort.", "Il pleut \"fort\"."), TextSamples.read(json, "--french"));
         assertEquals(List.of("Le chat dort.", "Il pleut."), TextSamples.read(lines, "--french"));
-        CommandLineRun run = CommandLineRun.of("experiment", "french-neuron", "--french", bad.toString(), "--out", dir.resolve("o").toString());
-        assertEquals(1, run.exitCode());
-        assertTrue(run.err().startsWith("jlens: --french " + bad + ": the JSON list holds a NUMBER"), run.err());
-        assertTrue(Files.notExists(dir.resolve("o")));
     }
 }

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jlens.experiments.report.Report;
-import dev.jlens.models.LoadedModel;
+import dev.jlens.models.loading.LoadedModel;
 import dev.jlens.models.WeightProcessing;
-import dev.jlens.models.organisms.ShippedModels;
+import dev.jlens.models.hub.ShippedModels;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;

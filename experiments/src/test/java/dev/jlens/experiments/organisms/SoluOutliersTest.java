@@ -6,14 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.HookScope;
 import dev.jlens.engine.hooks.NameFilter;
-import dev.jlens.experiments.cli.CommandLineRun;
 import dev.jlens.experiments.report.Report;
 import dev.jlens.experiments.soluoutliers.SoluOutliers;
 import dev.jlens.models.CrossEntropy;
 import dev.jlens.models.HookedTransformer;
-import dev.jlens.models.LoadedModel;
+import dev.jlens.models.loading.LoadedModel;
 import dev.jlens.models.Tokens;
-import dev.jlens.models.organisms.ShippedModels;
+import dev.jlens.models.hub.ShippedModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -58,28 +57,5 @@ class SoluOutliersTest {
             assertEquals((ablated - original) / outlier, top.score(), 1e-6 * Math.abs(top.score()) + 1e-9);
         }
         for (int i = 1; i < result.top().size(); i++) assertTrue(result.top().get(i - 1).score() >= result.top().get(i).score());
-    }
-
-    @Test
-    void theCommandWritesItsReportAndRefusesBadInputInOneSentence() throws Exception {
-        Path out = dir.resolve("cli");
-        CommandLineRun run = CommandLineRun.of("experiment", "solu-outliers", "--out", out.toString());
-        assertEquals(0, run.exitCode(), run.err());
-        assertTrue(run.out().contains("Positions with the highest score"), run.out());
-        Shipped.assertIndexShowsEveryFigure(out, 2);
-        assertTrue(Files.isRegularFile(out.resolve("top_scores.csv")) && Files.isRegularFile(out.resolve("top_scores.json")));
-
-        CommandLineRun notSolu = CommandLineRun.of("experiment", "solu-outliers", "--model", ShippedModels.GPT2, "--out", dir.resolve("x").toString());
-        assertEquals(1, notSolu.exitCode());
-        assertTrue(notSolu.err().startsWith("jlens: solu-outliers needs a SoLU model"), notSolu.err());
-        CommandLineRun unknown = CommandLineRun.of("experiment", "logit-lens", "--out", dir.resolve("y").toString());
-        assertEquals(2, unknown.exitCode());
-        CommandLineRun noBook = CommandLineRun.of("experiment", "an-neuron", "--book", dir.resolve("missing.txt").toString(), "--out", dir.resolve("z").toString());
-        assertEquals(1, noBook.exitCode());
-        assertTrue(noBook.err().contains("missing.txt: no such file"), noBook.err());
-        CommandLineRun noModel = CommandLineRun.of("experiment", "ioi", "--model", "gpt2-nowhere", "--out", dir.resolve("w").toString());
-        assertEquals(1, noModel.exitCode());
-        assertTrue(noModel.err().contains("'gpt2-nowhere' is neither a model directory"), noModel.err());
-        assertTrue(Files.notExists(dir.resolve("x")) && Files.notExists(dir.resolve("z")) && Files.notExists(dir.resolve("w")), "nothing written");
     }
 }

@@ -1,5 +1,6 @@
 package dev.jlens.models.components;
 
+import dev.jlens.engine.Matrix;
 import dev.jlens.engine.Backend;
 import dev.jlens.engine.Parameter;
 import dev.jlens.engine.Tensor;
@@ -74,10 +75,10 @@ public final class Attention {
         int batch = x.dim(0), pos = x.dim(1), n = batch * pos, hd = nHeads * dHead;
         Tensor wQkv = fusedQkv(ops);
         Tensor qkv = ops.empty(n, 3 * hd);
-        Linear.forward(ops, x, 0, dModel, wQkv, 0, 3 * hd, fusedBias(ops), 0, qkv, 0, 3 * hd, n, dModel, 3 * hd);
+        Linear.forward(ops, Matrix.of(x, n, dModel), Matrix.of(wQkv, dModel, 3 * hd), fusedBias(ops), Matrix.of(qkv, n, 3 * hd));
         if (qkPositions != null) {
             // (x + pos)·W = x·W + pos·W: add the positions' projection to the q and k columns only.
-            ops.gemm(Op.N, Op.N, n, 2 * hd, dModel, qkPositions, 0, dModel, wQkv, 0, 3 * hd, qkv, 0, 3 * hd, true, null, 0);
+            ops.matmulAdd(Matrix.of(qkPositions, n, dModel), Matrix.of(wQkv, 0, dModel, 2 * hd, 3 * hd), Matrix.of(qkv, 0, n, 2 * hd, 3 * hd));
         }
         Tensor q = hookQ.forward(columns(ops, qkv, 0, batch, pos));
         Tensor k = hookK.forward(columns(ops, qkv, 1, batch, pos));
@@ -100,14 +101,13 @@ public final class Attention {
         if (useAttnResult) {
             Tensor result = ops.empty(batch, pos, nHeads, dModel);
             for (int h = 0; h < nHeads; h++) {
-                Linear.forward(ops, zT, h * dHead, hd, W_O.value(), h * dHead * dModel, dModel, null, 0,
-                        result, h * dModel, nHeads * dModel, n, dHead, dModel);
+                Linear.forward(ops, Matrix.of(zT, h * dHead, n, dHead, hd), Matrix.of(W_O.value(), h * dHead * dModel, dHead, dModel, dModel), null, Matrix.of(result, h * dModel, n, dModel, nHeads * dModel));
             }
             Tensor summed = hookResult.forward(result);
-            ops.copyRows(n, dModel, b_O.value(), 0, 0, out, 0, dModel, false);
-            for (int h = 0; h < nHeads; h++) ops.copyRows(n, dModel, summed, h * dModel, nHeads * dModel, out, 0, dModel, true);
+            ops.copyRows(Matrix.of(b_O.value(), 0, n, dModel, 0), Matrix.of(out, n, dModel));
+            for (int h = 0; h < nHeads; h++) ops.addRows(Matrix.of(summed, h * dModel, n, dModel, nHeads * dModel), Matrix.of(out, n, dModel));
         } else {
-            Linear.forward(ops, zT, 0, hd, W_O.value(), 0, dModel, b_O.value(), 0, out, 0, dModel, n, hd, dModel);
+            Linear.forward(ops, Matrix.of(zT, n, hd), Matrix.of(W_O.value(), hd, dModel), b_O.value(), Matrix.of(out, n, dModel));
         }
         if (keep) {
             this.x = x;
@@ -124,21 +124,19 @@ public final class Attention {
     public Tensor backward(Tensor dOut) {
         Backend ops = Backend.of(W_Q.value());
         int batch = dOut.dim(0), pos = dOut.dim(1), n = batch * pos, hd = nHeads * dHead;
-        Linear.biasGradient(ops, dOut, 0, dModel, b_O.grad(), 0, n, dModel);
+        Linear.biasGradient(ops, Matrix.of(dOut, n, dModel), b_O.grad());
         Tensor dz = ops.empty(batch, pos, nHeads, dHead);
         if (useAttnResult) {
             Tensor dResult = ops.empty(batch, pos, nHeads, dModel);
-            for (int h = 0; h < nHeads; h++) ops.copyRows(n, dModel, dOut, 0, dModel, dResult, h * dModel, nHeads * dModel, false);
+            for (int h = 0; h < nHeads; h++) ops.copyRows(Matrix.of(dOut, n, dModel), Matrix.of(dResult, h * dModel, n, dModel, nHeads * dModel));
             Tensor dr = hookResult.backward(dResult);
             for (int h = 0; h < nHeads; h++) {
-                Linear.weightGradient(ops, z, h * dHead, hd, dr, h * dModel, nHeads * dModel,
-                        W_O.grad(), h * dHead * dModel, dModel, n, dHead, dModel);
-                Linear.inputGradient(ops, dr, h * dModel, nHeads * dModel, W_O.value(), h * dHead * dModel, dModel,
-                        dz, h * dHead, hd, n, dHead, dModel, false);
+                Linear.weightGradient(ops, Matrix.of(z, h * dHead, n, dHead, hd), Matrix.of(dr, h * dModel, n, dModel, nHeads * dModel), Matrix.of(W_O.grad(), h * dHead * dModel, dHead, dModel, dModel));
+                Linear.inputGradient(ops, Matrix.of(dr, h * dModel, n, dModel, nHeads * dModel), Matrix.of(W_O.value(), h * dHead * dModel, dHead, dModel, dModel), Matrix.of(dz, h * dHead, n, dHead, hd));
             }
         } else {
-            Linear.weightGradient(ops, z, 0, hd, dOut, 0, dModel, W_O.grad(), 0, dModel, n, hd, dModel);
-            Linear.inputGradient(ops, dOut, 0, dModel, W_O.value(), 0, dModel, dz, 0, hd, n, hd, dModel, false);
+            Linear.weightGradient(ops, Matrix.of(z, n, hd), Matrix.of(dOut, n, dModel), Matrix.of(W_O.grad(), hd, dModel));
+            Linear.inputGradient(ops, Matrix.of(dOut, n, dModel), Matrix.of(W_O.value(), hd, dModel), Matrix.of(dz, n, hd));
         }
         Tensor dzHooked = hookZ.backward(dz);
 
@@ -155,26 +153,26 @@ public final class Attention {
         Tensor dQkv = ops.empty(n, 3 * hd);
         Tensor[] grads = {hookQ.backward(dq), hookK.backward(dk), hookV.backward(dv)};
         Parameter[] weights = {W_Q, W_K, W_V}, biases = {b_Q, b_K, b_V};
-        for (int j = 0; j < 3; j++) ops.copyRows(n, hd, grads[j], 0, hd, dQkv, j * hd, 3 * hd, false);
+        for (int j = 0; j < 3; j++) ops.copyRows(Matrix.of(grads[j], n, hd), Matrix.of(dQkv, j * hd, n, hd, 3 * hd));
         Tensor dW = fused.gradient(ops, dModel, 3 * hd);
-        Linear.weightGradient(ops, x, 0, dModel, dQkv, 0, 3 * hd, dW, 0, 3 * hd, n, dModel, 3 * hd);
+        Linear.weightGradient(ops, Matrix.of(x, n, dModel), Matrix.of(dQkv, n, 3 * hd), Matrix.of(dW, dModel, 3 * hd));
         if (qkPositions != null) {
             // q and k read x + pos: their weights' gradient has a posᵀ·dq, posᵀ·dk part as well.
-            Linear.weightGradient(ops, qkPositions, 0, dModel, dQkv, 0, 3 * hd, dW, 0, 3 * hd, n, dModel, 2 * hd);
+            Linear.weightGradient(ops, Matrix.of(qkPositions, n, dModel), Matrix.of(dQkv, 0, n, 2 * hd, 3 * hd), Matrix.of(dW, 0, dModel, 2 * hd, 3 * hd));
         }
         for (int j = 0; j < 3; j++) {
             for (int h = 0; h < nHeads; h++) {
-                ops.copyRows(dModel, dHead, dW, j * hd + h * dHead, 3 * hd, weights[j].grad(), h * dModel * dHead, dHead, true);
+                ops.addRows(Matrix.of(dW, j * hd + h * dHead, dModel, dHead, 3 * hd), Matrix.of(weights[j].grad(), h * dModel * dHead, dModel, dHead, dHead));
             }
-            Linear.biasGradient(ops, dQkv, j * hd, 3 * hd, biases[j].grad(), 0, n, hd);
+            Linear.biasGradient(ops, Matrix.of(dQkv, j * hd, n, hd, 3 * hd), biases[j].grad());
         }
         Tensor dx = ops.empty(batch, pos, dModel);
         // The shared buffer holds another layer's weights by now: fuse this layer's again.
         Tensor wQkv = fusedQkv(ops);
-        Linear.inputGradient(ops, dQkv, 0, 3 * hd, wQkv, 0, 3 * hd, dx, 0, dModel, n, dModel, 3 * hd, false);
+        Linear.inputGradient(ops, Matrix.of(dQkv, n, 3 * hd), Matrix.of(wQkv, dModel, 3 * hd), Matrix.of(dx, n, dModel));
         if (qkPositions != null) {
             Tensor dPos = ops.empty(batch, pos, dModel);
-            Linear.inputGradient(ops, dQkv, 0, 3 * hd, wQkv, 0, 3 * hd, dPos, 0, dModel, n, dModel, 2 * hd, false);
+            Linear.inputGradient(ops, Matrix.of(dQkv, 0, n, 2 * hd, 3 * hd), Matrix.of(wQkv, 0, dModel, 2 * hd, 3 * hd), Matrix.of(dPos, n, dModel));
             positionGradient = dPos;
         }
         return dx;
@@ -200,7 +198,7 @@ public final class Attention {
         Parameter[] weights = {W_Q, W_K, W_V};
         for (int j = 0; j < 3; j++) {
             for (int h = 0; h < nHeads; h++) {
-                ops.copyRows(dModel, dHead, weights[j].value(), h * dModel * dHead, dHead, fused, j * hd + h * dHead, 3 * hd, false);
+                ops.copyRows(Matrix.of(weights[j].value(), h * dModel * dHead, dModel, dHead, dHead), Matrix.of(fused, j * hd + h * dHead, dModel, dHead, 3 * hd));
             }
         }
         return fused;
@@ -210,7 +208,7 @@ public final class Attention {
         int hd = nHeads * dHead;
         Tensor fused = ops.empty(3 * hd);
         Parameter[] biases = {b_Q, b_K, b_V};
-        for (int j = 0; j < 3; j++) ops.copyRows(1, hd, biases[j].value(), 0, 0, fused, j * hd, 0, false);
+        for (int j = 0; j < 3; j++) ops.copyRows(Matrix.of(biases[j].value(), 0, 1, hd, 0), Matrix.of(fused, j * hd, 1, hd, 0));
         return fused;
     }
 
@@ -218,7 +216,7 @@ public final class Attention {
     private Tensor columns(Backend ops, Tensor qkv, int j, int batch, int pos) {
         int hd = nHeads * dHead;
         Tensor out = ops.empty(batch, pos, nHeads, dHead);
-        ops.copyRows(batch * pos, hd, qkv, j * hd, 3 * hd, out, 0, hd, false);
+        ops.copyRows(Matrix.of(qkv, j * hd, batch * pos, hd, 3 * hd), Matrix.of(out, batch * pos, hd));
         return out;
     }
 

@@ -1,36 +1,34 @@
 package dev.jlens.models.components;
 
 import dev.jlens.engine.Backend;
+import dev.jlens.engine.Matrix;
 import dev.jlens.engine.Tensor;
-import dev.jlens.kernels.Gemm.Op;
 
 /**
- * The affine map every component is built from, forward and backward, over row-major slices:
+ * The affine map every component is built from, forward and backward, over matrix views:
  * y[N×out] = x[N×in]·W[in×out] (+ b). Backward accumulates: dW += xᵀ·dy, db += Σ_rows dy,
- * dx += dy·Wᵀ. Offsets and leading dimensions let one head's slice of a wider tensor take part.
+ * and writes dx = dy·Wᵀ. A view may be one head's slice of a wider tensor.
  */
 final class Linear {
     private Linear() {}
 
-    static void forward(Backend ops, Tensor x, int xOff, int ldx, Tensor w, int wOff, int ldw, Tensor b, int bOff,
-                        Tensor y, int yOff, int ldy, int n, int in, int out) {
-        ops.gemm(Op.N, Op.N, n, out, in, x, xOff, ldx, w, wOff, ldw, y, yOff, ldy, false, b, bOff);
+    /** y = x·W (+ b, when b is not null). */
+    static void forward(Backend ops, Matrix x, Matrix w, Tensor b, Matrix y) {
+        ops.matmul(x, w, b, y);
     }
 
     /** dW[in×out] += xᵀ·dy. */
-    static void weightGradient(Backend ops, Tensor x, int xOff, int ldx, Tensor dy, int dyOff, int lddy,
-                               Tensor dw, int dwOff, int lddw, int n, int in, int out) {
-        ops.gemm(Op.T, Op.N, in, out, n, x, xOff, ldx, dy, dyOff, lddy, dw, dwOff, lddw, true, null, 0);
+    static void weightGradient(Backend ops, Matrix x, Matrix dy, Matrix dw) {
+        ops.matmulAdd(x.t(), dy, dw);
     }
 
-    /** dx[N×in] (+)= dy·Wᵀ. */
-    static void inputGradient(Backend ops, Tensor dy, int dyOff, int lddy, Tensor w, int wOff, int ldw,
-                              Tensor dx, int dxOff, int lddx, int n, int in, int out, boolean accumulate) {
-        ops.gemm(Op.N, Op.T, n, in, out, dy, dyOff, lddy, w, wOff, ldw, dx, dxOff, lddx, accumulate, null, 0);
+    /** dx[N×in] = dy·Wᵀ. */
+    static void inputGradient(Backend ops, Matrix dy, Matrix w, Matrix dx) {
+        ops.matmul(dy, w.t(), null, dx);
     }
 
     /** db[out] += Σ_rows dy. */
-    static void biasGradient(Backend ops, Tensor dy, int dyOff, int lddy, Tensor db, int dbOff, int n, int out) {
-        ops.sumRows(dy, dyOff, lddy, n, out, db, dbOff);
+    static void biasGradient(Backend ops, Matrix dy, Tensor db) {
+        ops.sumRows(dy, db);
     }
 }

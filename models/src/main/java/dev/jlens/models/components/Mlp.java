@@ -1,12 +1,12 @@
 package dev.jlens.models.components;
 
+import dev.jlens.engine.Matrix;
 import dev.jlens.engine.Backend;
 import dev.jlens.engine.Parameter;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.HookPoint;
 import dev.jlens.engine.hooks.HookPoints;
 import dev.jlens.kernels.Gelu;
-import dev.jlens.models.Activation;
 
 /**
  * The MLP: {@code hook_pre} = x·W_in + b_in, {@code hook_post} = act(pre), out = post·W_out + b_out.
@@ -49,7 +49,7 @@ public final class Mlp {
         Backend ops = Backend.of(W_in.value());
         int batch = x.dim(0), pos = x.dim(1), n = batch * pos;
         Tensor preValues = ops.empty(batch, pos, dMlp);
-        Linear.forward(ops, x, 0, dModel, W_in.value(), 0, dMlp, b_in.value(), 0, preValues, 0, dMlp, n, dModel, dMlp);
+        Linear.forward(ops, Matrix.of(x, n, dModel), Matrix.of(W_in.value(), dModel, dMlp), b_in.value(), Matrix.of(preValues, n, dMlp));
         Tensor pre = hookPre.forward(preValues);
         Tensor activated = ops.empty(batch, pos, dMlp);
         Tensor mid = null, post;
@@ -66,7 +66,7 @@ public final class Mlp {
             default -> throw new AssertionError(act);
         }
         Tensor out = ops.empty(batch, pos, dModel);
-        Linear.forward(ops, post, 0, dMlp, W_out.value(), 0, dModel, b_out.value(), 0, out, 0, dModel, n, dMlp, dModel);
+        Linear.forward(ops, Matrix.of(post, n, dMlp), Matrix.of(W_out.value(), dMlp, dModel), b_out.value(), Matrix.of(out, n, dModel));
         if (keep) {
             this.x = x;
             this.pre = pre;
@@ -79,10 +79,10 @@ public final class Mlp {
     public Tensor backward(Tensor dOut) {
         Backend ops = Backend.of(W_in.value());
         int batch = dOut.dim(0), pos = dOut.dim(1), n = batch * pos;
-        Linear.biasGradient(ops, dOut, 0, dModel, b_out.grad(), 0, n, dModel);
-        Linear.weightGradient(ops, post, 0, dMlp, dOut, 0, dModel, W_out.grad(), 0, dModel, n, dMlp, dModel);
+        Linear.biasGradient(ops, Matrix.of(dOut, n, dModel), b_out.grad());
+        Linear.weightGradient(ops, Matrix.of(post, n, dMlp), Matrix.of(dOut, n, dModel), Matrix.of(W_out.grad(), dMlp, dModel));
         Tensor dPost = ops.empty(batch, pos, dMlp);
-        Linear.inputGradient(ops, dOut, 0, dModel, W_out.value(), 0, dModel, dPost, 0, dMlp, n, dMlp, dModel, false);
+        Linear.inputGradient(ops, Matrix.of(dOut, n, dModel), Matrix.of(W_out.value(), dMlp, dModel), Matrix.of(dPost, n, dMlp));
         Tensor dPostHooked = hookPost.backward(dPost);
         Tensor dPre = ops.zeros(batch, pos, dMlp);
         switch (act) {
@@ -91,10 +91,10 @@ public final class Mlp {
             default -> throw new AssertionError(act);
         }
         Tensor dPreHooked = hookPre.backward(dPre);
-        Linear.biasGradient(ops, dPreHooked, 0, dMlp, b_in.grad(), 0, n, dMlp);
-        Linear.weightGradient(ops, x, 0, dModel, dPreHooked, 0, dMlp, W_in.grad(), 0, dMlp, n, dModel, dMlp);
+        Linear.biasGradient(ops, Matrix.of(dPreHooked, n, dMlp), b_in.grad());
+        Linear.weightGradient(ops, Matrix.of(x, n, dModel), Matrix.of(dPreHooked, n, dMlp), Matrix.of(W_in.grad(), dModel, dMlp));
         Tensor dx = ops.empty(batch, pos, dModel);
-        Linear.inputGradient(ops, dPreHooked, 0, dMlp, W_in.value(), 0, dMlp, dx, 0, dModel, n, dModel, dMlp, false);
+        Linear.inputGradient(ops, Matrix.of(dPreHooked, n, dMlp), Matrix.of(W_in.value(), dModel, dMlp), Matrix.of(dx, n, dModel));
         return dx;
     }
 

@@ -1,5 +1,6 @@
 package dev.jlens.models.components;
 
+import dev.jlens.engine.Matrix;
 import dev.jlens.engine.Parameter;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.Backend;
@@ -17,12 +18,12 @@ public final class PosEmbed {
     public Tensor forward(int batch, int pos) {
         Backend ops = Backend.of(W_pos.value());
         Tensor out = ops.empty(batch, pos, dModel);
-        for (int b = 0; b < batch; b++) ops.copyRows(1, pos * dModel, W_pos.value(), 0, 0, out, b * pos * dModel, 0, false);
+        for (int b = 0; b < batch; b++) ops.copyRows(Matrix.of(W_pos.value(), 0, 1, pos * dModel, 0), Matrix.of(out, b * pos * dModel, 1, pos * dModel, 0));
         return out;
     }
 
     /** dW_pos[t] += Σ_b dOut[b, t]. */
     public void backward(Tensor dOut, int batch, int pos) {
-        Backend.of(W_pos.value()).sumRows(dOut, 0, pos * dModel, batch, pos * dModel, W_pos.grad(), 0);
+        Backend.of(W_pos.value()).sumRows(Matrix.of(dOut, batch, pos * dModel), W_pos.grad());
     }
 }

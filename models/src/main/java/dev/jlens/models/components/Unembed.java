@@ -1,11 +1,11 @@
 package dev.jlens.models.components;
 
+import dev.jlens.engine.Matrix;
 import dev.jlens.engine.Parameter;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.Backend;
 import dev.jlens.engine.Device;
 import dev.jlens.kernels.Gemm.Op;
-import dev.jlens.models.loading.Layouts;
 
 /**
  * logits = x·W_U + b_U. W_U [d_model, d_vocab], b_U [d_vocab].
@@ -49,7 +49,7 @@ public final class Unembed {
         if (wU == null) {
             // Transposed on the host; both end where the embedding was, which reading it moved.
             Device where = tiedEmbedding.value().isOnDevice() ? Device.CUDA : Device.CPU;
-            wU = Parameter.of("unembed.W_U", Layouts.transpose(tiedEmbedding.value()));
+            wU = Parameter.of("unembed.W_U", tiedEmbedding.value().transposeLastTwo());
             tiedEmbedding.moveTo(where);
             wU.moveTo(where);
         }
@@ -62,9 +62,9 @@ public final class Unembed {
         Backend ops = Backend.of(b_U.value());
         Tensor logits = ops.empty(x.dim(0), x.dim(1), dVocab);
         if (wU == null) {
-            ops.gemm(Op.N, Op.T, n, dVocab, dModel, x, 0, dModel, tiedEmbedding.value(), 0, dModel, logits, 0, dVocab, false, b_U.value(), 0);
+            ops.matmul(Matrix.of(x, n, dModel), Matrix.of(tiedEmbedding.value(), dVocab, dModel).t(), b_U.value(), Matrix.of(logits, n, dVocab));
         } else {
-            Linear.forward(ops, x, 0, dModel, wU.value(), 0, dVocab, b_U.value(), 0, logits, 0, dVocab, n, dModel, dVocab);
+            Linear.forward(ops, Matrix.of(x, n, dModel), Matrix.of(wU.value(), dModel, dVocab), b_U.value(), Matrix.of(logits, n, dVocab));
         }
         if (keep) this.x = x;
         return logits;
@@ -75,9 +75,9 @@ public final class Unembed {
         Backend ops = Backend.of(b_U.value());
         int n = dLogits.size() / dVocab;
         Tensor dx = ops.empty(x.shape());
-        Linear.biasGradient(ops, dLogits, 0, dVocab, b_U.grad(), 0, n, dVocab);
-        Linear.weightGradient(ops, x, 0, dModel, dLogits, 0, dVocab, w.grad(), 0, dVocab, n, dModel, dVocab);
-        Linear.inputGradient(ops, dLogits, 0, dVocab, w.value(), 0, dVocab, dx, 0, dModel, n, dModel, dVocab, false);
+        Linear.biasGradient(ops, Matrix.of(dLogits, n, dVocab), b_U.grad());
+        Linear.weightGradient(ops, Matrix.of(x, n, dModel), Matrix.of(dLogits, n, dVocab), Matrix.of(w.grad(), dModel, dVocab));
+        Linear.inputGradient(ops, Matrix.of(dLogits, n, dVocab), Matrix.of(w.value(), dModel, dVocab), Matrix.of(dx, n, dModel));
         return dx;
     }
 

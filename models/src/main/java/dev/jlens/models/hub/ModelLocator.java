@@ -1,7 +1,6 @@
 package dev.jlens.models.hub;
 
 import dev.jlens.engine.JlensException;
-import dev.jlens.models.organisms.ShippedModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 

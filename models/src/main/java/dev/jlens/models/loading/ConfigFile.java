@@ -3,7 +3,7 @@ package dev.jlens.models.loading;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jlens.engine.JlensException;
-import dev.jlens.models.Activation;
+import dev.jlens.models.components.Activation;
 import dev.jlens.models.Config;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -47,7 +47,7 @@ public final class Gpt2Weights {
         out.put("ln_final.w", src.get("ln_f.weight", d));
         out.put("ln_final.b", src.get("ln_f.bias", d));
         // Without lm_head the unembedding is tied to wte: no W_U, so the model runs on W_Eᵀ without a copy.
-        if (file.contains("lm_head.weight")) out.put("unembed.W_U", Layouts.transpose(src.get("lm_head.weight", c.dVocab(), d)));
+        if (file.contains("lm_head.weight")) out.put("unembed.W_U", src.get("lm_head.weight", c.dVocab(), d).transposeLastTwo());
         out.put("unembed.b_U", src.has("lm_head.bias") ? src.get("lm_head.bias", c.dVocab()) : Tensor.zeros(c.dVocab()));
         return out;
     }

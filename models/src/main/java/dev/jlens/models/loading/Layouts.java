@@ -6,25 +6,6 @@ import dev.jlens.engine.Tensor;
 public final class Layouts {
     private Layouts() {}
 
-    /** A matrix [rows, cols] as [cols, rows]. */
-    public static Tensor transpose(Tensor t) {
-        return transposeLastTwo(t);
-    }
-
-    /** [..., rows, cols] as [..., cols, rows]: each matrix of a stack transposed. */
-    public static Tensor transposeLastTwo(Tensor t) {
-        int[] shape = t.shape();
-        int rows = shape[shape.length - 2], cols = shape[shape.length - 1], batch = t.size() / Math.max(1, rows * cols);
-        float[] in = t.data(), out = new float[in.length];
-        for (int b = 0; b < batch; b++) {
-            int o = b * rows * cols;
-            for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) out[o + j * rows + i] = in[o + i * cols + j];
-        }
-        shape[shape.length - 2] = cols;
-        shape[shape.length - 1] = rows;
-        return Tensor.of(out, shape);
-    }
-
     /**
      * Columns [colOffset + h·dHead, + dHead) of a [dModel, width] matrix for each head h, as
      * [heads, dModel, dHead]: one of q, k, v out of a fused projection stored input-major.

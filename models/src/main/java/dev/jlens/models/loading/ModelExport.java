@@ -81,7 +81,7 @@ public final class ModelExport {
         }
         out.put("ln_f.weight", s.get("ln_final.w"));
         out.put("ln_f.bias", s.get("ln_final.b"));
-        Tensor unembedding = Layouts.transpose(s.get("unembed.W_U"));
+        Tensor unembedding = s.get("unembed.W_U").transposeLastTwo();
         if (!Arrays.equals(unembedding.data(), s.get("embed.W_E").data())) out.put("lm_head.weight", unembedding);
         putUnembedBias(out, "lm_head.bias", s.get("unembed.b_U"));
         return out;
@@ -108,18 +108,18 @@ public final class ModelExport {
                 Layouts.headsToColumns(s.get(tl + "attn.W_" + names[j]), qkv, j * dh, 3 * dh);
                 Layouts.headsToVector(s.get(tl + "attn.b_" + names[j]), qkvBias, j * dh, 3 * dh);
             }
-            out.put(hf + "attention.query_key_value.weight", Layouts.transpose(qkv));
+            out.put(hf + "attention.query_key_value.weight", qkv.transposeLastTwo());
             out.put(hf + "attention.query_key_value.bias", qkvBias);
-            out.put(hf + "attention.dense.weight", Layouts.transpose(s.get(tl + "attn.W_O").reshape(h * dh, d)));
+            out.put(hf + "attention.dense.weight", s.get(tl + "attn.W_O").reshape(h * dh, d).transposeLastTwo());
             out.put(hf + "attention.dense.bias", s.get(tl + "attn.b_O"));
-            out.put(hf + "mlp.dense_h_to_4h.weight", Layouts.transpose(s.get(tl + "mlp.W_in")));
+            out.put(hf + "mlp.dense_h_to_4h.weight", s.get(tl + "mlp.W_in").transposeLastTwo());
             out.put(hf + "mlp.dense_h_to_4h.bias", s.get(tl + "mlp.b_in"));
-            out.put(hf + "mlp.dense_4h_to_h.weight", Layouts.transpose(s.get(tl + "mlp.W_out")));
+            out.put(hf + "mlp.dense_4h_to_h.weight", s.get(tl + "mlp.W_out").transposeLastTwo());
             out.put(hf + "mlp.dense_4h_to_h.bias", s.get(tl + "mlp.b_out"));
         }
         out.put("gpt_neox.final_layer_norm.weight", s.get("ln_final.w"));
         out.put("gpt_neox.final_layer_norm.bias", s.get("ln_final.b"));
-        out.put("embed_out.weight", Layouts.transpose(s.get("unembed.W_U")));
+        out.put("embed_out.weight", s.get("unembed.W_U").transposeLastTwo());
         putUnembedBias(out, "embed_out.bias", s.get("unembed.b_U"));
         return out;
     }

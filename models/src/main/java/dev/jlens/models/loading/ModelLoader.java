@@ -44,7 +44,7 @@ public final class ModelLoader {
     public static Checkpoint openWeights(Path dir) {
         if (Files.isRegularFile(dir.resolve("model.safetensors"))) return SafetensorsFile.open(dir.resolve("model.safetensors"));
         if (Files.isRegularFile(dir.resolve("model.safetensors.index.json"))) {
-            return dev.jlens.engine.checkpoint.ShardedCheckpoint.open(dir.resolve("model.safetensors.index.json"));
+            return dev.jlens.engine.safetensors.ShardedCheckpoint.open(dir.resolve("model.safetensors.index.json"));
         }
         if (Files.isRegularFile(dir.resolve("pytorch_model.bin"))) return TorchCheckpoint.open(dir.resolve("pytorch_model.bin"));
         try (var files = Files.list(dir)) {
@@ -71,7 +71,7 @@ public final class ModelLoader {
         for (Map.Entry<String, Tensor> e : state.entrySet()) {
             String name = e.getKey();
             boolean transposed = name.equals("pos_embed.W_pos") ? cfg.nLayers() <= 8 : name.contains("W_") && cfg.nLayers() <= 6;
-            if (transposed) e.setValue(Layouts.transposeLastTwo(e.getValue()));
+            if (transposed) e.setValue(e.getValue().transposeLastTwo());
         }
         return state;
     }

@@ -25,26 +25,26 @@ public final class NeoxWeights {
             String hf = "layers." + l + ".", tl = "blocks." + l + ".";
             out.put(tl + "ln1.w", src.get(hf + "input_layernorm.weight", d));
             out.put(tl + "ln1.b", src.get(hf + "input_layernorm.bias", d));
-            Tensor qkv = Layouts.transpose(src.get(hf + "attention.query_key_value.weight", 3 * h * dh, d));
+            Tensor qkv = src.get(hf + "attention.query_key_value.weight", 3 * h * dh, d).transposeLastTwo();
             Tensor qkvBias = src.get(hf + "attention.query_key_value.bias", 3 * h * dh);
             String[] names = {"Q", "K", "V"};
             for (int j = 0; j < 3; j++) {
                 out.put(tl + "attn.W_" + names[j], Layouts.headsFromColumns(qkv, j * dh, 3 * dh, h, dh));
                 out.put(tl + "attn.b_" + names[j], Layouts.headsFromVector(qkvBias, j * dh, 3 * dh, h, dh));
             }
-            out.put(tl + "attn.W_O", Layouts.transpose(src.get(hf + "attention.dense.weight", d, h * dh)).reshape(h, dh, d));
+            out.put(tl + "attn.W_O", src.get(hf + "attention.dense.weight", d, h * dh).transposeLastTwo().reshape(h, dh, d));
             out.put(tl + "attn.b_O", src.get(hf + "attention.dense.bias", d));
             out.put(tl + "ln2.w", src.get(hf + "post_attention_layernorm.weight", d));
             out.put(tl + "ln2.b", src.get(hf + "post_attention_layernorm.bias", d));
-            out.put(tl + "mlp.W_in", Layouts.transpose(src.get(hf + "mlp.dense_h_to_4h.weight", m, d)));
+            out.put(tl + "mlp.W_in", src.get(hf + "mlp.dense_h_to_4h.weight", m, d).transposeLastTwo());
             out.put(tl + "mlp.b_in", src.get(hf + "mlp.dense_h_to_4h.bias", m));
-            out.put(tl + "mlp.W_out", Layouts.transpose(src.get(hf + "mlp.dense_4h_to_h.weight", d, m)));
+            out.put(tl + "mlp.W_out", src.get(hf + "mlp.dense_4h_to_h.weight", d, m).transposeLastTwo());
             out.put(tl + "mlp.b_out", src.get(hf + "mlp.dense_4h_to_h.bias", d));
         }
         out.put("ln_final.w", src.get("final_layer_norm.weight", d));
         out.put("ln_final.b", src.get("final_layer_norm.bias", d));
         // tie_word_embeddings models have no embed_out: the unembedding is then tied to embed_in
-        if (src.has("embed_out.weight")) out.put("unembed.W_U", Layouts.transpose(src.get("embed_out.weight", c.dVocab(), d)));
+        if (src.has("embed_out.weight")) out.put("unembed.W_U", src.get("embed_out.weight", c.dVocab(), d).transposeLastTwo());
         out.put("unembed.b_U", src.has("embed_out.bias") ? src.get("embed_out.bias", c.dVocab()) : Tensor.zeros(c.dVocab()));
         return out;
     }

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import dev.jlens.engine.JlensException;
-import dev.jlens.models.organisms.OrganismCorpus;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -28,9 +27,7 @@ class BpeTrainerTest {
     Path dir;
 
     static List<String> corpus() throws IOException {
-        List<String> docs = new ArrayList<>(VariedText.documents(Path.of("..").toAbsolutePath().normalize(), SHARED.resolve("seeds"), 60_000));
-        docs.addAll(OrganismCorpus.documents(OrganismCorpus.Mixture.NOTEBOOKS, 5, 300));
-        return docs;
+        return new ArrayList<>(VariedText.documents(Path.of("..").toAbsolutePath().normalize(), SHARED.resolve("seeds"), 60_000));
     }
 
     /** The textbook algorithm, with nothing kept between merges: count every pair of every word, merge the most frequent. */

@@ -1,0 +1,191 @@
+package dev.jlens.cli;
+
+import dev.jlens.engine.JlensException;
+import dev.jlens.experiments.anneuron.AnNeuron;
+import dev.jlens.experiments.frenchneuron.FrenchNeuron;
+import dev.jlens.experiments.frenchneuron.TextSamples;
+import dev.jlens.experiments.gradientattribution.GradientAttribution;
+import dev.jlens.experiments.gradientattribution.Neuron;
+import dev.jlens.experiments.ioi.Ioi;
+import dev.jlens.experiments.soluoutliers.SoluOutliers;
+import dev.jlens.experiments.report.Report;
+import dev.jlens.models.loading.LoadedModel;
+import dev.jlens.experiments.organisms.OrganismCorpus;
+import dev.jlens.experiments.organisms.Recipe;
+import dev.jlens.models.hub.ShippedModels;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code jlens experiment NAME}: the five notebooks. Each runs every step of its notebook with the
+ * notebook's prompts and settings as defaults, prints its tables, and writes CSV, JSON, PNG, SVG and
+ * an index.html to {@code --out}. The default model is the shipped organism of the notebook's architecture.
+ */
+@Command(name = "experiment", mixinStandardHelpOptions = true,
+        description = "Runs one of the notebook experiments: gradient-attribution, french-neuron, ioi, an-neuron, solu-outliers.",
+        subcommands = {ExperimentCommand.GradientAttributionCommand.class, ExperimentCommand.FrenchNeuronCommand.class,
+            ExperimentCommand.IoiCommand.class, ExperimentCommand.AnNeuronCommand.class, ExperimentCommand.SoluOutliersCommand.class})
+final class ExperimentCommand implements Runnable {
+    @Spec CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "name an experiment: gradient-attribution, french-neuron, ioi, an-neuron or solu-outliers");
+    }
+
+    /** {@code --out DIR}. */
+    static final class OutOption {
+        @Option(names = "--out", required = true, paramLabel = "DIR", description = "directory for tables (CSV, JSON), figures (PNG, SVG) and index.html")
+        Path out;
+
+        Report report(String title) {
+            return new Report(title, out, System.out, ConsoleProgress.INSTANCE);
+        }
+    }
+
+    @Command(name = "ioi", mixinStandardHelpOptions = true,
+            description = "Notebook 002 (gpt2-small): IOI logit difference, DLA, logit lens, per-layer and per-head attribution, "
+                    + "activation and attribution patching. Default model: " + ShippedModels.GPT2 + ".")
+    static final class IoiCommand implements Callable<Integer> {
+        @Mixin ModelOption model;
+        @Mixin OutOption out;
+        @Option(names = "--held-out", defaultValue = "100", description = "held-out IOI prompts to score (default ${DEFAULT-VALUE})") int heldOut;
+
+        @Override
+        public Integer call() {
+            NumberFlag.require(heldOut > 0, "--held-out", heldOut, "positive");
+            LoadedModel loaded = model.load(ShippedModels.GPT2, "default");
+            try (Report report = out.report("IOI (notebook 002) on " + model.name(ShippedModels.GPT2))) {
+                Ioi.run(loaded, new Ioi.Options(heldOut, Ioi.Options.DEFAULTS.maxBatch()), report);
+                report.finish();
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "an-neuron", mixinStandardHelpOptions = true,
+            description = "Notebook 003 (gpt2-large, fold_ln, center_writing_weights, center_unembed, refactor_factored_attn_matrices): "
+                    + "the ' an' neuron: logit lens, patching by layer and position, a sweep over every neuron of one layer, "
+                    + "the neuron over a book, its vocabulary effect, and token/neuron similarities. Default model: " + ShippedModels.GPT2 + ".")
+    static final class AnNeuronCommand implements Callable<Integer> {
+        @Mixin ModelOption model;
+        @Mixin OutOption out;
+        @Option(names = "--layer", defaultValue = "31", description = "the MLP layer to sweep (default ${DEFAULT-VALUE}; the last layer of a smaller model)") int layer;
+        @Option(names = "--neuron", defaultValue = "892", description = "the neuron to study (default ${DEFAULT-VALUE}; the sweep's best where the model has none)") int neuron;
+        @Option(names = "--token", defaultValue = " an", description = "the token of interest (default '${DEFAULT-VALUE}')") String token;
+        @Option(names = "--book", paramLabel = "FILE", description = "any text file to read as the book (default: held-out prose that ships with jlens)") String book;
+
+        @Override
+        public Integer call() {
+            NumberFlag.require(layer >= 0, "--layer", layer, "0 or more");
+            NumberFlag.require(neuron >= 0, "--neuron", neuron, "0 or more");
+            if (book != null && !java.nio.file.Files.isRegularFile(Path.of(book))) {
+                throw new JlensException("--book " + book + ": no such file.");
+            }
+            LoadedModel loaded = model.load(ShippedModels.GPT2, "default,refactor_factored_attn_matrices");
+            try (Report report = out.report("We Found An Neuron (notebook 003) on " + model.name(ShippedModels.GPT2))) {
+                AnNeuron.run(loaded, new AnNeuron.Options(layer, neuron, token, book, 64), report);
+                report.finish();
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "gradient-attribution", mixinStandardHelpOptions = true,
+            description = "Notebook 000 (gpt2-small): differences of MLP weight gradients between a wrong and the right city, "
+                    + "per layer, neuron and residual direction; checks on unrelated and capital sentences. Default model: " + ShippedModels.GPT2 + ".")
+    static final class GradientAttributionCommand implements Callable<Integer> {
+        @Mixin ModelOption model;
+        @Mixin OutOption out;
+        @Option(names = "--capital-neurons", split = ",", paramLabel = "LxNy", description = "the capital neurons to verify (default L4N1406,L8N1961,L7N1137; "
+                + "the most changed neurons where the model lacks them)") List<String> capitalNeurons;
+        @Option(names = "--paris-neuron", paramLabel = "LxNy", description = "the Paris neuron to verify (default L11N369)") String parisNeuron;
+
+        @Override
+        public Integer call() {
+            GradientAttribution.Options defaults = GradientAttribution.Options.DEFAULTS;
+            GradientAttribution.Options options = new GradientAttribution.Options(
+                    capitalNeurons == null ? defaults.capitalNeurons() : capitalNeurons.stream().map(Neuron::parse).toList(),
+                    parisNeuron == null ? defaults.parisNeuron() : Neuron.parse(parisNeuron));
+            LoadedModel loaded = model.load(ShippedModels.GPT2, "default");
+            try (Report report = out.report("Gradient attribution (notebook 000) on " + model.name(ShippedModels.GPT2))) {
+                GradientAttribution.run(loaded, options, report);
+                report.finish();
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "solu-outliers", mixinStandardHelpOptions = true,
+            description = "Notebook 004 (solu-1l, fold_ln, center_writing_weights, center_unembed, refactor_factored_attn_matrices): "
+                    + "per-position zero-ablation of hook_mid against its outlier score, before and after the MLP's layer norm. "
+                    + "Default model: " + ShippedModels.SOLU + ".")
+    static final class SoluOutliersCommand implements Callable<Integer> {
+        @Mixin ModelOption model;
+        @Mixin OutOption out;
+        @Option(names = "--layer", defaultValue = "0", description = "the SoLU layer (default ${DEFAULT-VALUE})") int layer;
+        @Option(names = "--top-k", defaultValue = "10", description = "positions to list (default ${DEFAULT-VALUE})") int topK;
+        @Option(names = "--seed", defaultValue = "0", description = "seed of the random positions (default ${DEFAULT-VALUE})") long seed;
+
+        @Override
+        public Integer call() {
+            NumberFlag.require(topK > 0, "--top-k", topK, "positive");
+            LoadedModel loaded = model.load(ShippedModels.SOLU, "default,refactor_factored_attn_matrices");
+            SoluOutliers.requireSolu(loaded.model());
+            if (layer < 0 || layer >= loaded.model().cfg().nLayers()) {
+                throw new JlensException("--layer " + layer + " is not a layer of this " + loaded.model().cfg().nLayers() + "-layer model.");
+            }
+            try (Report report = out.report("SoLU outliers (notebook 004) on " + model.name(ShippedModels.SOLU))) {
+                SoluOutliers.run(loaded, layer, topK, seed, report);
+                report.finish();
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "french-neuron", mixinStandardHelpOptions = true,
+            description = "Notebook 001 (pythia-70m-v0, fold_ln): a French neuron found by sparse probing of an MLP layer; its activations, "
+                    + "mean-ablation, later neurons, direct logit attribution and activation by position. Default model: " + ShippedModels.NEOX + ".")
+    static final class FrenchNeuronCommand implements Callable<Integer> {
+        @Mixin ModelOption model;
+        @Mixin OutOption out;
+        @Option(names = "--french", paramLabel = "FILE", description = "French samples: a JSON list of strings or one sample per line "
+                + "(default: held-out French text of the organism corpus)") Path french;
+        @Option(names = "--non-french", paramLabel = "FILE", description = "other samples, same formats (default: held-out English text)") Path nonFrench;
+        @Option(names = "--stories", paramLabel = "FILE", description = "stories, one per line (default: French stories that ship with jlens)") Path stories;
+        @Option(names = "--layer", description = "the MLP layer (default: notebook 001's 3 where the model has the neuron there; "
+                + "otherwise the layer of the best single-neuron probe)") Integer layer;
+        @Option(names = "--neuron", defaultValue = "609", description = "the neuron to study (default ${DEFAULT-VALUE}; the best probe where the model has none)") int neuron;
+        @Option(names = "--samples", defaultValue = "200", description = "samples of each class to probe (default ${DEFAULT-VALUE})") int samples;
+        @Option(names = "--seed", defaultValue = "0", description = "seed of the train/test splits (default ${DEFAULT-VALUE})") long seed;
+
+        @Override
+        public Integer call() {
+            NumberFlag.require(samples > 0, "--samples", samples, "positive");
+            if (layer != null) NumberFlag.require(layer >= 0, "--layer", layer, "0 or more");
+            NumberFlag.require(neuron >= 0, "--neuron", neuron, "0 or more");
+            Recipe recipe = Recipe.named(ShippedModels.NEOX);
+            OrganismCorpus.HeldOut heldOut = french == null || nonFrench == null ? OrganismCorpus.heldOut(samples, recipe) : null;
+            FrenchNeuron.Data data = new FrenchNeuron.Data(
+                    french == null ? heldOut.french() : TextSamples.read(french, "--french"),
+                    nonFrench == null ? heldOut.english() : TextSamples.read(nonFrench, "--non-french"),
+                    stories == null ? OrganismCorpus.frenchStories(20, recipe) : TextSamples.read(stories, "--stories"));
+            LoadedModel loaded = model.load(ShippedModels.NEOX, "default");
+            FrenchNeuron.Options d = FrenchNeuron.Options.DEFAULTS;
+            try (Report report = out.report("French neuron (notebook 001) on " + model.name(ShippedModels.NEOX))) {
+                int wantedLayer = layer == null ? FrenchNeuron.Options.ANY_LAYER : layer;
+                FrenchNeuron.run(loaded, data, new FrenchNeuron.Options(wantedLayer, neuron, samples, d.topK(), d.splits(), d.perNeuronK(), seed, d.batch()),
+                        report);
+                report.finish();
+            }
+            return 0;
+        }
+    }
+}

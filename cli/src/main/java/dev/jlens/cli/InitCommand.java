@@ -1,0 +1,33 @@
+package dev.jlens.cli;
+
+import dev.jlens.engine.JlensException;
+import dev.jlens.models.Config;
+import dev.jlens.models.Presets;
+import dev.jlens.models.RandomWeights;
+import dev.jlens.models.loading.ModelExport;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code jlens init}: a random-weight model of a real shape, in Hugging Face layout. */
+@Command(name = "init", mixinStandardHelpOptions = true,
+        description = "Writes a random-weight model of a real shape (config.json + model.safetensors, Hugging Face layout).")
+final class InitCommand implements Callable<Integer> {
+    @Option(names = "--arch", required = true, description = "gpt2 or gpt-neox") String arch;
+    @Option(names = "--preset", required = true, description = "gpt2: tiny, small, medium, large, xl; gpt-neox: tiny, pythia-70m, pythia-160m")
+    String preset;
+    @Option(names = "--seed", defaultValue = "0", description = "random seed (default ${DEFAULT-VALUE})") long seed;
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "directory to write") Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        Config cfg = Presets.get(arch, preset);
+        if (Files.exists(out.resolve("model.safetensors"))) throw new JlensException(out + ": already holds a model; choose another --out.");
+        ModelExport.write(out, cfg, RandomWeights.of(cfg, seed, 0.02));
+        System.out.printf("wrote a random %s %s model (%d layers, d_model %d, %d heads, %,d matmul parameters) to %s%n",
+                arch, preset, cfg.nLayers(), cfg.dModel(), cfg.nHeads(), cfg.matmulParameters(), out);
+        return 0;
+    }
+}

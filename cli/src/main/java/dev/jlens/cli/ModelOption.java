@@ -1,0 +1,76 @@
+package dev.jlens.cli;
+
+import dev.jlens.engine.Device;
+import dev.jlens.engine.JlensException;
+import dev.jlens.models.loading.LoadedModel;
+import dev.jlens.models.WeightProcessing;
+import dev.jlens.models.loading.ModelLoader;
+import dev.jlens.models.hub.ModelLocator;
+import dev.jlens.models.hub.ShippedModels;
+import java.nio.file.Path;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code --model M} (a model directory or a shipped model's name) and {@code --process STEPS}. */
+final class ModelOption {
+    @Option(names = "--model", paramLabel = "M",
+            description = "a model directory (config.json + weights); a model that ships with jlens (gpt2-organism, neox-organism, "
+                    + "solu-organism); or a TransformerLens name (gpt2-small, pythia-70m-v0, solu-1l, ...) or Hugging Face id, taken from the "
+                    + "Hugging Face cache or downloaded into it (default: the command's own, gpt2-organism for most)")
+    String model;
+
+    @Option(names = "--process", paramLabel = "STEPS",
+            description = "TransformerLens weight processing: default (fold_ln, center_writing_weights, center_unembed, "
+                    + "fold_value_biases, as from_pretrained), none, or a comma-separated list of steps, "
+                    + "e.g. default,refactor_factored_attn_matrices (default: default, or the notebook's flags for an experiment)")
+    String process;
+
+    /** The directory the last {@link #load} read the model from. */
+    private Path located;
+
+    LoadedModel load() {
+        return load(ShippedModels.DEFAULT, "default");
+    }
+
+    @Mixin DeviceOption device;
+
+    /** The model given, else {@code defaultModel}; processed as asked, else as {@code defaultProcess}. */
+    LoadedModel load(String defaultModel, String defaultProcess) {
+        Device where = device.select();
+        String name = model == null ? defaultModel : model;
+        Path dir;
+        try (DownloadProgress progress = new DownloadProgress()) {
+            dir = ModelLocator.locate(name, progress);
+        }
+        String steps = process == null ? defaultProcess : process;
+        WeightProcessing.Options options = WeightProcessing.Options.parse(steps);
+        if (options.refactorFactoredAttnMatrices() && ModelLoader.config(dir).rotary()) {
+            if (process != null) {
+                throw new JlensException("--process: refactor_factored_attn_matrices cannot be applied to " + name
+                        + ", a rotary model (its QK matrix depends on positions).");
+            }
+            options = WeightProcessing.Options.parse(steps.replace(",refactor_factored_attn_matrices", ""));
+            System.out.println("note: " + name + " is a rotary model, so refactor_factored_attn_matrices is left out of the processing.");
+        }
+        LoadedModel loaded = LoadedModel.load(dir, options);
+        loaded.model().to(where);
+        located = dir;
+        return loaded;
+    }
+
+    /** The name the model was given by, for titles. */
+    String name(String defaultModel) {
+        return model == null ? defaultModel : model;
+    }
+
+    /** The name of the model {@link #load()} loads. */
+    String name() {
+        return name(ShippedModels.DEFAULT);
+    }
+
+    /** The directory the model was read from; only after {@link #load}. */
+    Path directory() {
+        if (located == null) throw new IllegalStateException("no model loaded yet");
+        return located;
+    }
+}

@@ -1,0 +1,109 @@
+package dev.jlens.experiments.organisms;
+
+import dev.jlens.engine.Device;
+import dev.jlens.engine.JlensException;
+import dev.jlens.engine.Parameter;
+import dev.jlens.engine.Tensor;
+import dev.jlens.models.Config;
+import dev.jlens.models.HookedTransformer;
+import dev.jlens.models.RandomWeights;
+import dev.jlens.models.loading.ModelExport;
+import dev.jlens.models.tokenizer.BpeTrainer;
+import dev.jlens.models.tokenizer.Tokenizer;
+import dev.jlens.models.training.Trainer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Makes a model organism from its {@link Recipe}: the corpus, a BPE tokenizer learnt from it, a
+ * random model of the recipe's shape, training with the engine's own backward pass, and a model
+ * directory (config.json, model.safetensors, tokenizer.json and a model card, README.md).
+ */
+public final class OrganismTrainer {
+    /** What training did, for the model card. */
+    public record Summary(Recipe recipe, Config config, int steps, double firstLoss, double finalLoss, double finalEvalLoss,
+                          long trainingTokens, double seconds) {}
+
+    private OrganismTrainer() {}
+
+    /**
+     * Trains {@code recipe} for {@code steps} steps (the recipe's own count when null) on {@code device}
+     * and writes the model to {@code out}.
+     */
+    public static Summary make(Recipe recipe, Integer steps, Path out, Device device, Consumer<Trainer.Progress> onStep) {
+        if (Files.exists(out.resolve("model.safetensors"))) throw new JlensException(out + ": already holds a model; choose another --out.");
+        Recipe r = steps == null ? recipe : withSteps(recipe, steps);
+        List<String> documents = OrganismCorpus.documents(r);
+        BpeTrainer.Vocabulary vocabulary = BpeTrainer.train(documents, r.vocabSize());
+        Tokenizer tokenizer = vocabulary.tokenizer();
+        int split = documents.size() * 19 / 20;
+        int[] train = tokenizer.encode(OrganismCorpus.stream(documents.subList(0, split)));
+        int[] eval = tokenizer.encode(OrganismCorpus.stream(documents.subList(split, documents.size())));
+        Config cfg = r.config(vocabulary.vocabSize());
+        HookedTransformer model = HookedTransformer.fromStateDict(cfg, RandomWeights.of(cfg, r.seed(), 0.02)).to(device);
+        long start = System.nanoTime();
+        List<Trainer.Progress> history = Trainer.train(model, train, eval,
+                new Trainer.Options(r.batch(), r.seq(), r.schedule(), r.weightDecay(), r.gradClip(), Math.max(1, r.steps() / 10), 8, r.seed()),
+                onStep);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        Trainer.Progress last = history.getLast();
+        Summary summary = new Summary(r, cfg, r.steps(), history.getFirst().loss(), meanOfLast(history, 50), last.evalLoss(),
+                (long) r.steps() * r.batch() * r.seq(), seconds);
+        Map<String, Tensor> state = new LinkedHashMap<>();
+        for (Map.Entry<String, Parameter> p : model.parameters().entrySet()) state.put(p.getKey(), p.getValue().value());
+        ModelExport.write(out, cfg, state);
+        vocabulary.write(out);
+        writeCard(out, summary);
+        return summary;
+    }
+
+    private static Recipe withSteps(Recipe r, int steps) {
+        if (steps <= 0) throw new JlensException("--steps must be positive, not " + steps + ".");
+        return new Recipe(r.name(), r.architecture(), r.nLayers(), r.dModel(), r.nHeads(), r.dMlp(), r.nCtx(), r.vocabSize(), r.documents(),
+                r.mixture(), steps, r.batch(), r.seq(), r.maxLr(), Math.min(r.warmup(), steps / 10), r.weightDecay(), r.gradClip(), r.seed(), r.description());
+    }
+
+    private static double meanOfLast(List<Trainer.Progress> history, int n) {
+        return history.subList(Math.max(0, history.size() - n), history.size()).stream().mapToDouble(Trainer.Progress::loss).average().orElseThrow();
+    }
+
+    private static void writeCard(Path out, Summary s) {
+        Recipe r = s.recipe();
+        Config c = s.config();
+        String card = String.format(Locale.ROOT, """
+                # %s
+
+                A jlens model organism: %s.
+
+                Trained by jlens's own forward and backward pass on text from jlens's seeded organism corpus
+                (indirect-object sentences, capital and landmark facts, a/an sentences, French and English stories,
+                short unrelated sentences; `dev.jlens.experiments.organisms`). Remake it with:
+
+                    ./jlens train --recipe %s --out DIR
+
+                | | |
+                |---|---|
+                | architecture | %s, %d layers, d_model %d, %d heads of %d, d_mlp %d, n_ctx %d |
+                | tokenizer | byte-level BPE learnt from the corpus, %d tokens (`<|endoftext|>` = %d, BOS) |
+                | corpus | %,d documents (seed %d): %s; 95%% training, 5%% held out |
+                | optimiser | AdamW (β 0.9/0.95, weight decay %s), peak lr %s, %d warm-up steps, cosine to a tenth, gradient clip %s |
+                | training | %,d steps of %d × %d tokens (%,d tokens), seed %d |
+                | wall time | %.0f s on the machine that trained it |
+                | loss | first step %.3f; mean of the last 50 steps %.3f; held-out %.3f |
+                """, r.name(), r.description(), r.name(), c.architecture(), c.nLayers(), c.dModel(), c.nHeads(), c.dHead(), c.dMlp(),
+                c.nCtx(), c.dVocab(), c.bosToken(), r.documents(), OrganismCorpus.TRAINING_SEED, r.mixture().describe(), r.weightDecay(), r.maxLr(), r.warmup(),
+                r.gradClip(), s.steps(), r.batch(), r.seq(), s.trainingTokens(), r.seed(), s.seconds(), s.firstLoss(), s.finalLoss(),
+                s.finalEvalLoss());
+        try {
+            Files.writeString(out.resolve("README.md"), card);
+        } catch (IOException e) {
+            throw new JlensException("cannot write " + out.resolve("README.md") + " (" + JlensException.describe(e) + ").", e);
+        }
+    }
+}

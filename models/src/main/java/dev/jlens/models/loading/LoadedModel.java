@@ -1,0 +1,50 @@
+package dev.jlens.models.loading;
+
+import dev.jlens.engine.JlensException;
+import dev.jlens.models.Config;
+import dev.jlens.models.HookedTransformer;
+import dev.jlens.models.Tokens;
+import dev.jlens.models.WeightProcessing;
+import dev.jlens.models.tokenizer.Tokenizer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A model with its tokenizer, as a model directory provides them: the tokenizer is the directory's
+ * {@code tokenizer.json}, else its {@code vocab.json} + {@code merges.txt}, else the tokenizer of
+ * its architecture that ships with jlens (GPT-2's, or GPT-NeoX-20B's for Pythia).
+ */
+public record LoadedModel(HookedTransformer model, Tokenizer tokenizer) {
+    /** The model as its checkpoint has it, unprocessed. */
+    public static LoadedModel load(Path dir) {
+        return load(dir, WeightProcessing.Options.NONE);
+    }
+
+    public static LoadedModel load(Path dir, WeightProcessing.Options processing) {
+        // The tokenizer first: its parsing garbage dies while the heap is small, not on top of the weights.
+        Config cfg = ModelLoader.config(dir);
+        Tokenizer tokenizer = tokenizerFor(dir, cfg);
+        LoadedModel loaded = new LoadedModel(ModelLoader.load(dir, processing), tokenizer);
+        // Loading leaves the file's conversions behind as garbage; collecting it now, while it is the
+        // only garbage, keeps the collector from growing the heap around it during the first runs.
+        System.gc();
+        return loaded;
+    }
+
+    static Tokenizer tokenizerFor(Path dir, Config cfg) {
+        if (Files.isRegularFile(dir.resolve("tokenizer.json"))) return Tokenizer.fromTokenizerJson(dir.resolve("tokenizer.json"));
+        if (Files.isRegularFile(dir.resolve("vocab.json")) && Files.isRegularFile(dir.resolve("merges.txt"))) {
+            return Tokenizer.fromVocabAndMerges(dir.resolve("vocab.json"), dir.resolve("merges.txt"));
+        }
+        return switch (cfg.architecture()) {
+            case "gpt2" -> Tokenizer.gpt2();
+            case "gpt_neox" -> Tokenizer.gptNeox();
+            default -> throw new JlensException(dir + ": has no tokenizer.json and jlens ships none for " + cfg.architecture() + ".");
+        };
+    }
+
+    /** {@code to_tokens} for this model: BOS first when asked, and a clear error if it does not fit the context. */
+    public Tokens toTokens(String text, boolean prependBos) {
+        return Tokens.of(tokenizer.toTokens(text, prependBos));
+    }
+}
