@@ -11,6 +11,7 @@ import dev.jlens.engine.hooks.ActivationCache;
 import dev.jlens.engine.hooks.NameFilter;
 import dev.jlens.models.components.Activation;
 import dev.jlens.models.Config;
+import dev.jlens.models.ModelFamily;
 import dev.jlens.models.HookedTransformer;
 import dev.jlens.models.RandomWeights;
 import dev.jlens.models.Tokens;
@@ -26,9 +27,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 class CacheAnalysisTest {
     static Stream<Config> configs() {
         return Stream.of(
-                new Config("gpt2", 3, 16, 2, 8, 32, 41, 24, 1e-5f, Activation.GELU_NEW, 0, 10000, false, false, 0, false),
-                new Config("gpt_neox", 2, 16, 2, 8, 32, 41, 24, 1e-5f, Activation.GELU, 4, 10000, true, false, 0, false),
-                new Config("solu", 2, 16, 2, 8, 32, 41, 24, 1e-5f, Activation.SOLU_LN, 0, 10000, false, false, 0, true));
+                Config.builder().family(ModelFamily.GPT2).nLayers(3).dModel(16).nHeads(2).dHead(8).dMlp(32).dVocab(41).nCtx(24).actFn(Activation.GELU_NEW).build(),
+                Config.builder().family(ModelFamily.GPT_NEOX).nLayers(2).dModel(16).nHeads(2).dHead(8).dMlp(32).dVocab(41).nCtx(24).actFn(Activation.GELU).rotary(4).parallelAttnMlp(true).build(),
+                Config.builder().family(ModelFamily.HOOKED_TRANSFORMER).nLayers(2).dModel(16).nHeads(2).dHead(8).dMlp(32).dVocab(41).nCtx(24).actFn(Activation.SOLU_LN).positions(Config.PositionalEmbedding.SHORTFORMER).build());
     }
 
     /** A random model with non-trivial norms and biases, processed as from_pretrained does. */

@@ -26,7 +26,7 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() {
         Device where = device.select();
         Recipe r = Recipe.named(recipe);
-        int total = steps == null ? r.steps() : steps;
+        int total = steps == null ? r.training().steps() : steps;
         OrganismTrainer.Summary s;
         try (ProgressBar bar = Bars.bar("train " + r.name(), total)) {
             s = OrganismTrainer.make(r, steps, out, where, p -> {

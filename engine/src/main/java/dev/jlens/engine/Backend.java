@@ -74,9 +74,27 @@ public interface Backend {
 
     void layerNormBackwardFromScale(Tensor dx, Tensor dScale, Tensor x, Tensor mean, Tensor rstd, int rows, int width);
 
+    /** rstd = 1/√(mean(x²) + eps) of each row; an RMS norm then normalises with the layer norm's calls and a zero mean. */
+    void rmsNormStatistics(Tensor x, Tensor rstd, int rows, int width, float eps);
+
+    /** The RMS norm's last backward step: dx += dScale·x·rstd/width (x has no mean subtracted). */
+    void rmsNormBackwardFromScale(Tensor dx, Tensor dScale, Tensor x, Tensor rstd, int rows, int width);
+
+    /** out = a ⊙ b elementwise, all of one size. */
+    void multiply(Tensor a, Tensor b, Tensor out);
+
+    /** y[r, j] = x[r, j]·w[j]: each row scaled by one vector (an RMS norm's weight). */
+    void multiplyRows(Tensor x, Tensor w, Tensor y, int rows, int width);
+
     void gelu(Gelu.Kind kind, Tensor x, Tensor y);
 
     void geluBackward(Gelu.Kind kind, Tensor x, Tensor dy, Tensor dx);
+
+    /** y = x·σ(x). */
+    void silu(Tensor x, Tensor y);
+
+    /** dx += silu'(x)·dy. */
+    void siluBackward(Tensor x, Tensor dy, Tensor dx);
 
     void solu(Tensor x, Tensor y, int rows, int width);
 

@@ -7,7 +7,9 @@ import dev.jlens.kernels.Gemm;
 import dev.jlens.kernels.Gemm.Op;
 import dev.jlens.kernels.LayerNorm;
 import dev.jlens.kernels.Parallel;
+import dev.jlens.kernels.RmsNorm;
 import dev.jlens.kernels.Rotary;
+import dev.jlens.kernels.Silu;
 import dev.jlens.kernels.Simd;
 import dev.jlens.kernels.Softmax;
 import dev.jlens.kernels.Solu;
@@ -145,6 +147,37 @@ final class CpuBackend implements Backend {
     @Override
     public void layerNormBackwardFromScale(Tensor dx, Tensor dScale, Tensor x, Tensor mean, Tensor rstd, int rows, int width) {
         LayerNorm.backwardFromScale(dx.data(), dScale.data(), x.data(), mean.data(), rstd.data(), rows, width);
+    }
+
+    @Override
+    public void rmsNormStatistics(Tensor x, Tensor rstd, int rows, int width, float eps) {
+        RmsNorm.statistics(x.data(), rstd.data(), rows, width, eps);
+    }
+
+    @Override
+    public void rmsNormBackwardFromScale(Tensor dx, Tensor dScale, Tensor x, Tensor rstd, int rows, int width) {
+        RmsNorm.backwardFromScale(dx.data(), dScale.data(), x.data(), rstd.data(), rows, width);
+    }
+
+    @Override
+    public void multiply(Tensor a, Tensor b, Tensor out) {
+        Simd.mul(a.data(), 0, b.data(), 0, out.data(), 0, a.size());
+    }
+
+    @Override
+    public void multiplyRows(Tensor x, Tensor w, Tensor y, int rows, int width) {
+        float[] xs = x.data(), ws = w.data(), ys = y.data();
+        for (int r = 0; r < rows; r++) Simd.mul(xs, r * width, ws, 0, ys, r * width, width);
+    }
+
+    @Override
+    public void silu(Tensor x, Tensor y) {
+        Silu.forward(x.data(), y.data(), x.size());
+    }
+
+    @Override
+    public void siluBackward(Tensor x, Tensor dy, Tensor dx) {
+        Silu.backward(x.data(), dy.data(), dx.data(), x.size());
     }
 
     @Override

@@ -195,6 +195,36 @@ final class CudaBackend implements Backend {
     }
 
     @Override
+    public void rmsNormStatistics(Tensor x, Tensor rstd, int rows, int width, float eps) {
+        kernels.perRow("rms_norm_statistics", rows, at(x, 0), at(rstd, 0), width, eps);
+    }
+
+    @Override
+    public void rmsNormBackwardFromScale(Tensor dx, Tensor dScale, Tensor x, Tensor rstd, int rows, int width) {
+        kernels.elementwise("rms_norm_backward_from_scale", (long) rows * width, at(dx, 0), at(dScale, 0), at(x, 0), at(rstd, 0), rows, width);
+    }
+
+    @Override
+    public void multiply(Tensor a, Tensor b, Tensor out) {
+        kernels.elementwise("multiply", a.size(), at(a, 0), at(b, 0), at(out, 0), (long) a.size());
+    }
+
+    @Override
+    public void multiplyRows(Tensor x, Tensor w, Tensor y, int rows, int width) {
+        kernels.elementwise("multiply_rows", (long) rows * width, at(x, 0), at(w, 0), at(y, 0), rows, width);
+    }
+
+    @Override
+    public void silu(Tensor x, Tensor y) {
+        kernels.elementwise("silu", x.size(), at(x, 0), at(y, 0), (long) x.size());
+    }
+
+    @Override
+    public void siluBackward(Tensor x, Tensor dy, Tensor dx) {
+        kernels.elementwise("silu_backward", x.size(), at(x, 0), at(dy, 0), at(dx, 0), (long) x.size());
+    }
+
+    @Override
     public void gelu(Gelu.Kind kind, Tensor x, Tensor y) {
         kernels.elementwise(kind == Gelu.Kind.TANH ? "gelu_tanh" : "gelu_erf", x.size(), at(x, 0), at(y, 0), (long) x.size());
     }

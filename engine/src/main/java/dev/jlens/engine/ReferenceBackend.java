@@ -188,6 +188,48 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
+    public void rmsNormStatistics(Tensor x, Tensor rstd, int rows, int width, float eps) {
+        float[] v = x.data();
+        for (int r = 0; r < rows; r++) {
+            double squares = 0;
+            for (int i = 0; i < width; i++) squares += (double) v[r * width + i] * v[r * width + i];
+            rstd.data()[r] = (float) (1 / Math.sqrt(squares / width + eps));
+        }
+    }
+
+    @Override
+    public void rmsNormBackwardFromScale(Tensor dx, Tensor dScale, Tensor x, Tensor rstd, int rows, int width) {
+        float[] in = x.data(), out = dx.data();
+        for (int r = 0; r < rows; r++) {
+            double coefficient = (double) dScale.data()[r] * rstd.data()[r] / width;
+            for (int i = 0; i < width; i++) out[r * width + i] = (float) (out[r * width + i] + coefficient * in[r * width + i]);
+        }
+    }
+
+    @Override
+    public void multiply(Tensor a, Tensor b, Tensor out) {
+        for (int i = 0; i < a.size(); i++) out.data()[i] = a.data()[i] * b.data()[i];
+    }
+
+    @Override
+    public void multiplyRows(Tensor x, Tensor w, Tensor y, int rows, int width) {
+        for (int r = 0; r < rows; r++) for (int j = 0; j < width; j++) y.data()[r * width + j] = x.data()[r * width + j] * w.data()[j];
+    }
+
+    @Override
+    public void silu(Tensor x, Tensor y) {
+        for (int i = 0; i < x.size(); i++) y.data()[i] = (float) (x.data()[i] / (1 + Math.exp(-(double) x.data()[i])));
+    }
+
+    @Override
+    public void siluBackward(Tensor x, Tensor dy, Tensor dx) {
+        for (int i = 0; i < x.size(); i++) {
+            double sigma = 1 / (1 + Math.exp(-(double) x.data()[i]));
+            dx.data()[i] = (float) (dx.data()[i] + dy.data()[i] * sigma * (1 + x.data()[i] * (1 - sigma)));
+        }
+    }
+
+    @Override
     public void gelu(Gelu.Kind kind, Tensor x, Tensor y) {
         Gelu.forwardReference(kind, x.data(), y.data(), x.size());
     }

@@ -118,6 +118,19 @@ class BackendParityTest {
 
     @ParameterizedTest
     @MethodSource("backends")
+    void rmsNormStepsAndElementwiseProducts(Backend candidate) {
+        int rows = 19, width = 300;
+        Tensor x = random(2, rows, width), rstd = Tensor.zeros(rows);
+        same(candidate, 1e-6, (current, t) -> current.rmsNormStatistics(t[0], t[1], rows, width, 1e-6f), x, random(1, rows));
+        reference.rmsNormStatistics(x, rstd, rows, width, 1e-6f);
+        same(candidate, 1e-5, (current, t) -> current.rmsNormBackwardFromScale(t[0], t[1], t[2], t[3], rows, width),
+                random(1, rows, width), random(1, rows), x, rstd);
+        same(candidate, 0, (current, t) -> current.multiply(t[0], t[1], t[2]), random(1, 1001), random(1, 1001), random(1, 1001));
+        same(candidate, 0, (current, t) -> current.multiplyRows(t[0], t[1], t[2], rows, width), x, random(1, width), random(1, rows, width));
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
     void activationsIntoTheirFarTails(Backend candidate) {
         Tensor x = random(1, 4001);
         for (int i = 0; i < 40; i++) x.data()[i] = -20 + i; // e^(−2u) overflows float below about −9
@@ -125,6 +138,8 @@ class BackendParityTest {
             same(candidate, 1e-5, (current, t) -> current.gelu(kind, t[0], t[1]), x, random(1, 4001));
             same(candidate, 1e-5, (current, t) -> current.geluBackward(kind, t[0], t[1], t[2]), x, random(1, 4001), random(1, 4001));
         }
+        same(candidate, 1e-5, (current, t) -> current.silu(t[0], t[1]), x, random(1, 4001));
+        same(candidate, 1e-5, (current, t) -> current.siluBackward(t[0], t[1], t[2]), x, random(1, 4001), random(1, 4001));
         same(candidate, 1e-5, (current, t) -> current.solu(t[0], t[1], 13, 517), random(3, 13, 517), random(1, 13, 517));
         same(candidate, 1e-5, (current, t) -> current.soluBackward(t[0], t[1], t[2], 13, 517), random(3, 13, 517), random(1, 13, 517), random(1, 13, 517));
     }

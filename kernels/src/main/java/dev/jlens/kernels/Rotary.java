@@ -12,15 +12,37 @@ package dev.jlens.kernels;
 public final class Rotary {
     private Rotary() {}
 
+    /**
+     * Llama 3's rope_scaling ({@code rope_type} llama3): frequencies whose wavelength is longer than
+     * the original context / lowFreqFactor are divided by {@code factor}, those shorter than original
+     * context / highFreqFactor are kept, and those between move smoothly from one to the other.
+     */
+    public record Scaling(double factor, double lowFreqFactor, double highFreqFactor, int originalMaxPositions) {
+        public double adjust(double invFreq) {
+            double wavelength = 2 * Math.PI / invFreq;
+            double lowFreqWavelength = originalMaxPositions / lowFreqFactor, highFreqWavelength = originalMaxPositions / highFreqFactor;
+            if (wavelength < highFreqWavelength) return invFreq;
+            if (wavelength > lowFreqWavelength) return invFreq / factor;
+            double smooth = (originalMaxPositions / wavelength - lowFreqFactor) / (highFreqFactor - lowFreqFactor);
+            return (1 - smooth) * invFreq / factor + smooth * invFreq;
+        }
+    }
+
     /** cos θ and sin θ for every position and pair, computed once per model in double. */
     public record Table(int rotaryDim, int nCtx, float[] cos, float[] sin) {
         public static Table of(int rotaryDim, int nCtx, double base) {
+            return of(rotaryDim, nCtx, base, null);
+        }
+
+        /** @param scaling null, or how the frequencies are rescaled for a longer context */
+        public static Table of(int rotaryDim, int nCtx, double base, Scaling scaling) {
             if (rotaryDim % 2 != 0) throw new IllegalArgumentException("rotary dimension must be even, got " + rotaryDim);
             int half = rotaryDim / 2;
             float[] cos = new float[nCtx * half], sin = new float[nCtx * half];
             for (int pos = 0; pos < nCtx; pos++) {
                 for (int i = 0; i < half; i++) {
                     double invFreq = 1.0 / Math.pow(base, (2.0 * i) / rotaryDim);
+                    if (scaling != null) invFreq = scaling.adjust(invFreq);
                     double angle = pos * invFreq;
                     cos[pos * half + i] = (float) Math.cos(angle);
                     sin[pos * half + i] = (float) Math.sin(angle);

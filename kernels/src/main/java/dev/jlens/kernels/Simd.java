@@ -63,6 +63,15 @@ public final class Simd {
         for (; i < n; i++) y[yo + i] += x[xo + i];
     }
 
+    /** out[oo+i] = a[ao+i]·b[bo+i] for i in [0, n). */
+    public static void mul(float[] a, int ao, float[] b, int bo, float[] out, int oo, int n) {
+        int i = 0, bound = SPECIES.loopBound(n);
+        for (; i < bound; i += LANES) {
+            FloatVector.fromArray(SPECIES, a, ao + i).mul(FloatVector.fromArray(SPECIES, b, bo + i)).intoArray(out, oo + i);
+        }
+        for (; i < n; i++) out[oo + i] = a[ao + i] * b[bo + i];
+    }
+
     /** x[xo+i] *= alpha for i in [0, n). */
     public static void scale(float[] x, int xo, float alpha, int n) {
         int i = 0, bound = SPECIES.loopBound(n);

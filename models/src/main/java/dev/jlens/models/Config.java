@@ -1,55 +1,151 @@
 package dev.jlens.models;
 
-import dev.jlens.models.components.Activation;
 import dev.jlens.engine.JlensException;
+import dev.jlens.kernels.Rotary;
+import dev.jlens.models.components.Activation;
 
 /**
- * A HookedTransformer's shape and architecture, in TransformerLens's names (camelCased).
+ * A HookedTransformer's shape and the parts it is built from, in TransformerLens's names
+ * (camelCased). Made by {@link #builder()}; the config readers, presets and recipes fill one.
  *
- * @param rotaryDim     dimensions of each head that rotary embeddings turn; 0 for learned
- *                      absolute positions ({@code pos_embed.W_pos})
- * @param parallelAttnMlp GPT-NeoX's parallel residual: attention and MLP both read resid_pre
- * @param useAttnResult whether attention materialises {@code hook_result} (per-head outputs)
- * @param shortformer   TransformerLens's shortformer positions: W_pos is added to the inputs of the
- *                      queries and keys (after ln1), never to the residual stream
+ * @param family            how the checkpoint is read and written; no computation depends on it
+ * @param nKeyValueHeads    heads of keys and values; fewer than nHeads for grouped-query attention,
+ *                          each shared by nHeads / nKeyValueHeads query heads
+ * @param normalization     the norm before attention, before the MLP and before the unembedding
+ * @param gatedMlp          the MLP is act(x·W_gate) ⊙ (x·W_in) (Llama family) rather than act(x·W_in)
+ * @param positions         how positions enter: learned W_pos added to the residual, rotary on q and k,
+ *                          or shortformer (W_pos added to the query and key inputs, never the residual)
+ * @param rotaryDim         dimensions of each head that rotary embeddings turn (0 without them)
+ * @param rotaryScaling     null, or Llama 3's rescaling of the rotary frequencies
+ * @param parallelAttnMlp   GPT-NeoX's parallel residual: attention and MLP both read resid_pre
+ * @param useAttnResult     whether attention materialises {@code hook_result} (per-head outputs)
+ * @param bosToken          the token {@code prepend_bos} puts first
  */
 public record Config(
-        String architecture,
+        ModelFamily family,
         int nLayers,
         int dModel,
         int nHeads,
         int dHead,
+        int nKeyValueHeads,
         int dMlp,
         int dVocab,
         int nCtx,
+        Normalization normalization,
         float eps,
-        Activation act,
+        Activation actFn,
+        boolean gatedMlp,
+        PositionalEmbedding positions,
         int rotaryDim,
         double rotaryBase,
+        Rotary.Scaling rotaryScaling,
         boolean parallelAttnMlp,
         boolean useAttnResult,
-        int bosToken,
-        boolean shortformer) {
+        int bosToken) {
+
+    /** TransformerLens's normalization_type: LN (LNPre once folded), RMS, or none at all. */
+    public enum Normalization { LN, RMS, NONE }
+
+    /** TransformerLens's positional_embedding_type. */
+    public enum PositionalEmbedding { STANDARD, ROTARY, SHORTFORMER }
 
     public Config {
-        if (nLayers <= 0 || dModel <= 0 || nHeads <= 0 || dHead <= 0 || dMlp <= 0 || dVocab <= 0 || nCtx <= 0) {
-            throw new JlensException("model config has a non-positive size (n_layers " + nLayers + ", d_model " + dModel
-                    + ", n_heads " + nHeads + ", d_head " + dHead + ", d_mlp " + dMlp + ", d_vocab " + dVocab
-                    + ", n_ctx " + nCtx + ").");
+        if (family == null || normalization == null || actFn == null || positions == null) {
+            throw new JlensException("a model config needs a family, a normalization, an activation and a positional embedding type.");
         }
-        if (shortformer && rotaryDim > 0) throw new JlensException("a model cannot have both shortformer and rotary positions.");
-        if (rotaryDim < 0 || rotaryDim > dHead || rotaryDim % 2 != 0) {
-            throw new JlensException("rotary dimension " + rotaryDim + " must be even and at most d_head " + dHead + ".");
+        if (nLayers <= 0 || dModel <= 0 || nHeads <= 0 || dHead <= 0 || dMlp <= 0 || dVocab <= 0 || nCtx <= 0 || nKeyValueHeads <= 0) {
+            throw new JlensException("model config has a non-positive size (n_layers " + nLayers + ", d_model " + dModel
+                    + ", n_heads " + nHeads + ", n_key_value_heads " + nKeyValueHeads + ", d_head " + dHead + ", d_mlp " + dMlp
+                    + ", d_vocab " + dVocab + ", n_ctx " + nCtx + ").");
+        }
+        if (nHeads % nKeyValueHeads != 0) {
+            throw new JlensException("the " + nHeads + " query heads cannot be shared evenly among " + nKeyValueHeads + " key/value heads.");
+        }
+        if (gatedMlp && actFn == Activation.SOLU_LN) throw new JlensException("a gated MLP cannot use solu_ln.");
+        if (positions == PositionalEmbedding.ROTARY ? rotaryDim <= 0 || rotaryDim > dHead || rotaryDim % 2 != 0 : rotaryDim != 0) {
+            throw new JlensException(positions == PositionalEmbedding.ROTARY
+                    ? "rotary dimension " + rotaryDim + " must be even, positive and at most d_head " + dHead + "."
+                    : "a model without rotary positions has no rotary dimension (got " + rotaryDim + ").");
         }
     }
 
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding this config's values, to change a few. */
+    public Builder toBuilder() {
+        return new Builder().family(family).nLayers(nLayers).dModel(dModel).nHeads(nHeads).dHead(dHead).nKeyValueHeads(nKeyValueHeads)
+                .dMlp(dMlp).dVocab(dVocab).nCtx(nCtx).normalization(normalization).eps(eps).actFn(actFn).gatedMlp(gatedMlp).positions(positions)
+                .rotaryDim(rotaryDim).rotaryBase(rotaryBase).rotaryScaling(rotaryScaling).parallelAttnMlp(parallelAttnMlp).useAttnResult(useAttnResult).bosToken(bosToken);
+    }
+
     public boolean rotary() {
-        return rotaryDim > 0;
+        return positions == PositionalEmbedding.ROTARY;
+    }
+
+    public boolean shortformer() {
+        return positions == PositionalEmbedding.SHORTFORMER;
+    }
+
+    /** Whether keys and values have fewer heads than queries (TransformerLens then names them _W_K, _W_V). */
+    public boolean groupedQueryAttention() {
+        return nKeyValueHeads < nHeads;
     }
 
     /** Parameters that take part in a matmul (embeddings and unembedding included), for FLOP counts. */
     public long matmulParameters() {
-        long attn = 4L * dModel * nHeads * dHead, mlp = 2L * dModel * dMlp;
+        long attn = 2L * dModel * nHeads * dHead + 2L * dModel * nKeyValueHeads * dHead, mlp = (gatedMlp ? 3L : 2L) * dModel * dMlp;
         return nLayers * (attn + mlp) + (long) dModel * dVocab;
+    }
+
+    /**
+     * Fills a {@link Config} field by field. Defaults are TransformerLens's: layer norm with eps 1e-5,
+     * learned positions, rotary base 10000, sequential residual, keys and values with as many heads
+     * as queries, d_head = d_model / n_heads and d_mlp = 4·d_model unless set, BOS 0.
+     */
+    public static final class Builder {
+        private ModelFamily family;
+        private int nLayers, dModel, nHeads, dHead, nKeyValueHeads, dMlp, dVocab, nCtx, rotaryDim, bosToken;
+        private Normalization normalization = Normalization.LN;
+        private float eps = 1e-5f;
+        private Activation actFn;
+        private PositionalEmbedding positions = PositionalEmbedding.STANDARD;
+        private double rotaryBase = 10000;
+        private Rotary.Scaling rotaryScaling;
+        private boolean gatedMlp, parallelAttnMlp, useAttnResult;
+
+        private Builder() {}
+
+        public Builder family(ModelFamily v) { family = v; return this; }
+        public Builder nLayers(int v) { nLayers = v; return this; }
+        public Builder dModel(int v) { dModel = v; return this; }
+        public Builder nHeads(int v) { nHeads = v; return this; }
+        public Builder dHead(int v) { dHead = v; return this; }
+        public Builder nKeyValueHeads(int v) { nKeyValueHeads = v; return this; }
+        public Builder dMlp(int v) { dMlp = v; return this; }
+        public Builder dVocab(int v) { dVocab = v; return this; }
+        public Builder nCtx(int v) { nCtx = v; return this; }
+        public Builder normalization(Normalization v) { normalization = v; return this; }
+        public Builder eps(float v) { eps = v; return this; }
+        public Builder actFn(Activation v) { actFn = v; return this; }
+        public Builder gatedMlp(boolean v) { gatedMlp = v; return this; }
+        public Builder positions(PositionalEmbedding v) { positions = v; return this; }
+        public Builder rotaryDim(int v) { rotaryDim = v; return this; }
+        public Builder rotaryBase(double v) { rotaryBase = v; return this; }
+        public Builder rotaryScaling(Rotary.Scaling v) { rotaryScaling = v; return this; }
+        public Builder parallelAttnMlp(boolean v) { parallelAttnMlp = v; return this; }
+        public Builder useAttnResult(boolean v) { useAttnResult = v; return this; }
+        public Builder bosToken(int v) { bosToken = v; return this; }
+
+        /** Rotary positions on the first {@code dims} dimensions of each head. */
+        public Builder rotary(int dims) { positions = PositionalEmbedding.ROTARY; rotaryDim = dims; return this; }
+
+        public Config build() {
+            int heads = nHeads, head = dHead != 0 ? dHead : heads > 0 && dModel % heads == 0 ? dModel / heads : 0;
+            return new Config(family, nLayers, dModel, heads, head, nKeyValueHeads != 0 ? nKeyValueHeads : heads,
+                    dMlp != 0 ? dMlp : 4 * dModel, dVocab, nCtx, normalization, eps, actFn, gatedMlp, positions, rotaryDim, rotaryBase,
+                    rotaryScaling, parallelAttnMlp, useAttnResult, bosToken);
+        }
     }
 }

@@ -1,9 +1,9 @@
 package dev.jlens.models;
 
-import dev.jlens.engine.Matrix;
 import dev.jlens.engine.Backend;
 import dev.jlens.engine.Device;
 import dev.jlens.engine.JlensException;
+import dev.jlens.engine.Matrix;
 import dev.jlens.engine.Parameter;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.ActivationCache;
@@ -11,13 +11,9 @@ import dev.jlens.engine.hooks.HookPoint;
 import dev.jlens.engine.hooks.HookPoints;
 import dev.jlens.engine.hooks.HookScope;
 import dev.jlens.engine.hooks.NameFilter;
-import dev.jlens.kernels.Rotary;
-import dev.jlens.models.components.Attention;
 import dev.jlens.models.components.Embed;
-import dev.jlens.models.components.FusedQkvBuffer;
-import dev.jlens.models.components.LayerNorm;
-import dev.jlens.models.components.Mlp;
-import dev.jlens.models.components.PosEmbed;
+import dev.jlens.models.components.Norm;
+import dev.jlens.models.components.Positions;
 import dev.jlens.models.components.TransformerBlock;
 import dev.jlens.models.components.Unembed;
 import java.util.ArrayList;
@@ -38,10 +34,10 @@ public final class HookedTransformer {
     private final HookPoints hooks = new HookPoints();
     private final Map<String, Parameter> params;
     public final Embed embed;
-    public final PosEmbed posEmbed;
-    public final HookPoint hookEmbed, hookPosEmbed;
+    public final HookPoint hookEmbed;
+    public final Positions positions;
     public final List<TransformerBlock> blocks;
-    public final LayerNorm lnFinal;
+    public final Norm lnFinal;
     public final Unembed unembed;
 
     private Tokens savedTokens;
@@ -50,41 +46,14 @@ public final class HookedTransformer {
     private HookedTransformer(Config cfg, Map<String, Parameter> params) {
         this.cfg = cfg;
         this.params = Collections.unmodifiableMap(params);
+        Architecture parts = new Architecture(cfg, params);
         embed = new Embed(params.get("embed.W_E"));
         hookEmbed = hooks.register("hook_embed");
-        posEmbed = cfg.rotary() ? null : new PosEmbed(params.get("pos_embed.W_pos"));
-        hookPosEmbed = cfg.rotary() ? null : hooks.register("hook_pos_embed");
-        Rotary.Table rotary = cfg.rotary() ? Rotary.Table.of(cfg.rotaryDim(), cfg.nCtx(), cfg.rotaryBase()) : null;
-        FusedQkvBuffer fusedQkv = new FusedQkvBuffer();
+        positions = parts.positions(hooks);
         List<TransformerBlock> list = new ArrayList<>();
-        for (int l = 0; l < cfg.nLayers(); l++) {
-            String p = "blocks." + l;
-            list.add(new TransformerBlock(hooks, l, cfg.parallelAttnMlp(), new TransformerBlock.Parts() {
-                public LayerNorm ln1(HookPoints h) {
-                    return new LayerNorm(h, p + ".ln1", params.get(p + ".ln1.w"), params.get(p + ".ln1.b"), cfg.dModel(), cfg.eps());
-                }
-
-                public Attention attn(HookPoints h) {
-                    String a = p + ".attn.";
-                    return new Attention(h, p + ".attn",
-                            new Parameter[] {params.get(a + "W_Q"), params.get(a + "W_K"), params.get(a + "W_V")},
-                            new Parameter[] {params.get(a + "b_Q"), params.get(a + "b_K"), params.get(a + "b_V")},
-                            params.get(a + "W_O"), params.get(a + "b_O"), rotary, cfg.useAttnResult(), fusedQkv);
-                }
-
-                public LayerNorm ln2(HookPoints h) {
-                    return new LayerNorm(h, p + ".ln2", params.get(p + ".ln2.w"), params.get(p + ".ln2.b"), cfg.dModel(), cfg.eps());
-                }
-
-                public Mlp mlp(HookPoints h) {
-                    String m = p + ".mlp.";
-                    return new Mlp(h, p + ".mlp", cfg.act(), params.get(m + "W_in"), params.get(m + "b_in"),
-                            params.get(m + "W_out"), params.get(m + "b_out"), params.get(m + "ln.w"), params.get(m + "ln.b"), cfg.eps());
-                }
-            }));
-        }
+        for (int l = 0; l < cfg.nLayers(); l++) list.add(new TransformerBlock(hooks, l, cfg.parallelAttnMlp(), parts.block(l)));
         blocks = Collections.unmodifiableList(list);
-        lnFinal = new LayerNorm(hooks, "ln_final", params.get("ln_final.w"), params.get("ln_final.b"), cfg.dModel(), cfg.eps());
+        lnFinal = parts.norm(hooks, "ln_final", cfg.dModel());
         unembed = params.containsKey("unembed.W_U") ? Unembed.of(params.get("unembed.W_U"), params.get("unembed.b_U"))
                 : Unembed.tiedTo(params.get("embed.W_E"), params.get("unembed.b_U"));
     }
@@ -154,8 +123,8 @@ public final class HookedTransformer {
     public Tensor forward(Tokens tokens, boolean keepForBackward) {
         tokens.check(cfg);
         release();
-        Embedded embedded = embed(tokens);
-        Tensor resid = runBlocks(embedded.resid, 0, blocks.size(), keepForBackward, embedded.qkPositions);
+        Positions.Embedded embedded = embed(tokens);
+        Tensor resid = runBlocks(embedded.resid(), 0, blocks.size(), keepForBackward, embedded.queryKeyPositions());
         Tensor logits = unembed.forward(lnFinal.forward(resid, keepForBackward), keepForBackward);
         savedTokens = keepForBackward ? tokens : null;
         return logits;
@@ -205,8 +174,8 @@ public final class HookedTransformer {
     private void unembedBySlabs(Tokens tokens, long slabFloats, SlabConsumer consumer) {
         tokens.check(cfg);
         release();
-        Embedded embedded = embed(tokens);
-        Tensor normalized = lnFinal.forward(runBlocks(embedded.resid, 0, blocks.size(), false, embedded.qkPositions), false);
+        Positions.Embedded embedded = embed(tokens);
+        Tensor normalized = lnFinal.forward(runBlocks(embedded.resid(), 0, blocks.size(), false, embedded.queryKeyPositions()), false);
         int pos = tokens.pos(), d = cfg.dModel();
         Backend ops = Backend.of(normalized);
         int perSlab = (int) Math.max(1, Math.min(tokens.batch(), slabFloats / ((long) pos * cfg.dVocab())));
@@ -227,8 +196,8 @@ public final class HookedTransformer {
         checkLayer(layer);
         tokens.check(cfg);
         release();
-        Embedded embedded = embed(tokens);
-        return runBlocks(embedded.resid, 0, layer, false, embedded.qkPositions);
+        Positions.Embedded embedded = embed(tokens);
+        return runBlocks(embedded.resid(), 0, layer, false, embedded.queryKeyPositions());
     }
 
     /**
@@ -257,14 +226,10 @@ public final class HookedTransformer {
         return unembed.forward(lnFinal.forward(last, false), false);
     }
 
-    /** The residual entering block 0, and the positions shortformer blocks add to queries and keys. */
-    private record Embedded(Tensor resid, Tensor qkPositions) {}
-
-    private Embedded embed(Tokens tokens) {
-        Tensor resid = hookEmbed.forward(embed.forward(tokens.ids(), tokens.batch(), tokens.pos()));
-        if (posEmbed == null) return new Embedded(resid, null);
-        Tensor pos = hookPosEmbed.forward(posEmbed.forward(tokens.batch(), tokens.pos()));
-        return cfg.shortformer() ? new Embedded(resid, pos) : new Embedded(resid.plus(pos), null);
+    /** The hooked token embedding with the positions added where the model adds them. */
+    private Positions.Embedded embed(Tokens tokens) {
+        Tensor tokenEmbedding = hookEmbed.forward(embed.forward(tokens.ids(), tokens.batch(), tokens.pos()));
+        return positions.embed(tokenEmbedding, tokens.batch(), tokens.pos());
     }
 
     /** The residual leaving the last block, from {@code residual} entering block {@code layer}. */
@@ -275,16 +240,12 @@ public final class HookedTransformer {
                     + " for a batch of " + tokens.batch() + " x " + tokens.pos() + " tokens and d_model " + cfg.dModel() + ".");
         }
         release();
-        return runBlocks(residual, layer, blocks.size(), false, shortformerPositions(tokens));
+        return runBlocks(residual, layer, blocks.size(), false, positions.queryKeyPositions(tokens.batch(), tokens.pos()));
     }
 
     private Tensor runBlocks(Tensor resid, int from, int to, boolean keep, Tensor qkPositions) {
         for (int l = from; l < to; l++) resid = blocks.get(l).forward(resid, keep, qkPositions);
         return resid;
-    }
-
-    private Tensor shortformerPositions(Tokens tokens) {
-        return cfg.shortformer() ? posEmbed.forward(tokens.batch(), tokens.pos()) : null;
     }
 
     private void checkLayer(int layer) {
@@ -303,15 +264,15 @@ public final class HookedTransformer {
         if (savedTokens == null) throw new IllegalStateException("backward needs a forward(tokens, true) first");
         Tensor d = lnFinal.backward(unembed.backward(dLogits));
         Backend ops = Backend.of(d);
-        Tensor dPositions = cfg.shortformer() ? ops.zeros(d.shape()) : null;
+        Tensor dQueryKeyPositions = null; // summed over the layers whose attention read positions
         for (int l = blocks.size() - 1; l >= 0; l--) {
             d = blocks.get(l).backward(d);
-            if (dPositions != null) ops.add(blocks.get(l).attn.positionGradient(), 0, dPositions, 0, d.size());
+            Tensor fromLayer = blocks.get(l).attn.positionGradient();
+            if (fromLayer == null) continue;
+            if (dQueryKeyPositions == null) dQueryKeyPositions = ops.zeros(fromLayer.shape());
+            ops.add(fromLayer, 0, dQueryKeyPositions, 0, fromLayer.size());
         }
-        // Shortformer positions reach the model only through the queries and keys, standard ones through the residual.
-        if (posEmbed != null) {
-            posEmbed.backward(hookPosEmbed.backward(cfg.shortformer() ? dPositions : d), savedTokens.batch(), savedTokens.pos());
-        }
+        positions.backward(d, dQueryKeyPositions, savedTokens.batch(), savedTokens.pos());
         embed.backward(hookEmbed.backward(d), savedTokens.ids());
         release();
     }

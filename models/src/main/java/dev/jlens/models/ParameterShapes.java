@@ -10,35 +10,46 @@ public final class ParameterShapes {
 
     public static Map<String, int[]> of(Config c) {
         Map<String, int[]> shapes = new LinkedHashMap<>();
-        int d = c.dModel(), h = c.nHeads(), dh = c.dHead(), m = c.dMlp();
+        int d = c.dModel(), h = c.nHeads(), g = c.nKeyValueHeads(), dh = c.dHead(), m = c.dMlp();
         shapes.put("embed.W_E", new int[] {c.dVocab(), d});
         if (!c.rotary()) shapes.put("pos_embed.W_pos", new int[] {c.nCtx(), d});
         for (int l = 0; l < c.nLayers(); l++) {
             String p = "blocks." + l + ".";
-            shapes.put(p + "ln1.w", new int[] {d});
-            shapes.put(p + "ln1.b", new int[] {d});
-            for (String w : new String[] {"Q", "K", "V"}) {
-                shapes.put(p + "attn.W_" + w, new int[] {h, d, dh});
-                shapes.put(p + "attn.b_" + w, new int[] {h, dh});
+            norm(shapes, c, p + "ln1", d);
+            shapes.put(p + "attn.W_Q", new int[] {h, d, dh});
+            shapes.put(p + "attn.b_Q", new int[] {h, dh});
+            for (String kv : new String[] {"K", "V"}) {
+                shapes.put(p + keyValueName(c, "W_" + kv), new int[] {g, d, dh});
+                shapes.put(p + keyValueName(c, "b_" + kv), new int[] {g, dh});
             }
             shapes.put(p + "attn.W_O", new int[] {h, dh, d});
             shapes.put(p + "attn.b_O", new int[] {d});
-            shapes.put(p + "ln2.w", new int[] {d});
-            shapes.put(p + "ln2.b", new int[] {d});
+            norm(shapes, c, p + "ln2", d);
+            if (c.gatedMlp()) shapes.put(p + "mlp.W_gate", new int[] {d, m});
             shapes.put(p + "mlp.W_in", new int[] {d, m});
             shapes.put(p + "mlp.b_in", new int[] {m});
-            if (c.act() == Activation.SOLU_LN) {
-                shapes.put(p + "mlp.ln.w", new int[] {m});
-                shapes.put(p + "mlp.ln.b", new int[] {m});
-            }
+            if (c.actFn() == Activation.SOLU_LN) norm(shapes, c, p + "mlp.ln", m);
             shapes.put(p + "mlp.W_out", new int[] {m, d});
             shapes.put(p + "mlp.b_out", new int[] {d});
         }
-        shapes.put("ln_final.w", new int[] {d});
-        shapes.put("ln_final.b", new int[] {d});
+        norm(shapes, c, "ln_final", d);
         shapes.put("unembed.W_U", new int[] {d, c.dVocab()});
         shapes.put("unembed.b_U", new int[] {c.dVocab()});
         return shapes;
+    }
+
+    /**
+     * A key or value weight's name inside a block ("W_K", "b_V"): TransformerLens prefixes it with
+     * an underscore (attn._W_K) when keys and values have fewer heads than queries.
+     */
+    public static String keyValueName(Config c, String weight) {
+        return (c.groupedQueryAttention() ? "attn._" : "attn.") + weight;
+    }
+
+    private static void norm(Map<String, int[]> shapes, Config c, String name, int width) {
+        if (c.normalization() == Config.Normalization.NONE) return;
+        shapes.put(name + ".w", new int[] {width});
+        if (c.normalization() == Config.Normalization.LN) shapes.put(name + ".b", new int[] {width});
     }
 
     /** Layer-norm weights and biases, which a model with folded layer norms does not have. */

@@ -38,14 +38,13 @@ public final class Presets {
     }
 
     private static Config gpt2(int layers, int d, int heads) {
-        return new Config("gpt2", layers, d, heads, d / heads, 4 * d, GPT2_VOCAB, 1024, 1e-5f, Activation.GELU_NEW, 0, 10000,
-                false, false, 50256, false);
+        return Config.builder().family(ModelFamily.GPT2).nLayers(layers).dModel(d).nHeads(heads).dVocab(GPT2_VOCAB).nCtx(1024)
+                .actFn(Activation.GELU_NEW).bosToken(50256).build();
     }
 
     /** Pythia: rotary on a quarter of each head, parallel residual, exact GELU. */
     private static Config neox(int layers, int d, int heads, int nCtx) {
-        int dHead = d / heads;
-        return new Config("gpt_neox", layers, d, heads, dHead, 4 * d, NEOX_VOCAB, nCtx, 1e-5f, Activation.GELU, dHead / 4, 10000,
-                true, false, 0, false);
+        return Config.builder().family(ModelFamily.GPT_NEOX).nLayers(layers).dModel(d).nHeads(heads).dVocab(NEOX_VOCAB).nCtx(nCtx)
+                .actFn(Activation.GELU).rotary(d / heads / 4).parallelAttnMlp(true).build();
     }
 }

@@ -72,7 +72,8 @@ public final class WeightProcessing {
         // Shortformer positions are added after ln1, so ln1's weights cannot be folded into W_Q and W_K;
         // TransformerLens skips fold_ln for such models too.
         if (options.foldLn && !cfg.shortformer()) foldLayerNorm(cfg, s);
-        if (options.centerWritingWeights) centerWritingWeights(cfg, s);
+        // As in TransformerLens, only a layer norm removes the residual's mean: an RMS norm keeps it, so centring is skipped.
+        if (options.centerWritingWeights && cfg.normalization() == Config.Normalization.LN) centerWritingWeights(cfg, s);
         if (options.centerUnembed) centerUnembed(s);
         if (options.foldValueBiases) foldValueBiases(cfg, s);
         if (options.refactorFactoredAttnMatrices) refactorFactoredAttnMatrices(cfg, s);
@@ -83,52 +84,67 @@ public final class WeightProcessing {
      * fold_ln: every layer norm's w and b go into the weights that read its output (b as
      * b_reader += b·W_reader, then W_reader *= w along its input axis); those weights are then
      * centred along their input axis, as a layer norm's output has mean zero; the norms are left
-     * without parameters (TransformerLens's LayerNormPre).
+     * without parameters (TransformerLens's LayerNormPre). An RMS norm has no bias and its output
+     * keeps its mean: only w is folded (into W_gate as well as W_in), with no centring (RMSNormPre).
      */
     public static void foldLayerNorm(Config cfg, Map<String, Tensor> s) {
         if (!s.containsKey("ln_final.w")) return; // already folded
+        boolean layerNorm = cfg.normalization() == Config.Normalization.LN;
+        if (layerNorm && cfg.gatedMlp()) {
+            throw new JlensException("fold_ln cannot fold a layer norm's bias into a gated MLP, whose W_gate has no bias.");
+        }
         for (int l = 0; l < cfg.nLayers(); l++) {
             String p = "blocks." + l + ".";
-            for (String w : new String[] {"Q", "K", "V"}) {
-                foldIntoHeads(s.get(p + "ln1.w"), s.get(p + "ln1.b"), s.get(p + "attn.W_" + w), s.get(p + "attn.b_" + w));
+            Tensor ln1W = s.get(p + "ln1.w"), ln1B = s.get(p + "ln1.b"), ln2W = s.get(p + "ln2.w"), ln2B = s.get(p + "ln2.b");
+            foldIntoHeads(ln1W, ln1B, s.get(p + "attn.W_Q"), s.get(p + "attn.b_Q"), layerNorm);
+            for (String kv : new String[] {"K", "V"}) {
+                foldIntoHeads(ln1W, ln1B, s.get(p + ParameterShapes.keyValueName(cfg, "W_" + kv)),
+                        s.get(p + ParameterShapes.keyValueName(cfg, "b_" + kv)), layerNorm);
             }
-            foldIntoMatrix(s.get(p + "ln2.w"), s.get(p + "ln2.b"), s.get(p + "mlp.W_in"), s.get(p + "mlp.b_in"));
-            if (cfg.act() == Activation.SOLU_LN) {
-                foldIntoMatrix(s.get(p + "mlp.ln.w"), s.get(p + "mlp.ln.b"), s.get(p + "mlp.W_out"), s.get(p + "mlp.b_out"));
+            foldIntoMatrix(ln2W, ln2B, s.get(p + "mlp.W_in"), s.get(p + "mlp.b_in"), layerNorm);
+            if (cfg.gatedMlp()) foldIntoMatrix(ln2W, null, s.get(p + "mlp.W_gate"), null, false);
+            if (cfg.actFn() == Activation.SOLU_LN) {
+                foldIntoMatrix(s.get(p + "mlp.ln.w"), s.get(p + "mlp.ln.b"), s.get(p + "mlp.W_out"), s.get(p + "mlp.b_out"), layerNorm);
                 s.remove(p + "mlp.ln.w");
                 s.remove(p + "mlp.ln.b");
             }
             for (String ln : new String[] {"ln1.w", "ln1.b", "ln2.w", "ln2.b"}) s.remove(p + ln);
         }
-        foldIntoMatrix(s.get("ln_final.w"), s.get("ln_final.b"), s.get("unembed.W_U"), s.get("unembed.b_U"));
+        foldIntoMatrix(s.get("ln_final.w"), s.get("ln_final.b"), s.get("unembed.W_U"), s.get("unembed.b_U"), layerNorm);
         s.remove("ln_final.w");
         s.remove("ln_final.b");
     }
 
-    /** W [in, out] reading a norm's output: b_out += b·W, W *= w per input row, then centre each column. */
-    private static void foldIntoMatrix(Tensor lnW, Tensor lnB, Tensor w, Tensor bias) {
+    /**
+     * W [in, out] reading a norm's output: b_out += b·W (where the norm has a bias), W *= w per input
+     * row, then, after a layer norm, centre each column.
+     */
+    private static void foldIntoMatrix(Tensor lnW, Tensor lnB, Tensor w, Tensor bias, boolean center) {
         int in = w.dim(0), out = w.dim(1);
-        float[] wd = w.data(), bd = bias.data();
+        float[] wd = w.data();
         for (int j = 0; j < out; j++) {
-            double folded = 0, mean = 0;
-            for (int i = 0; i < in; i++) folded += (double) lnB.data()[i] * wd[i * out + j];
-            bd[j] += (float) folded;
+            if (lnB != null) {
+                double folded = 0;
+                for (int i = 0; i < in; i++) folded += (double) lnB.data()[i] * wd[i * out + j];
+                bias.data()[j] += (float) folded;
+            }
+            double mean = 0;
             for (int i = 0; i < in; i++) {
                 wd[i * out + j] *= lnW.data()[i];
                 mean += wd[i * out + j];
             }
             mean /= in;
-            for (int i = 0; i < in; i++) wd[i * out + j] -= (float) mean;
+            if (center) for (int i = 0; i < in; i++) wd[i * out + j] -= (float) mean;
         }
     }
 
     /** As {@link #foldIntoMatrix} for each head's W [heads, d_model, d_head] and b [heads, d_head]. */
-    private static void foldIntoHeads(Tensor lnW, Tensor lnB, Tensor w, Tensor bias) {
+    private static void foldIntoHeads(Tensor lnW, Tensor lnB, Tensor w, Tensor bias, boolean center) {
         int heads = w.dim(0), d = w.dim(1), dh = w.dim(2);
         for (int h = 0; h < heads; h++) {
             Tensor head = Tensor.of(java.util.Arrays.copyOfRange(w.data(), h * d * dh, (h + 1) * d * dh), d, dh);
             Tensor headBias = Tensor.of(java.util.Arrays.copyOfRange(bias.data(), h * dh, (h + 1) * dh), dh);
-            foldIntoMatrix(lnW, lnB, head, headBias);
+            foldIntoMatrix(lnW, lnB, head, headBias, center);
             System.arraycopy(head.data(), 0, w.data(), h * d * dh, d * dh);
             System.arraycopy(headBias.data(), 0, bias.data(), h * dh, dh);
         }
@@ -161,16 +177,20 @@ public final class WeightProcessing {
 
     /**
      * fold_value_biases: attention patterns sum to one, so each head's value bias adds the constant
-     * b_V[h]·W_O[h] to the layer's output: b_O += Σ_h b_V[h]·W_O[h], and b_V = 0.
+     * b_V[h]·W_O[h] to the layer's output: b_O += Σ_h b_V[h]·W_O[h], and b_V = 0. With grouped
+     * keys and values, head h reads value head h / (H/G).
      */
     public static void foldValueBiases(Config cfg, Map<String, Tensor> s) {
+        int perGroup = cfg.nHeads() / cfg.nKeyValueHeads();
         for (int l = 0; l < cfg.nLayers(); l++) {
-            String p = "blocks." + l + ".attn.";
-            Tensor bV = s.get(p + "b_V"), wO = s.get(p + "W_O"), bO = s.get(p + "b_O");
+            String p = "blocks." + l + ".";
+            Tensor bV = s.get(p + ParameterShapes.keyValueName(cfg, "b_V")), wO = s.get(p + "attn.W_O"), bO = s.get(p + "attn.b_O");
             int heads = wO.dim(0), dh = wO.dim(1), d = wO.dim(2);
             for (int j = 0; j < d; j++) {
                 double sum = 0;
-                for (int h = 0; h < heads; h++) for (int e = 0; e < dh; e++) sum += (double) bV.data()[h * dh + e] * wO.data()[(h * dh + e) * d + j];
+                for (int h = 0; h < heads; h++) {
+                    for (int e = 0; e < dh; e++) sum += (double) bV.data()[h / perGroup * dh + e] * wO.data()[(h * dh + e) * d + j];
+                }
                 bO.data()[j] += (float) sum;
             }
             java.util.Arrays.fill(bV.data(), 0f);
@@ -189,6 +209,10 @@ public final class WeightProcessing {
         if (cfg.rotary()) {
             throw new JlensException("refactor_factored_attn_matrices cannot be applied to a rotary model: "
                     + "its QK matrix depends on the positions of query and key.");
+        }
+        if (cfg.groupedQueryAttention()) {
+            throw new JlensException("refactor_factored_attn_matrices cannot be applied to grouped-query attention: "
+                    + "query heads that share a key head cannot each be given their own.");
         }
         foldValueBiases(cfg, s);
         int heads = cfg.nHeads(), d = cfg.dModel(), dh = cfg.dHead();

@@ -115,8 +115,8 @@ class CheckpointFormatsTest {
 
     @Test
     void neoxWithoutRotaryAndWithASequentialResidualIsAGpt2StyleComputation() {
-        Config neox = new Config("gpt_neox", 2, 16, 2, 8, 32, 37, 24, 1e-5f, Activation.GELU, 0, 10000, false, false, 0, false);
-        Config gpt2 = new Config("gpt2", 2, 16, 2, 8, 32, 37, 24, 1e-5f, Activation.GELU, 0, 10000, false, false, 0, false);
+        Config neox = Config.builder().family(ModelFamily.GPT_NEOX).nLayers(2).dModel(16).nHeads(2).dHead(8).dMlp(32).dVocab(37).nCtx(24).actFn(Activation.GELU).build();
+        Config gpt2 = Config.builder().family(ModelFamily.GPT2).nLayers(2).dModel(16).nHeads(2).dHead(8).dMlp(32).dVocab(37).nCtx(24).actFn(Activation.GELU).build();
         Map<String, Tensor> state = state(TestModels.random(gpt2, 35));
         java.util.Arrays.fill(state.get("pos_embed.W_pos").data(), 0f); // NeoX without rotary has no positions
         Path neoxDir = dir.resolve("neox-norotary"), gpt2Dir = dir.resolve("gpt2-same");

@@ -9,7 +9,10 @@ import dev.jlens.kernels.Rotary;
 import dev.jlens.models.components.Attention;
 import dev.jlens.models.components.FusedQkvBuffer;
 import dev.jlens.models.components.LayerNorm;
-import dev.jlens.models.components.Mlp;
+import dev.jlens.models.components.GatedMlp;
+import dev.jlens.models.components.NeuronActivation;
+import dev.jlens.models.components.RmsNorm;
+import dev.jlens.models.components.PlainMlp;
 import dev.jlens.models.components.Unembed;
 import java.util.List;
 import java.util.Random;
@@ -49,27 +52,72 @@ class ComponentGradientTest {
         check(x -> ln.forward(x, true), ln::backward, List.of(), B, T, D);
     }
 
+    @Test
+    void rmsNorm() {
+        RmsNorm norm = new RmsNorm(new HookPoints(), "ln", param("w", D), D, 1e-5f);
+        check(x -> norm.forward(x, true), norm::backward, List.of(norm.w), B, T, D);
+    }
+
+    @Test
+    void rmsNormThroughItsHooksTakesTheSamePath() {
+        HookPoints hooks = new HookPoints();
+        RmsNorm norm = new RmsNorm(hooks, "ln", param("w", D), D, 1e-5f);
+        try (HookScope scope = hooks.scope()) {
+            scope.backward("ln.hook_scale", (g, p) -> g.copy());
+            scope.backward("ln.hook_normalized", (g, p) -> g.copy());
+            check(x -> norm.forward(x, true), norm::backward, List.of(norm.w), B, T, D);
+        }
+    }
+
+    @Test
+    void rmsNormWithoutItsWeight() {
+        RmsNorm norm = new RmsNorm(new HookPoints(), "ln", null, D, 1e-5f);
+        check(x -> norm.forward(x, true), norm::backward, List.of(), B, T, D);
+    }
+
     @ParameterizedTest
-    @EnumSource(names = {"NONE", "ROTARY", "RESULT"})
+    @EnumSource(names = {"NONE", "ROTARY", "RESULT", "GROUPED", "GROUPED_ROTARY_SCALED"})
     void attention(AttentionKind kind) {
-        Rotary.Table rotary = kind == AttentionKind.ROTARY ? Rotary.Table.of(2, T, 10000) : null;
+        int g = kind.grouped ? 1 : H;
+        Rotary.Table rotary = switch (kind) {
+            case ROTARY -> Rotary.Table.of(2, T, 10000);
+            case GROUPED_ROTARY_SCALED -> Rotary.Table.of(DH, T, 500000, new Rotary.Scaling(8, 1, 4, 2));
+            default -> null;
+        };
         Attention attn = new Attention(new HookPoints(), "attn",
-                new Parameter[] {param("W_Q", H, D, DH), param("W_K", H, D, DH), param("W_V", H, D, DH)},
-                new Parameter[] {param("b_Q", H, DH), param("b_K", H, DH), param("b_V", H, DH)},
+                new Parameter[] {param("W_Q", H, D, DH), param("W_K", g, D, DH), param("W_V", g, D, DH)},
+                new Parameter[] {param("b_Q", H, DH), param("b_K", g, DH), param("b_V", g, DH)},
                 param("W_O", H, DH, D), param("b_O", D), rotary, kind == AttentionKind.RESULT, new FusedQkvBuffer());
         check(x -> attn.forward(x, true), attn::backward,
                 List.of(attn.W_Q, attn.W_K, attn.W_V, attn.b_Q, attn.b_V, attn.W_O, attn.b_O), B, T, D);
     }
 
-    enum AttentionKind { NONE, ROTARY, RESULT }
+    enum AttentionKind {
+        NONE(false), ROTARY(false), RESULT(false), GROUPED(true), GROUPED_ROTARY_SCALED(true);
+
+        final boolean grouped;
+
+        AttentionKind(boolean grouped) {
+            this.grouped = grouped;
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"SILU", "GELU", "GELU_NEW"})
+    void gatedMlp(Activation act) {
+        GatedMlp mlp = new GatedMlp(new HookPoints(), "mlp", param("W_gate", D, M), param("W_in", D, M), param("b_in", M),
+                param("W_out", M, D), param("b_out", D), NeuronActivation.of(act, null, "mlp", null, M, 1e-5f));
+        check(x -> mlp.forward(x, true), mlp::backward, List.of(mlp.W_gate, mlp.W_in, mlp.b_in, mlp.W_out, mlp.b_out), B, T, D);
+    }
 
     @ParameterizedTest
     @EnumSource(Activation.class)
     void mlp(Activation act) {
-        boolean solu = act == Activation.SOLU_LN;
-        Mlp mlp = new Mlp(new HookPoints(), "mlp", act, param("W_in", D, M), param("b_in", M), param("W_out", M, D), param("b_out", D),
-                solu ? param("ln.w", M) : null, solu ? param("ln.b", M) : null, 1e-5f);
-        List<Parameter> params = solu ? List.of(mlp.W_in, mlp.b_in, mlp.W_out, mlp.b_out, mlp.ln.w, mlp.ln.b)
+        HookPoints hooks = new HookPoints();
+        LayerNorm.Weights soluNorm = new LayerNorm.Weights(param("ln.w", M), param("ln.b", M));
+        PlainMlp mlp = new PlainMlp(hooks, "mlp", param("W_in", D, M), param("b_in", M), param("W_out", M, D), param("b_out", D),
+                () -> NeuronActivation.of(act, hooks, "mlp", soluNorm, M, 1e-5f));
+        List<Parameter> params = act == Activation.SOLU_LN ? List.of(mlp.W_in, mlp.b_in, mlp.W_out, mlp.b_out, soluNorm.w(), soluNorm.b())
                 : List.of(mlp.W_in, mlp.b_in, mlp.W_out, mlp.b_out);
         check(x -> mlp.forward(x, true), mlp::backward, params, B, T, D);
     }

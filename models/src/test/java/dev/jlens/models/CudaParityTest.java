@@ -35,9 +35,9 @@ class CudaParityTest {
 
     /** The micro configs (every architecture, shortformer too) and wider ones of GPT-2, GPT-NeoX and SoLU. */
     static Stream<Arguments> models() {
-        Config gpt2 = new Config("gpt2", 2, 256, 8, 32, 1024, 1000, 64, 1e-5f, Activation.GELU_NEW, 0, 10000, false, false, 0, false);
-        Config neox = new Config("gpt_neox", 2, 256, 8, 32, 1024, 1000, 64, 1e-5f, Activation.GELU, 8, 10000, true, false, 0, false);
-        Config solu = new Config("solu", 1, 256, 8, 32, 1024, 1000, 64, 1e-5f, Activation.SOLU_LN, 0, 10000, false, false, 0, false);
+        Config gpt2 = Config.builder().family(ModelFamily.GPT2).nLayers(2).dModel(256).nHeads(8).dHead(32).dMlp(1024).dVocab(1000).nCtx(64).actFn(Activation.GELU_NEW).build();
+        Config neox = Config.builder().family(ModelFamily.GPT_NEOX).nLayers(2).dModel(256).nHeads(8).dHead(32).dMlp(1024).dVocab(1000).nCtx(64).actFn(Activation.GELU).rotary(8).parallelAttnMlp(true).build();
+        Config solu = Config.builder().family(ModelFamily.HOOKED_TRANSFORMER).nLayers(1).dModel(256).nHeads(8).dHead(32).dMlp(1024).dVocab(1000).nCtx(64).actFn(Activation.SOLU_LN).build();
         return Stream.concat(TestModels.all().flatMap(cfg -> Stream.of(Arguments.of(cfg, false), Arguments.of(cfg, true))),
                 Stream.of(gpt2, neox, solu).map(cfg -> Arguments.of(cfg, false)));
     }
@@ -107,7 +107,7 @@ class CudaParityTest {
 
     @org.junit.jupiter.api.Test
     void aTiedUnembeddingRunsAsTheEmbeddingTransposedAndTrainsAsTheCpus() {
-        Config cfg = new Config("gpt2", 2, 256, 8, 32, 1024, 1000, 64, 1e-5f, Activation.GELU_NEW, 0, 10000, false, false, 0, false);
+        Config cfg = Config.builder().family(ModelFamily.GPT2).nLayers(2).dModel(256).nHeads(8).dHead(32).dMlp(1024).dVocab(1000).nCtx(64).actFn(Activation.GELU_NEW).build();
         HookedTransformer[] models = new HookedTransformer[2];
         for (int m = 0; m < 2; m++) {
             Map<String, Tensor> state = RandomWeights.of(cfg, 9, 0.2);

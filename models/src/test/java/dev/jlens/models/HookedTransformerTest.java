@@ -47,7 +47,7 @@ class HookedTransformerTest {
     void everyHookPointFiresWithTransformerLensShapes(Config cfg) {
         HookedTransformer model = TestModels.random(cfg, 1);
         model.setUseAttnResult(true);
-        int b = 1, t = 6, d = cfg.dModel(), h = cfg.nHeads(), dh = cfg.dHead(), m = cfg.dMlp();
+        int b = 1, t = 6, d = cfg.dModel(), h = cfg.nHeads(), g = cfg.nKeyValueHeads(), dh = cfg.dHead(), m = cfg.dMlp();
         ActivationCache cache = model.runWithCache(Tokens.of(TestModels.randomTokens(cfg, t, 3)), NameFilter.all()).cache();
         assertEquals(model.hookPoints().names(), cache.names(), "every hook point fired, in registration order");
         Map<String, int[]> expected = new LinkedHashMap<>();
@@ -56,7 +56,8 @@ class HookedTransformerTest {
         expected.put("blocks.0.ln1.hook_scale", new int[] {b, t, 1});
         expected.put("blocks.0.ln1.hook_normalized", new int[] {b, t, d});
         expected.put("blocks.0.attn.hook_q", new int[] {b, t, h, dh});
-        expected.put("blocks.0.attn.hook_v", new int[] {b, t, h, dh});
+        expected.put("blocks.0.attn.hook_k", new int[] {b, t, g, dh});
+        expected.put("blocks.0.attn.hook_v", new int[] {b, t, g, dh});
         expected.put("blocks.0.attn.hook_attn_scores", new int[] {b, h, t, t});
         expected.put("blocks.0.attn.hook_pattern", new int[] {b, h, t, t});
         expected.put("blocks.0.attn.hook_z", new int[] {b, t, h, dh});
@@ -68,10 +69,14 @@ class HookedTransformerTest {
         expected.put("blocks.0.hook_resid_post", new int[] {b, t, d});
         expected.put("ln_final.hook_scale", new int[] {b, t, 1});
         expected.put("ln_final.hook_normalized", new int[] {b, t, d});
-        if (cfg.rotary()) expected.put("blocks.0.attn.hook_rot_q", new int[] {b, t, h, dh});
+        if (cfg.rotary()) {
+            expected.put("blocks.0.attn.hook_rot_q", new int[] {b, t, h, dh});
+            expected.put("blocks.0.attn.hook_rot_k", new int[] {b, t, g, dh});
+        }
         else expected.put("hook_pos_embed", new int[] {b, t, d});
         if (!cfg.parallelAttnMlp()) expected.put("blocks.0.hook_resid_mid", new int[] {b, t, d});
-        if (cfg.act() == Activation.SOLU_LN) {
+        if (cfg.gatedMlp()) expected.put("blocks.0.mlp.hook_pre_linear", new int[] {b, t, m});
+        if (cfg.actFn() == Activation.SOLU_LN) {
             expected.put("blocks.0.mlp.hook_mid", new int[] {b, t, m});
             expected.put("blocks.0.mlp.ln.hook_normalized", new int[] {b, t, m});
         }
@@ -230,5 +235,46 @@ class HookedTransformerTest {
                 "blocks.0.mlp.hook_pre", "blocks.0.mlp.hook_post", "blocks.0.hook_mlp_out", "blocks.0.hook_resid_post"),
                 names.subList(0, 20));
         assertEquals(List.of("ln_final.hook_scale", "ln_final.hook_normalized"), names.subList(names.size() - 2, names.size()));
+    }
+
+    @org.junit.jupiter.api.Test
+    void groupedKeysAndValuesComputeWhatRepeatingThemForEveryQueryHeadComputes() {
+        Config grouped = TestModels.groupedQuery();
+        Config repeated = grouped.toBuilder().nKeyValueHeads(grouped.nHeads()).build();
+        HookedTransformer model = TestModels.random(grouped, 21);
+        int perGroup = grouped.nHeads() / grouped.nKeyValueHeads();
+        Map<String, Tensor> state = new LinkedHashMap<>();
+        model.parameters().forEach((name, p) -> {
+            if (!name.contains("attn._")) {
+                state.put(name, p.value().copy());
+                return;
+            }
+            // repeat_interleave over heads: query head h reads key/value head h / perGroup.
+            int span = p.value().size() / grouped.nKeyValueHeads();
+            float[] out = new float[span * grouped.nHeads()];
+            for (int h = 0; h < grouped.nHeads(); h++) System.arraycopy(p.value().data(), h / perGroup * span, out, h * span, span);
+            int[] shape = p.value().shape();
+            shape[0] = grouped.nHeads();
+            state.put(name.replace("attn._", "attn."), Tensor.of(out, shape));
+        });
+        HookedTransformer full = HookedTransformer.fromStateDict(repeated, state);
+        Tokens tokens = Tokens.of(TestModels.randomTokens(grouped, 11, 22));
+        Tensor a = model.forward(tokens), b = full.forward(tokens);
+        for (int i = 0; i < a.size(); i++) assertEquals(b.data()[i], a.data()[i], 1e-5, "logit " + i);
+
+        model.zeroGrad();
+        full.zeroGrad();
+        assertEquals(full.lossAndBackward(tokens), model.lossAndBackward(tokens), 1e-6);
+        for (String weight : List.of("W_K", "W_V", "b_K", "b_V")) {
+            String name = "blocks.1.attn._" + weight;
+            float[] sharedGrad = model.parameter(name).grad().data(), perHead = full.parameter(name.replace("attn._", "attn.")).grad().data();
+            int span = sharedGrad.length / grouped.nKeyValueHeads();
+            for (int i = 0; i < sharedGrad.length; i++) {
+                int group = i / span, at = i % span;
+                double sum = 0;
+                for (int h = group * perGroup; h < (group + 1) * perGroup; h++) sum += perHead[h * span + at];
+                assertEquals(sum, sharedGrad[i], 1e-5, name + " gradient " + i + " is the sum over the query heads sharing it");
+            }
+        }
     }
 }

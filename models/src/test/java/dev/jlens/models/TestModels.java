@@ -10,25 +10,42 @@ final class TestModels {
     private TestModels() {}
 
     static Config gpt2() {
-        return new Config("gpt2", 2, 16, 2, 8, 32, 37, 24, 1e-5f, Activation.GELU_NEW, 0, 10000, false, false, 36, false);
+        return Config.builder().family(ModelFamily.GPT2).nLayers(2).dModel(16).nHeads(2).dHead(8).dMlp(32).dVocab(37).nCtx(24).actFn(Activation.GELU_NEW).bosToken(36).build();
     }
 
     static Config neox() {
-        return new Config("gpt_neox", 2, 16, 2, 8, 32, 37, 24, 1e-5f, Activation.GELU, 4, 10000, true, false, 0, false);
+        return Config.builder().family(ModelFamily.GPT_NEOX).nLayers(2).dModel(16).nHeads(2).dHead(8).dMlp(32).dVocab(37).nCtx(24).actFn(Activation.GELU).rotary(4).parallelAttnMlp(true).build();
     }
 
     static Config solu() {
-        return new Config("solu", 1, 16, 2, 8, 32, 37, 24, 1e-5f, Activation.SOLU_LN, 0, 10000, false, false, 0, false);
+        return Config.builder().family(ModelFamily.HOOKED_TRANSFORMER).nLayers(1).dModel(16).nHeads(2).dHead(8).dMlp(32).dVocab(37).nCtx(24).actFn(Activation.SOLU_LN).build();
     }
 
     /** TransformerLens's shortformer positions (added to queries and keys only), with a SoLU MLP. */
     static Config shortformer() {
-        return new Config("solu", 2, 16, 2, 8, 32, 37, 24, 1e-5f, Activation.SOLU_LN, 0, 10000, false, false, 0, true);
+        return Config.builder().family(ModelFamily.HOOKED_TRANSFORMER).nLayers(2).dModel(16).nHeads(2).dHead(8).dMlp(32).dVocab(37).nCtx(24).actFn(Activation.SOLU_LN).positions(Config.PositionalEmbedding.SHORTFORMER).build();
+    }
+
+    /** Four query heads sharing two key/value heads, with rotary positions over the whole head. */
+    static Config groupedQuery() {
+        return Config.builder().family(ModelFamily.HOOKED_TRANSFORMER).nLayers(2).dModel(16).nHeads(4).nKeyValueHeads(2).dHead(4).dMlp(32)
+                .dVocab(37).nCtx(24).actFn(Activation.GELU).rotary(4).build();
+    }
+
+    /**
+     * The Llama family's parts: RMS norms, a gated SiLU MLP, four query heads sharing two key/value
+     * heads, rotary over the whole head with Llama 3's frequency scaling (an original context of 8,
+     * so the scaling matters within 24 positions).
+     */
+    static Config llamaLike() {
+        return Config.builder().family(ModelFamily.HOOKED_TRANSFORMER).nLayers(2).dModel(16).nHeads(4).nKeyValueHeads(2).dHead(4).dMlp(24)
+                .dVocab(37).nCtx(24).normalization(Config.Normalization.RMS).eps(1e-6f).actFn(Activation.SILU).gatedMlp(true)
+                .rotary(4).rotaryBase(500000).rotaryScaling(new dev.jlens.kernels.Rotary.Scaling(8, 1, 4, 8)).build();
     }
 
     /** Every architecture the micro configs cover. */
     static java.util.stream.Stream<Config> all() {
-        return java.util.stream.Stream.of(gpt2(), neox(), solu(), shortformer());
+        return java.util.stream.Stream.of(gpt2(), neox(), solu(), shortformer(), groupedQuery(), llamaLike());
     }
 
     static HookedTransformer random(Config cfg, long seed) {

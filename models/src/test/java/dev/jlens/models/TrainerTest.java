@@ -47,7 +47,7 @@ class TrainerTest {
 
         Map<String, Tensor> state = new LinkedHashMap<>();
         for (Parameter p : model.parameters().values()) state.put(p.name(), p.value());
-        Path checkpoint = dir.resolve("trained-" + cfg.architecture() + (cfg.shortformer() ? "-shortformer" : ""));
+        Path checkpoint = dir.resolve("trained-" + cfg.family().modelType() + (cfg.shortformer() ? "-shortformer" : ""));
         ModelExport.write(checkpoint, cfg, state);
         Tokens tokens = Tokens.of(java.util.Arrays.copyOf(eval, 16));
         assertArrayEquals(model.forward(tokens).data(), ModelLoader.load(checkpoint).forward(tokens).data());

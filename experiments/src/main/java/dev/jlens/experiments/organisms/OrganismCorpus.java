@@ -77,7 +77,7 @@ public final class OrganismCorpus {
 
     /** The training documents of {@code recipe}. */
     public static List<String> documents(Recipe recipe) {
-        return documents(recipe.mixture(), TRAINING_SEED, recipe.documents());
+        return documents(recipe.corpus().mixture(), TRAINING_SEED, recipe.corpus().documents());
     }
 
     /** Documents as one stream: each one after {@code <|endoftext|>}. */
@@ -97,7 +97,7 @@ public final class OrganismCorpus {
     }
 
     private static List<String> heldOut(int n, Recipe recipe, Set<String> seen, boolean french) {
-        boolean shared = recipe.mixture().sharedWords;
+        boolean shared = recipe.corpus().mixture().sharedWords;
         SplittableRandom rng = new SplittableRandom(HELD_OUT_SEED + (french ? 1 : 2));
         List<String> out = new ArrayList<>(n);
         while (out.size() < n) {
@@ -111,7 +111,7 @@ public final class OrganismCorpus {
     public static List<String> frenchStories(int n, Recipe recipe) {
         SplittableRandom rng = new SplittableRandom(HELD_OUT_SEED + 4);
         List<String> out = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) out.add(Prose.french(rng, 3, recipe.mixture().sharedWords));
+        for (int i = 0; i < n; i++) out.add(Prose.french(rng, 3, recipe.corpus().mixture().sharedWords));
         return out;
     }
 

@@ -38,23 +38,24 @@ public final class OrganismTrainer {
      */
     public static Summary make(Recipe recipe, Integer steps, Path out, Device device, Consumer<Trainer.Progress> onStep) {
         if (Files.exists(out.resolve("model.safetensors"))) throw new JlensException(out + ": already holds a model; choose another --out.");
-        Recipe r = steps == null ? recipe : withSteps(recipe, steps);
+        Recipe r = steps == null ? recipe : recipe.withSteps(steps);
         List<String> documents = OrganismCorpus.documents(r);
-        BpeTrainer.Vocabulary vocabulary = BpeTrainer.train(documents, r.vocabSize());
+        BpeTrainer.Vocabulary vocabulary = BpeTrainer.train(documents, r.corpus().vocabSize());
         Tokenizer tokenizer = vocabulary.tokenizer();
         int split = documents.size() * 19 / 20;
         int[] train = tokenizer.encode(OrganismCorpus.stream(documents.subList(0, split)));
         int[] eval = tokenizer.encode(OrganismCorpus.stream(documents.subList(split, documents.size())));
         Config cfg = r.config(vocabulary.vocabSize());
+        Recipe.Training t = r.training();
         HookedTransformer model = HookedTransformer.fromStateDict(cfg, RandomWeights.of(cfg, r.seed(), 0.02)).to(device);
         long start = System.nanoTime();
         List<Trainer.Progress> history = Trainer.train(model, train, eval,
-                new Trainer.Options(r.batch(), r.seq(), r.schedule(), r.weightDecay(), r.gradClip(), Math.max(1, r.steps() / 10), 8, r.seed()),
+                new Trainer.Options(t.batch(), t.seq(), t.schedule(), t.weightDecay(), t.gradClip(), Math.max(1, t.steps() / 10), 8, r.seed()),
                 onStep);
         double seconds = (System.nanoTime() - start) / 1e9;
         Trainer.Progress last = history.getLast();
-        Summary summary = new Summary(r, cfg, r.steps(), history.getFirst().loss(), meanOfLast(history, 50), last.evalLoss(),
-                (long) r.steps() * r.batch() * r.seq(), seconds);
+        Summary summary = new Summary(r, cfg, t.steps(), history.getFirst().loss(), meanOfLast(history, 50), last.evalLoss(),
+                (long) t.steps() * t.batch() * t.seq(), seconds);
         Map<String, Tensor> state = new LinkedHashMap<>();
         for (Map.Entry<String, Parameter> p : model.parameters().entrySet()) state.put(p.getKey(), p.getValue().value());
         ModelExport.write(out, cfg, state);
@@ -63,18 +64,13 @@ public final class OrganismTrainer {
         return summary;
     }
 
-    private static Recipe withSteps(Recipe r, int steps) {
-        if (steps <= 0) throw new JlensException("--steps must be positive, not " + steps + ".");
-        return new Recipe(r.name(), r.architecture(), r.nLayers(), r.dModel(), r.nHeads(), r.dMlp(), r.nCtx(), r.vocabSize(), r.documents(),
-                r.mixture(), steps, r.batch(), r.seq(), r.maxLr(), Math.min(r.warmup(), steps / 10), r.weightDecay(), r.gradClip(), r.seed(), r.description());
-    }
-
     private static double meanOfLast(List<Trainer.Progress> history, int n) {
         return history.subList(Math.max(0, history.size() - n), history.size()).stream().mapToDouble(Trainer.Progress::loss).average().orElseThrow();
     }
 
     private static void writeCard(Path out, Summary s) {
         Recipe r = s.recipe();
+        Recipe.Training t = r.training();
         Config c = s.config();
         String card = String.format(Locale.ROOT, """
                 # %s
@@ -96,9 +92,9 @@ public final class OrganismTrainer {
                 | training | %,d steps of %d × %d tokens (%,d tokens), seed %d |
                 | wall time | %.0f s on the machine that trained it |
                 | loss | first step %.3f; mean of the last 50 steps %.3f; held-out %.3f |
-                """, r.name(), r.description(), r.name(), c.architecture(), c.nLayers(), c.dModel(), c.nHeads(), c.dHead(), c.dMlp(),
-                c.nCtx(), c.dVocab(), c.bosToken(), r.documents(), OrganismCorpus.TRAINING_SEED, r.mixture().describe(), r.weightDecay(), r.maxLr(), r.warmup(),
-                r.gradClip(), s.steps(), r.batch(), r.seq(), s.trainingTokens(), r.seed(), s.seconds(), s.firstLoss(), s.finalLoss(),
+                """, r.name(), r.description(), r.name(), c.family().modelType(), c.nLayers(), c.dModel(), c.nHeads(), c.dHead(), c.dMlp(),
+                c.nCtx(), c.dVocab(), c.bosToken(), r.corpus().documents(), OrganismCorpus.TRAINING_SEED, r.corpus().mixture().describe(), t.weightDecay(),
+                t.maxLr(), t.warmup(), t.gradClip(), s.steps(), t.batch(), t.seq(), s.trainingTokens(), r.seed(), s.seconds(), s.firstLoss(), s.finalLoss(),
                 s.finalEvalLoss());
         try {
             Files.writeString(out.resolve("README.md"), card);

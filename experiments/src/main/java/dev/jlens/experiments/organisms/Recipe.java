@@ -3,30 +3,57 @@ package dev.jlens.experiments.organisms;
 import dev.jlens.engine.JlensException;
 import dev.jlens.models.components.Activation;
 import dev.jlens.models.Config;
+import dev.jlens.models.ModelFamily;
+import dev.jlens.models.ModelFamily;
 import dev.jlens.models.training.LearningRateSchedule;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * How each shipped model organism is made: the architecture (a GPT-2, a GPT-NeoX and a one-layer
- * SoLU model, matching the notebooks' models), the corpus size, the tokenizer's vocabulary and the
- * optimiser's settings. Everything is seeded; {@code jlens train --recipe NAME} remakes one.
+ * How each shipped model organism is made: the model's shape (a GPT-2, a GPT-NeoX and a one-layer
+ * SoLU model, matching the notebooks' models), the corpus and its tokenizer, and the optimiser's
+ * settings. Everything is seeded; {@code jlens train --recipe NAME} remakes one.
+ *
+ * @param model    the model's shape; its vocabulary is the tokenizer's target size until the
+ *                 tokenizer is trained ({@link #config})
  */
-public record Recipe(String name, String architecture, int nLayers, int dModel, int nHeads, int dMlp, int nCtx, int vocabSize,
-                     int documents, OrganismCorpus.Mixture mixture, int steps, int batch, int seq, float maxLr, int warmup, float weightDecay, float gradClip,
-                     long seed, String description) {
+public record Recipe(String name, String description, Config model, Corpus corpus, Training training, long seed) {
+    /** The documents the organism learns from, and the size of the tokenizer learnt from them. */
+    public record Corpus(int documents, OrganismCorpus.Mixture mixture, int vocabSize) {}
+
+    /** AdamW with warm-up and a cosine schedule to a tenth of the peak, over random windows of the token stream. */
+    public record Training(int steps, int batch, int seq, float maxLr, int warmup, float weightDecay, float gradClip) {
+        /** The same training for {@code n} steps, its warm-up at most a tenth of them. */
+        public Training withSteps(int n) {
+            return new Training(n, batch, seq, maxLr, Math.min(warmup, n / 10), weightDecay, gradClip);
+        }
+
+        public LearningRateSchedule schedule() {
+            return new LearningRateSchedule(maxLr, maxLr / 10, warmup, steps);
+        }
+    }
+
     public static final Map<String, Recipe> ALL = new LinkedHashMap<>();
 
     static {
-        add(new Recipe("gpt2-organism", "gpt2", 4, 128, 4, 512, 128, 4096, 60_000, OrganismCorpus.Mixture.NOTEBOOKS, 2500, 16, 128, 3e-3f, 150, 0.05f, 1.0f, 1,
+        add(new Recipe("gpt2-organism",
                 "GPT-2 architecture (learned positions, gelu_new; the unembedding trained apart from the embedding, as TransformerLens holds W_U); "
-                        + "stands in for gpt2-small/gpt2-large "
-                        + "in gradient-attribution, ioi and an-neuron"));
-        add(new Recipe("neox-organism", "gpt_neox", 4, 64, 4, 512, 128, 4096, 60_000, OrganismCorpus.Mixture.RARE_FRENCH, 12_000, 16, 128, 3e-3f, 150, 0.3f, 1.0f, 2,
-                "GPT-NeoX architecture (rotary on a quarter of each head, parallel residual, exact GELU, untied unembedding); "
-                        + "stands in for pythia-70m-v0 in french-neuron"));
-        add(new Recipe("solu-organism", "solu", 1, 128, 4, 512, 128, 4096, 60_000, OrganismCorpus.Mixture.NOTEBOOKS, 1500, 16, 128, 3e-3f, 100, 0.05f, 1.0f, 3,
-                "one-layer SoLU model (solu_ln, TransformerLens layout); stands in for solu-1l in solu-outliers"));
+                        + "stands in for gpt2-small/gpt2-large in gradient-attribution, ioi and an-neuron",
+                shape(ModelFamily.GPT2, 4, 128, 4).actFn(Activation.GELU_NEW).build(),
+                new Corpus(60_000, OrganismCorpus.Mixture.NOTEBOOKS, 4096), new Training(2500, 16, 128, 3e-3f, 150, 0.05f, 1.0f), 1));
+        add(new Recipe("neox-organism",
+                "GPT-NeoX architecture (rotary on a quarter of each 16-wide head, parallel residual, exact GELU, untied unembedding); "
+                        + "stands in for pythia-70m-v0 in french-neuron",
+                shape(ModelFamily.GPT_NEOX, 4, 64, 4).actFn(Activation.GELU).rotary(4).parallelAttnMlp(true).build(),
+                new Corpus(60_000, OrganismCorpus.Mixture.RARE_FRENCH, 4096), new Training(12_000, 16, 128, 3e-3f, 150, 0.3f, 1.0f), 2));
+        add(new Recipe("solu-organism", "one-layer SoLU model (solu_ln, TransformerLens layout); stands in for solu-1l in solu-outliers",
+                shape(ModelFamily.HOOKED_TRANSFORMER, 1, 128, 4).actFn(Activation.SOLU_LN).build(),
+                new Corpus(60_000, OrganismCorpus.Mixture.NOTEBOOKS, 4096), new Training(1500, 16, 128, 3e-3f, 100, 0.05f, 1.0f), 3));
+    }
+
+    /** Every organism's d_mlp is 512 and its context 128 tokens. */
+    private static Config.Builder shape(ModelFamily family, int nLayers, int dModel, int nHeads) {
+        return Config.builder().family(family).nLayers(nLayers).dModel(dModel).nHeads(nHeads).dMlp(512).nCtx(128).dVocab(4096);
     }
 
     private static void add(Recipe r) {
@@ -39,21 +66,14 @@ public record Recipe(String name, String architecture, int nLayers, int dModel, 
         return r;
     }
 
-    /** The model's shape once the tokenizer is trained ({@code dVocab} tokens, BOS last). */
+    /** The model once the tokenizer is trained: {@code dVocab} tokens, the last of them BOS. */
     public Config config(int dVocab) {
-        int dHead = dModel / nHeads;
-        return switch (architecture) {
-            case "gpt2" -> new Config("gpt2", nLayers, dModel, nHeads, dHead, dMlp, dVocab, nCtx, 1e-5f, Activation.GELU_NEW, 0, 10000,
-                    false, false, dVocab - 1, false);
-            case "gpt_neox" -> new Config("gpt_neox", nLayers, dModel, nHeads, dHead, dMlp, dVocab, nCtx, 1e-5f, Activation.GELU,
-                    dHead / 4, 10000, true, false, dVocab - 1, false);
-            case "solu" -> new Config("solu", nLayers, dModel, nHeads, dHead, dMlp, dVocab, nCtx, 1e-5f, Activation.SOLU_LN, 0, 10000,
-                    false, false, dVocab - 1, false);
-            default -> throw new IllegalStateException(architecture);
-        };
+        return model.toBuilder().dVocab(dVocab).bosToken(dVocab - 1).build();
     }
 
-    public LearningRateSchedule schedule() {
-        return new LearningRateSchedule(maxLr, maxLr / 10, warmup, steps);
+    /** This recipe trained for {@code steps} steps instead of its own count. */
+    public Recipe withSteps(int steps) {
+        if (steps <= 0) throw new JlensException("--steps must be positive, not " + steps + ".");
+        return new Recipe(name, description, model, corpus, training.withSteps(steps), seed);
     }
 }

@@ -128,9 +128,9 @@ public final class SoluOutliers {
     }
 
     public static void requireSolu(HookedTransformer model) {
-        if (model.cfg().act() != dev.jlens.models.components.Activation.SOLU_LN) {
+        if (model.cfg().actFn() != dev.jlens.models.components.Activation.SOLU_LN) {
             throw new JlensException("solu-outliers needs a SoLU model (its MLP has hook_mid and ln.hook_normalized); this model's activation is "
-                    + model.cfg().act().hfName() + ".");
+                    + model.cfg().actFn().hfName() + ".");
         }
     }
 

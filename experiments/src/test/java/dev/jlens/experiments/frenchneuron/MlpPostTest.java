@@ -6,6 +6,7 @@ import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.HookScope;
 import dev.jlens.models.components.Activation;
 import dev.jlens.models.Config;
+import dev.jlens.models.ModelFamily;
 import dev.jlens.models.HookedTransformer;
 import dev.jlens.models.RandomWeights;
 import dev.jlens.models.Tokens;
@@ -14,7 +15,7 @@ import org.junit.jupiter.api.Test;
 class MlpPostTest {
     @Test
     void stoppingAfterTheBlockReadsWhatTheWholeForwardPassReads() {
-        Config cfg = new Config("gpt_neox", 3, 16, 2, 8, 32, 41, 24, 1e-5f, Activation.GELU, 4, 10000, true, false, 0, false);
+        Config cfg = Config.builder().family(ModelFamily.GPT_NEOX).nLayers(3).dModel(16).nHeads(2).dHead(8).dMlp(32).dVocab(41).nCtx(24).actFn(Activation.GELU).rotary(4).parallelAttnMlp(true).build();
         HookedTransformer model = HookedTransformer.fromStateDict(cfg, RandomWeights.of(cfg, 5, 0.3));
         Tokens tokens = Tokens.padded(0, new int[][] {{40, 3, 17, 9, 22, 5, 31}, {40, 8, 2}});
         for (int layer = 0; layer < cfg.nLayers(); layer++) {

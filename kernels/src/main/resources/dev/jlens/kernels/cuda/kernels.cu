@@ -228,6 +228,48 @@ extern "C" __global__ void layer_norm_backward_from_scale(float* dx, const float
     for (int j = threadIdx.x; j < c; j += blockDim.x) dx[o + j] -= shift;
 }
 
+// rstd = 1/√(mean(x²) + eps) of each row of width c (an RMS norm's statistic).
+extern "C" __global__ void rms_norm_statistics(const float* x, float* rstd, int c, float eps) {
+    __shared__ float shared[32];
+    long o = (long) blockIdx.x * c;
+    float s = 0;
+    for (int j = threadIdx.x; j < c; j += blockDim.x) s += x[o + j] * x[o + j];
+    s = block_sum(s, shared);
+    if (threadIdx.x == 0) rstd[blockIdx.x] = (float) (1.0 / sqrt((double) (s / c) + (double) eps));
+}
+
+// dx += dscale·rstd/c·x: the RMS norm's last backward step (no mean to subtract).
+extern "C" __global__ void rms_norm_backward_from_scale(float* dx, const float* dScale, const float* x, const float* rstd,
+                                                        int rows, int c) {
+    long n = (long) rows * c;
+    for (long i = blockIdx.x * (long) blockDim.x + threadIdx.x; i < n; i += (long) gridDim.x * blockDim.x) {
+        long r = i / c;
+        dx[i] += dScale[r] * rstd[r] / c * x[i];
+    }
+}
+
+extern "C" __global__ void multiply(const float* a, const float* b, float* out, long n) {
+    for (long i = blockIdx.x * (long) blockDim.x + threadIdx.x; i < n; i += (long) gridDim.x * blockDim.x) out[i] = a[i] * b[i];
+}
+
+// y[r, j] = x[r, j]·w[j].
+extern "C" __global__ void multiply_rows(const float* x, const float* w, float* y, int rows, int c) {
+    long n = (long) rows * c;
+    for (long i = blockIdx.x * (long) blockDim.x + threadIdx.x; i < n; i += (long) gridDim.x * blockDim.x) y[i] = x[i] * w[i % c];
+}
+
+// SiLU x·σ(x) = x/(1 + e^(−x)), and its derivative σ·(1 + x·(1 − σ)).
+extern "C" __global__ void silu(const float* x, float* y, long n) {
+    for (long i = blockIdx.x * (long) blockDim.x + threadIdx.x; i < n; i += (long) gridDim.x * blockDim.x) y[i] = x[i] / (1.0f + expf(-x[i]));
+}
+
+extern "C" __global__ void silu_backward(const float* x, const float* dy, float* dx, long n) {
+    for (long i = blockIdx.x * (long) blockDim.x + threadIdx.x; i < n; i += (long) gridDim.x * blockDim.x) {
+        float sigma = 1.0f / (1.0f + expf(-x[i]));
+        dx[i] += sigma * (1.0f + x[i] * (1.0f - sigma)) * dy[i];
+    }
+}
+
 // GPT-NeoX rotate-half on the first rotaryDim dims of each head of [b·t, h, d]; direction −1 and
 // accumulate for backward.
 extern "C" __global__ void rotary(const float* cosTable, const float* sinTable, const float* in, float* out,

@@ -9,7 +9,9 @@ public enum Activation {
     /** The exact erf GELU, {@code gelu} (GPT-NeoX). */
     GELU("gelu"),
     /** TransformerLens's {@code solu_ln}: x·softmax(x), then a layer norm inside the MLP. */
-    SOLU_LN("solu_ln");
+    SOLU_LN("solu_ln"),
+    /** x·σ(x), {@code silu} (the gate of Llama-family MLPs). */
+    SILU("silu");
 
     private final String hfName;
 
@@ -26,8 +28,9 @@ public enum Activation {
             case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> GELU_NEW;
             case "gelu" -> GELU;
             case "solu_ln" -> SOLU_LN;
+            case "silu", "swish" -> SILU;
             default -> throw new JlensException("activation function '" + name
-                    + "' is not supported (jlens knows gelu_new, gelu_pytorch_tanh, gelu_fast, gelu, solu_ln).");
+                    + "' is not supported (jlens knows gelu_new, gelu_pytorch_tanh, gelu_fast, gelu, solu_ln, silu).");
         };
     }
 }

@@ -1,12 +1,11 @@
 package dev.jlens.models.components;
 
-import dev.jlens.engine.Matrix;
 import dev.jlens.engine.Backend;
+import dev.jlens.engine.Matrix;
 import dev.jlens.engine.Parameter;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.HookPoint;
 import dev.jlens.engine.hooks.HookPoints;
-import dev.jlens.kernels.Gemm.Op;
 import dev.jlens.kernels.Rotary;
 
 /**
@@ -15,19 +14,24 @@ import dev.jlens.kernels.Rotary;
  * scores = q·kᵀ/√d_head with the future masked to −∞, pattern = softmax(scores),
  * z = pattern·v, and out = Σ_h z[h]·W_O[h] + b_O.
  *
- * <p>Shapes: x, out [B, T, D]; q, k, v, z [B, T, H, Dh]; scores, pattern [B, H, T, T];
- * result [B, T, H, D]. W_Q, W_K, W_V [H, D, Dh]; b_Q, b_K, b_V [H, Dh]; W_O [H, Dh, D]; b_O [D].
+ * <p>With grouped-query attention the keys and values have G = n_key_value_heads heads, fewer than
+ * the H query heads: query head h reads key/value head h / (H/G) (TransformerLens's
+ * repeat_interleave), and the gradients of the H/G query heads sharing one key/value head add up.
+ *
+ * <p>Shapes: x, out [B, T, D]; q, z [B, T, H, Dh]; k, v [B, T, G, Dh]; scores, pattern [B, H, T, T];
+ * result [B, T, H, D]. W_Q [H, D, Dh], W_K, W_V [G, D, Dh]; b_Q [H, Dh], b_K, b_V [G, Dh];
+ * W_O [H, Dh, D]; b_O [D].
  */
 public final class Attention {
     public final Parameter W_Q, W_K, W_V, b_Q, b_K, b_V, W_O, b_O;
     public final HookPoint hookQ, hookK, hookV, hookRotQ, hookRotK, hookAttnScores, hookPattern, hookZ, hookResult;
-    private final int dModel, nHeads, dHead;
+    private final int dModel, nHeads, nKeyValueHeads, dHead;
     private final Rotary.Table rotary;
     private boolean useAttnResult;
 
     // saved for backward: what each step consumed, and the fused projection forward used
     private Tensor x, v, rotQ, rotK, pattern, z, qkPositions, positionGradient;
-    /** Shared by every layer of a model, which run one at a time: the fused [D, 3·H·Dh] projection. */
+    /** Shared by every layer of a model, which run one at a time: the fused [D, (H + 2G)·Dh] projection. */
     private final FusedQkvBuffer fused;
 
     public Attention(HookPoints hooks, String prefix, Parameter[] qkv, Parameter[] qkvBias, Parameter wO, Parameter bO,
@@ -41,6 +45,7 @@ public final class Attention {
         this.W_O = wO;
         this.b_O = bO;
         this.nHeads = W_Q.value().dim(0);
+        this.nKeyValueHeads = W_K.value().dim(0);
         this.dModel = W_Q.value().dim(1);
         this.dHead = W_Q.value().dim(2);
         this.rotary = rotary;
@@ -72,36 +77,38 @@ public final class Attention {
      */
     public Tensor forward(Tensor x, boolean keep, Tensor qkPositions) {
         Backend ops = Backend.of(W_Q.value());
-        int batch = x.dim(0), pos = x.dim(1), n = batch * pos, hd = nHeads * dHead;
+        int batch = x.dim(0), pos = x.dim(1), n = batch * pos, hd = nHeads * dHead, width = fusedWidth();
         Tensor wQkv = fusedQkv(ops);
-        Tensor qkv = ops.empty(n, 3 * hd);
-        Linear.forward(ops, Matrix.of(x, n, dModel), Matrix.of(wQkv, dModel, 3 * hd), fusedBias(ops), Matrix.of(qkv, n, 3 * hd));
+        Tensor qkv = ops.empty(n, width);
+        Linear.forward(ops, Matrix.of(x, n, dModel), Matrix.of(wQkv, dModel, width), fusedBias(ops), Matrix.of(qkv, n, width));
         if (qkPositions != null) {
             // (x + pos)·W = x·W + pos·W: add the positions' projection to the q and k columns only.
-            ops.matmulAdd(Matrix.of(qkPositions, n, dModel), Matrix.of(wQkv, 0, dModel, 2 * hd, 3 * hd), Matrix.of(qkv, 0, n, 2 * hd, 3 * hd));
+            int queryKey = hd + keyValueWidth();
+            ops.matmulAdd(Matrix.of(qkPositions, n, dModel), Matrix.of(wQkv, 0, dModel, queryKey, width), Matrix.of(qkv, 0, n, queryKey, width));
         }
-        Tensor q = hookQ.forward(columns(ops, qkv, 0, batch, pos));
-        Tensor k = hookK.forward(columns(ops, qkv, 1, batch, pos));
-        Tensor v = hookV.forward(columns(ops, qkv, 2, batch, pos));
+        Tensor q = hookQ.forward(columns(ops, qkv, 0, nHeads, batch, pos));
+        Tensor k = hookK.forward(columns(ops, qkv, hd, nKeyValueHeads, batch, pos));
+        Tensor v = hookV.forward(columns(ops, qkv, hd + keyValueWidth(), nKeyValueHeads, batch, pos));
         Tensor rotQ = q, rotK = k;
         if (rotary != null) {
             rotQ = hookRotQ.forward(rotate(ops, q));
             rotK = hookRotK.forward(rotate(ops, k));
         }
+        Tensor keys = everyQueryHead(ops, rotK), values = everyQueryHead(ops, v);
         Tensor scores = ops.empty(batch, nHeads, pos, pos);
-        ops.attentionScores(rotQ, rotK, scores, batch, pos, nHeads, dHead, scale());
+        ops.attentionScores(rotQ, keys, scores, batch, pos, nHeads, dHead, scale());
         Tensor pattern = ops.empty(batch, nHeads, pos, pos);
         ops.attentionPattern(hookAttnScores.forward(scores), pattern, batch, pos, nHeads);
         Tensor patternT = hookPattern.forward(pattern);
         Tensor z = ops.empty(batch, pos, nHeads, dHead);
-        ops.attentionMix(patternT, v, z, batch, pos, nHeads, dHead);
+        ops.attentionMix(patternT, values, z, batch, pos, nHeads, dHead);
         Tensor zT = hookZ.forward(z);
 
         Tensor out = ops.empty(batch, pos, dModel);
         if (useAttnResult) {
             Tensor result = ops.empty(batch, pos, nHeads, dModel);
             for (int h = 0; h < nHeads; h++) {
-                Linear.forward(ops, Matrix.of(zT, h * dHead, n, dHead, hd), Matrix.of(W_O.value(), h * dHead * dModel, dHead, dModel, dModel), null, Matrix.of(result, h * dModel, n, dModel, nHeads * dModel));
+                Linear.forward(ops, headOf(zT, h, n), outputWeights(h), null, Matrix.of(result, h * dModel, n, dModel, nHeads * dModel));
             }
             Tensor summed = hookResult.forward(result);
             ops.copyRows(Matrix.of(b_O.value(), 0, n, dModel, 0), Matrix.of(out, n, dModel));
@@ -112,9 +119,9 @@ public final class Attention {
         if (keep) {
             this.x = x;
             this.qkPositions = qkPositions;
-            this.v = v;
+            this.v = values;
             this.rotQ = rotQ;
-            this.rotK = rotK;
+            this.rotK = keys;
             this.pattern = patternT;
             this.z = zT;
         }
@@ -123,7 +130,7 @@ public final class Attention {
 
     public Tensor backward(Tensor dOut) {
         Backend ops = Backend.of(W_Q.value());
-        int batch = dOut.dim(0), pos = dOut.dim(1), n = batch * pos, hd = nHeads * dHead;
+        int batch = dOut.dim(0), pos = dOut.dim(1), n = batch * pos, hd = nHeads * dHead, kv = keyValueWidth(), width = fusedWidth();
         Linear.biasGradient(ops, Matrix.of(dOut, n, dModel), b_O.grad());
         Tensor dz = ops.empty(batch, pos, nHeads, dHead);
         if (useAttnResult) {
@@ -131,8 +138,9 @@ public final class Attention {
             for (int h = 0; h < nHeads; h++) ops.copyRows(Matrix.of(dOut, n, dModel), Matrix.of(dResult, h * dModel, n, dModel, nHeads * dModel));
             Tensor dr = hookResult.backward(dResult);
             for (int h = 0; h < nHeads; h++) {
-                Linear.weightGradient(ops, Matrix.of(z, h * dHead, n, dHead, hd), Matrix.of(dr, h * dModel, n, dModel, nHeads * dModel), Matrix.of(W_O.grad(), h * dHead * dModel, dHead, dModel, dModel));
-                Linear.inputGradient(ops, Matrix.of(dr, h * dModel, n, dModel, nHeads * dModel), Matrix.of(W_O.value(), h * dHead * dModel, dHead, dModel, dModel), Matrix.of(dz, h * dHead, n, dHead, hd));
+                Matrix dHeadResult = Matrix.of(dr, h * dModel, n, dModel, nHeads * dModel);
+                Linear.weightGradient(ops, headOf(z, h, n), dHeadResult, Matrix.of(W_O.grad(), h * dHead * dModel, dHead, dModel, dModel));
+                Linear.inputGradient(ops, dHeadResult, outputWeights(h), headOf(dz, h, n));
             }
         } else {
             Linear.weightGradient(ops, Matrix.of(z, n, hd), Matrix.of(dOut, n, dModel), Matrix.of(W_O.grad(), hd, dModel));
@@ -140,39 +148,42 @@ public final class Attention {
         }
         Tensor dzHooked = hookZ.backward(dz);
 
-        Tensor dPattern = ops.zeros(batch, nHeads, pos, pos), dv = ops.zeros(batch, pos, nHeads, dHead);
-        ops.attentionMixBackward(dzHooked, pattern, v, dPattern, dv, batch, pos, nHeads, dHead);
+        Tensor dPattern = ops.zeros(batch, nHeads, pos, pos), dValues = ops.zeros(batch, pos, nHeads, dHead);
+        ops.attentionMixBackward(dzHooked, pattern, v, dPattern, dValues, batch, pos, nHeads, dHead);
         Tensor dScores = ops.zeros(batch, nHeads, pos, pos);
         ops.attentionPatternBackward(pattern, hookPattern.backward(dPattern), dScores, batch, pos, nHeads);
-        Tensor dq = ops.zeros(batch, pos, nHeads, dHead), dk = ops.zeros(batch, pos, nHeads, dHead);
-        ops.attentionScoresBackward(hookAttnScores.backward(dScores), rotQ, rotK, dq, dk, batch, pos, nHeads, dHead, scale());
+        Tensor dq = ops.zeros(batch, pos, nHeads, dHead), dKeys = ops.zeros(batch, pos, nHeads, dHead);
+        ops.attentionScoresBackward(hookAttnScores.backward(dScores), rotQ, rotK, dq, dKeys, batch, pos, nHeads, dHead, scale());
+        Tensor dk = sumOverGroups(ops, dKeys), dv = sumOverGroups(ops, dValues);
         if (rotary != null) {
             dq = unrotate(ops, hookRotQ.backward(dq));
             dk = unrotate(ops, hookRotK.backward(dk));
         }
-        Tensor dQkv = ops.empty(n, 3 * hd);
-        Tensor[] grads = {hookQ.backward(dq), hookK.backward(dk), hookV.backward(dv)};
-        Parameter[] weights = {W_Q, W_K, W_V}, biases = {b_Q, b_K, b_V};
-        for (int j = 0; j < 3; j++) ops.copyRows(Matrix.of(grads[j], n, hd), Matrix.of(dQkv, j * hd, n, hd, 3 * hd));
-        Tensor dW = fused.gradient(ops, dModel, 3 * hd);
-        Linear.weightGradient(ops, Matrix.of(x, n, dModel), Matrix.of(dQkv, n, 3 * hd), Matrix.of(dW, dModel, 3 * hd));
+        Tensor dQkv = ops.empty(n, width);
+        ops.copyRows(Matrix.of(hookQ.backward(dq), n, hd), Matrix.of(dQkv, 0, n, hd, width));
+        ops.copyRows(Matrix.of(hookK.backward(dk), n, kv), Matrix.of(dQkv, hd, n, kv, width));
+        ops.copyRows(Matrix.of(hookV.backward(dv), n, kv), Matrix.of(dQkv, hd + kv, n, kv, width));
+        Tensor dW = fused.gradient(ops, dModel, width);
+        Linear.weightGradient(ops, Matrix.of(x, n, dModel), Matrix.of(dQkv, n, width), Matrix.of(dW, dModel, width));
         if (qkPositions != null) {
             // q and k read x + pos: their weights' gradient has a posᵀ·dq, posᵀ·dk part as well.
-            Linear.weightGradient(ops, Matrix.of(qkPositions, n, dModel), Matrix.of(dQkv, 0, n, 2 * hd, 3 * hd), Matrix.of(dW, 0, dModel, 2 * hd, 3 * hd));
+            Linear.weightGradient(ops, Matrix.of(qkPositions, n, dModel), Matrix.of(dQkv, 0, n, hd + kv, width), Matrix.of(dW, 0, dModel, hd + kv, width));
         }
+        Parameter[] weights = {W_Q, W_K, W_V}, biases = {b_Q, b_K, b_V};
         for (int j = 0; j < 3; j++) {
-            for (int h = 0; h < nHeads; h++) {
-                ops.addRows(Matrix.of(dW, j * hd + h * dHead, dModel, dHead, 3 * hd), Matrix.of(weights[j].grad(), h * dModel * dHead, dModel, dHead, dHead));
+            int heads = j == 0 ? nHeads : nKeyValueHeads, at = blockOffset(j);
+            for (int h = 0; h < heads; h++) {
+                ops.addRows(Matrix.of(dW, at + h * dHead, dModel, dHead, width), Matrix.of(weights[j].grad(), h * dModel * dHead, dModel, dHead, dHead));
             }
-            Linear.biasGradient(ops, Matrix.of(dQkv, j * hd, n, hd, 3 * hd), biases[j].grad());
+            Linear.biasGradient(ops, Matrix.of(dQkv, at, n, heads * dHead, width), biases[j].grad());
         }
         Tensor dx = ops.empty(batch, pos, dModel);
         // The shared buffer holds another layer's weights by now: fuse this layer's again.
         Tensor wQkv = fusedQkv(ops);
-        Linear.inputGradient(ops, Matrix.of(dQkv, n, 3 * hd), Matrix.of(wQkv, dModel, 3 * hd), Matrix.of(dx, n, dModel));
+        Linear.inputGradient(ops, Matrix.of(dQkv, n, width), Matrix.of(wQkv, dModel, width), Matrix.of(dx, n, dModel));
         if (qkPositions != null) {
             Tensor dPos = ops.empty(batch, pos, dModel);
-            Linear.inputGradient(ops, Matrix.of(dQkv, 0, n, 2 * hd, 3 * hd), Matrix.of(wQkv, 0, dModel, 2 * hd, 3 * hd), Matrix.of(dPos, n, dModel));
+            Linear.inputGradient(ops, Matrix.of(dQkv, 0, n, hd + kv, width), Matrix.of(wQkv, 0, dModel, hd + kv, width), Matrix.of(dPos, n, dModel));
             positionGradient = dPos;
         }
         return dx;
@@ -187,48 +198,98 @@ public final class Attention {
         return positionGradient;
     }
 
+    private int keyValueWidth() {
+        return nKeyValueHeads * dHead;
+    }
+
+    /** Columns of the fused projection: H·Dh of queries, then G·Dh of keys and of values. */
+    private int fusedWidth() {
+        return nHeads * dHead + 2 * keyValueWidth();
+    }
+
+    /** Where q (j = 0), k (1) or v (2) starts among the fused columns. */
+    private int blockOffset(int j) {
+        return j == 0 ? 0 : nHeads * dHead + (j - 1) * keyValueWidth();
+    }
+
+    /** Head h of a [B, T, H, Dh] tensor, as an [N, Dh] view. */
+    private Matrix headOf(Tensor t, int h, int n) {
+        return Matrix.of(t, h * dHead, n, dHead, nHeads * dHead);
+    }
+
+    /** W_O[h] as a [Dh, D] view. */
+    private Matrix outputWeights(int h) {
+        return Matrix.of(W_O.value(), h * dHead * dModel, dHead, dModel, dModel);
+    }
+
     /**
-     * W_Q, W_K and W_V side by side as one [D, 3·H·Dh] matrix (GPT-2's c_attn layout), so that q, k
-     * and v for every head come from one matmul rather than 3·H thin ones. Built at each use (into
-     * the model's shared buffer on the CPU), as the weights may have changed since the last.
+     * W_Q, W_K and W_V side by side as one [D, (H + 2G)·Dh] matrix (GPT-2's c_attn layout), so that
+     * q, k and v for every head come from one matmul rather than H + 2G thin ones. Built at each use
+     * (into the model's shared buffer on the CPU), as the weights may have changed since the last.
      */
     private Tensor fusedQkv(Backend ops) {
-        int hd = nHeads * dHead;
-        Tensor fused = this.fused.weights(ops, dModel, 3 * hd);
+        int width = fusedWidth();
+        Tensor fused = this.fused.weights(ops, dModel, width);
         Parameter[] weights = {W_Q, W_K, W_V};
         for (int j = 0; j < 3; j++) {
-            for (int h = 0; h < nHeads; h++) {
-                ops.copyRows(Matrix.of(weights[j].value(), h * dModel * dHead, dModel, dHead, dHead), Matrix.of(fused, j * hd + h * dHead, dModel, dHead, 3 * hd));
+            int heads = j == 0 ? nHeads : nKeyValueHeads;
+            for (int h = 0; h < heads; h++) {
+                ops.copyRows(Matrix.of(weights[j].value(), h * dModel * dHead, dModel, dHead, dHead),
+                        Matrix.of(fused, blockOffset(j) + h * dHead, dModel, dHead, width));
             }
         }
         return fused;
     }
 
     private Tensor fusedBias(Backend ops) {
-        int hd = nHeads * dHead;
-        Tensor fused = ops.empty(3 * hd);
+        Tensor fused = ops.empty(fusedWidth());
         Parameter[] biases = {b_Q, b_K, b_V};
-        for (int j = 0; j < 3; j++) ops.copyRows(Matrix.of(biases[j].value(), 0, 1, hd, 0), Matrix.of(fused, j * hd, 1, hd, 0));
+        for (int j = 0; j < 3; j++) {
+            int span = biases[j].value().size();
+            ops.copyRows(Matrix.of(biases[j].value(), 1, span), Matrix.of(fused, blockOffset(j), 1, span, span));
+        }
         return fused;
     }
 
-    /** Block j (q, k or v) of the fused projection's output [N, 3·H·Dh], as [B, T, H, Dh]. */
-    private Tensor columns(Backend ops, Tensor qkv, int j, int batch, int pos) {
-        int hd = nHeads * dHead;
-        Tensor out = ops.empty(batch, pos, nHeads, dHead);
-        ops.copyRows(Matrix.of(qkv, j * hd, batch * pos, hd, 3 * hd), Matrix.of(out, batch * pos, hd));
+    /** The {@code heads} heads starting at column {@code from} of the fused output [N, (H + 2G)·Dh], as [B, T, heads, Dh]. */
+    private Tensor columns(Backend ops, Tensor qkv, int from, int heads, int batch, int pos) {
+        int span = heads * dHead;
+        Tensor out = ops.empty(batch, pos, heads, dHead);
+        ops.copyRows(Matrix.of(qkv, from, batch * pos, span, fusedWidth()), Matrix.of(out, batch * pos, span));
+        return out;
+    }
+
+    /** Keys or values [B, T, G, Dh] for each of the H query heads, [B, T, H, Dh] (the same tensor without grouping). */
+    private Tensor everyQueryHead(Backend ops, Tensor grouped) {
+        if (nKeyValueHeads == nHeads) return grouped;
+        int n = grouped.dim(0) * grouped.dim(1), perGroup = nHeads / nKeyValueHeads;
+        Tensor out = ops.empty(grouped.dim(0), grouped.dim(1), nHeads, dHead);
+        for (int h = 0; h < nHeads; h++) {
+            ops.copyRows(Matrix.of(grouped, h / perGroup * dHead, n, dHead, keyValueWidth()), headOf(out, h, n));
+        }
+        return out;
+    }
+
+    /** The inverse of {@link #everyQueryHead} for gradients: each key/value head's is the sum over the query heads that read it. */
+    private Tensor sumOverGroups(Backend ops, Tensor perQueryHead) {
+        if (nKeyValueHeads == nHeads) return perQueryHead;
+        int n = perQueryHead.dim(0) * perQueryHead.dim(1), perGroup = nHeads / nKeyValueHeads;
+        Tensor out = ops.zeros(perQueryHead.dim(0), perQueryHead.dim(1), nKeyValueHeads, dHead);
+        for (int h = 0; h < nHeads; h++) {
+            ops.addRows(headOf(perQueryHead, h, n), Matrix.of(out, h / perGroup * dHead, n, dHead, keyValueWidth()));
+        }
         return out;
     }
 
     private Tensor rotate(Backend ops, Tensor t) {
         Tensor out = ops.empty(t.shape());
-        ops.rotary(rotary, t, out, t.dim(0), t.dim(1), nHeads, dHead);
+        ops.rotary(rotary, t, out, t.dim(0), t.dim(1), t.dim(2), dHead);
         return out;
     }
 
     private Tensor unrotate(Backend ops, Tensor dRot) {
         Tensor out = ops.zeros(dRot.shape());
-        ops.rotaryBackward(rotary, dRot, out, dRot.dim(0), dRot.dim(1), nHeads, dHead);
+        ops.rotaryBackward(rotary, dRot, out, dRot.dim(0), dRot.dim(1), dRot.dim(2), dHead);
         return out;
     }
 

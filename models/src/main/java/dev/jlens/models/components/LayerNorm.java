@@ -15,7 +15,7 @@ import dev.jlens.engine.hooks.HookPoints;
  * {@code hook_scale}, where a backward hook may read or replace it; gradients otherwise flow
  * through hook points as through identities.
  */
-public final class LayerNorm {
+public final class LayerNorm implements Norm {
     public final Parameter w, b;
     public final HookPoint hookScale, hookNormalized;
     private final int width;
@@ -23,6 +23,9 @@ public final class LayerNorm {
 
     // saved for backward
     private Tensor x, mean, rstd;
+
+    /** A norm's weight and bias, either of which a model with folded norms lacks. */
+    public record Weights(Parameter w, Parameter b) {}
 
     public LayerNorm(HookPoints hooks, String prefix, Parameter w, Parameter b, int width, float eps) {
         this.w = w;
@@ -39,6 +42,7 @@ public final class LayerNorm {
     }
 
     /** x [..., C] → normalized [..., C]. */
+    @Override
     public Tensor forward(Tensor x, boolean keep) {
         Backend ops = ops(x);
         int rows = x.size() / width;
@@ -61,6 +65,7 @@ public final class LayerNorm {
     }
 
     /** dL/dnormalized → dL/dx through dL/dscale (where the scale hook sees it); dw, db accumulate. */
+    @Override
     public Tensor backward(Tensor dOut) {
         Tensor dy = hookNormalized.backward(dOut);
         Backend ops = ops(dy);
@@ -73,6 +78,7 @@ public final class LayerNorm {
         return dx;
     }
 
+    @Override
     public void release() {
         x = mean = rstd = null;
     }

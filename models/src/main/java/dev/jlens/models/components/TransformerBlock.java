@@ -10,17 +10,17 @@ import dev.jlens.engine.hooks.HookPoints;
  * resid_post = resid_pre + attn(ln1(resid_pre)) + mlp(ln2(resid_pre)), and there is no resid_mid.
  */
 public final class TransformerBlock {
-    public final LayerNorm ln1, ln2;
+    public final Norm ln1, ln2;
     public final Attention attn;
     public final Mlp mlp;
     public final HookPoint hookResidPre, hookAttnOut, hookResidMid, hookMlpOut, hookResidPost;
     private final boolean parallel;
 
-    /** Builds the block's parts in the order the forward pass reaches their hook points. */
+    /** Builds a block's parts, each registering its hook points when made, in the order the forward pass reaches them. */
     public interface Parts {
-        LayerNorm ln1(HookPoints hooks);
+        Norm ln1(HookPoints hooks);
         Attention attn(HookPoints hooks);
-        LayerNorm ln2(HookPoints hooks);
+        Norm ln2(HookPoints hooks);
         Mlp mlp(HookPoints hooks);
     }
 

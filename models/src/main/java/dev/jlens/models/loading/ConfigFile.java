@@ -3,8 +3,10 @@ package dev.jlens.models.loading;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jlens.engine.JlensException;
+import dev.jlens.kernels.Rotary;
 import dev.jlens.models.components.Activation;
 import dev.jlens.models.Config;
+import dev.jlens.models.ModelFamily;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,49 +38,81 @@ public final class ConfigFile {
 
     private static Config gpt2(Path file, JsonNode json) {
         int d = integer(file, json, "n_embd"), heads = integer(file, json, "n_head");
-        int nCtx = json.has("n_positions") ? integer(file, json, "n_positions") : integer(file, json, "n_ctx");
         JsonNode inner = json.get("n_inner");
-        int dMlp = inner == null || inner.isNull() ? 4 * d : inner.asInt();
-        return new Config("gpt2", integer(file, json, "n_layer"), d, heads, headDim(file, d, heads), dMlp,
-                integer(file, json, "vocab_size"), nCtx, (float) number(file, json, "layer_norm_epsilon", 1e-5),
-                Activation.fromName(json.path("activation_function").asText("gelu_new")), 0, 10000, false, false,
-                json.path("bos_token_id").asInt(50256), false);
+        return Config.builder().family(ModelFamily.GPT2)
+                .nLayers(integer(file, json, "n_layer")).dModel(d).nHeads(heads).dHead(headDim(file, d, heads))
+                .dMlp(inner == null || inner.isNull() ? 4 * d : inner.asInt())
+                .dVocab(integer(file, json, "vocab_size"))
+                .nCtx(json.has("n_positions") ? integer(file, json, "n_positions") : integer(file, json, "n_ctx"))
+                .eps((float) number(file, json, "layer_norm_epsilon", 1e-5))
+                .actFn(Activation.fromName(json.path("activation_function").asText("gelu_new")))
+                .bosToken(json.path("bos_token_id").asInt(50256))
+                .build();
     }
 
     private static Config gptNeox(Path file, JsonNode json) {
         int d = integer(file, json, "hidden_size"), heads = integer(file, json, "num_attention_heads");
         int dHead = headDim(file, d, heads);
-        double rotaryPct = number(file, json, "rotary_pct", 1.0);
-        return new Config("gpt_neox", integer(file, json, "num_hidden_layers"), d, heads, dHead,
-                integer(file, json, "intermediate_size"), integer(file, json, "vocab_size"),
-                integer(file, json, "max_position_embeddings"), (float) number(file, json, "layer_norm_eps", 1e-5),
-                Activation.fromName(json.path("hidden_act").asText("gelu")), (int) (dHead * rotaryPct),
-                number(file, json, "rotary_emb_base", 10000), json.path("use_parallel_residual").asBoolean(true), false,
-                json.path("bos_token_id").asInt(0), false);
+        Config.Builder cfg = Config.builder().family(ModelFamily.GPT_NEOX)
+                .nLayers(integer(file, json, "num_hidden_layers")).dModel(d).nHeads(heads).dHead(dHead)
+                .dMlp(integer(file, json, "intermediate_size"))
+                .dVocab(integer(file, json, "vocab_size"))
+                .nCtx(integer(file, json, "max_position_embeddings"))
+                .eps((float) number(file, json, "layer_norm_eps", 1e-5))
+                .actFn(Activation.fromName(json.path("hidden_act").asText("gelu")))
+                .rotaryBase(number(file, json, "rotary_emb_base", 10000))
+                .parallelAttnMlp(json.path("use_parallel_residual").asBoolean(true))
+                .bosToken(json.path("bos_token_id").asInt(0));
+        // rotary_pct 0 turns nothing: such a model has no positions at all, read as learned ones of zero.
+        int rotaryDim = (int) (dHead * number(file, json, "rotary_pct", 1.0));
+        if (rotaryDim > 0) cfg.rotary(rotaryDim);
+        return cfg.build();
     }
 
     /** TransformerLens's HookedTransformerConfig fields, as Neel Nanda's models' config.json holds them. */
     private static Config transformerLens(Path file, JsonNode json) {
         if (json.path("attn_only").asBoolean(false)) throw new JlensException(file + ": attention-only models are not supported yet.");
         if (json.path("final_rms").asBoolean(false)) throw new JlensException(file + ": models with a final RMS norm are not supported yet.");
-        String norm = json.has("normalization") ? json.path("normalization").asText() : json.path("normalization_type").asText("LN");
-        if (!norm.equals("LN") && !norm.equals("LNPre")) {
-            throw new JlensException(file + ": normalization '" + norm + "' is not supported (jlens knows LN and LNPre).");
-        }
+        JsonNode normNode = json.has("normalization") ? json.get("normalization") : json.get("normalization_type");
+        Config.Normalization normalization = switch (normNode == null ? "LN" : normNode.isNull() ? "None" : normNode.asText()) {
+            case "LN", "LNPre" -> Config.Normalization.LN;
+            case "RMS", "RMSPre" -> Config.Normalization.RMS;
+            case "None" -> Config.Normalization.NONE;
+            default -> throw new JlensException(file + ": normalization '" + normNode.asText()
+                    + "' is not supported (jlens knows LN, LNPre, RMS, RMSPre and None).");
+        };
         String positions = json.path("shortformer_pos").asBoolean(false) ? "shortformer"
                 : json.path("positional_embedding_type").asText("standard");
-        if (!positions.equals("standard") && !positions.equals("rotary") && !positions.equals("shortformer")) {
-            throw new JlensException(file + ": positional embeddings of type '" + positions
+        int dHead = integer(file, json, "d_head");
+        Config.Builder cfg = Config.builder().family(ModelFamily.HOOKED_TRANSFORMER)
+                .nLayers(integer(file, json, "n_layers")).dModel(integer(file, json, "d_model"))
+                .nHeads(integer(file, json, "n_heads")).dHead(dHead)
+                .nKeyValueHeads(json.hasNonNull("n_key_value_heads") ? integer(file, json, "n_key_value_heads") : 0)
+                .dMlp(integer(file, json, "d_mlp"))
+                .dVocab(integer(file, json, "d_vocab"))
+                .nCtx(integer(file, json, "n_ctx"))
+                .eps((float) number(file, json, "eps", 1e-5))
+                .normalization(normalization)
+                .actFn(Activation.fromName(text(file, json, "act_fn")))
+                .gatedMlp(json.path("gated_mlp").asBoolean(false))
+                .rotaryBase(number(file, json, "rotary_base", 10000))
+                .parallelAttnMlp(json.path("parallel_attn_mlp").asBoolean(false))
+                .bosToken(json.path("bos_token_id").asInt(0));
+        switch (positions) {
+            case "standard" -> cfg.positions(Config.PositionalEmbedding.STANDARD);
+            case "shortformer" -> cfg.positions(Config.PositionalEmbedding.SHORTFORMER);
+            case "rotary" -> {
+                cfg.rotary(json.path("rotary_dim").asInt(dHead));
+                if (json.path("use_NTK_by_parts_rope").asBoolean(false)) {
+                    cfg.rotaryScaling(new Rotary.Scaling(number(file, json, "NTK_by_parts_factor", 8),
+                            number(file, json, "NTK_by_parts_low_freq_factor", 1), number(file, json, "NTK_by_parts_high_freq_factor", 4),
+                            integer(file, json, "NTK_original_ctx_len")));
+                }
+            }
+            default -> throw new JlensException(file + ": positional embeddings of type '" + positions
                     + "' are not supported (jlens knows standard, rotary and shortformer).");
         }
-        Activation act = Activation.fromName(text(file, json, "act_fn"));
-        int dHead = integer(file, json, "d_head");
-        int rotaryDim = positions.equals("rotary") ? json.path("rotary_dim").asInt(dHead) : 0;
-        return new Config(act == Activation.SOLU_LN ? "solu" : "hooked_transformer", integer(file, json, "n_layers"),
-                integer(file, json, "d_model"), integer(file, json, "n_heads"), dHead, integer(file, json, "d_mlp"),
-                integer(file, json, "d_vocab"), integer(file, json, "n_ctx"), (float) number(file, json, "eps", 1e-5), act,
-                rotaryDim, number(file, json, "rotary_base", 10000), json.path("parallel_attn_mlp").asBoolean(false), false,
-                json.path("bos_token_id").asInt(0), positions.equals("shortformer"));
+        return cfg.build();
     }
 
     private static int headDim(Path file, int d, int heads) {

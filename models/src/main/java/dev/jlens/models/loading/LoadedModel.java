@@ -36,10 +36,11 @@ public record LoadedModel(HookedTransformer model, Tokenizer tokenizer) {
         if (Files.isRegularFile(dir.resolve("vocab.json")) && Files.isRegularFile(dir.resolve("merges.txt"))) {
             return Tokenizer.fromVocabAndMerges(dir.resolve("vocab.json"), dir.resolve("merges.txt"));
         }
-        return switch (cfg.architecture()) {
-            case "gpt2" -> Tokenizer.gpt2();
-            case "gpt_neox" -> Tokenizer.gptNeox();
-            default -> throw new JlensException(dir + ": has no tokenizer.json and jlens ships none for " + cfg.architecture() + ".");
+        return switch (cfg.family()) {
+            case GPT2 -> Tokenizer.gpt2();
+            case GPT_NEOX -> Tokenizer.gptNeox();
+            case HOOKED_TRANSFORMER -> throw new JlensException(dir + ": has no tokenizer.json (nor vocab.json and merges.txt), "
+                    + "and a TransformerLens-format model names no tokenizer of its own.");
         };
     }
 

@@ -6,6 +6,7 @@ import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.safetensors.SafetensorsWriter;
 import dev.jlens.models.Config;
+import dev.jlens.models.ModelFamily;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,22 +25,22 @@ public final class ModelExport {
     private ModelExport() {}
 
     public static void write(Path dir, Config cfg, Map<String, Tensor> state) {
-        boolean huggingFace = cfg.architecture().equals("gpt2") || cfg.architecture().equals("gpt_neox");
+        boolean huggingFace = cfg.family() != ModelFamily.HOOKED_TRANSFORMER;
         if (huggingFace && !state.containsKey("ln_final.w")) {
             throw new JlensException("a model with folded layer norms cannot be written in Hugging Face layout.");
         }
         Map<String, Tensor> tensors;
         ObjectNode config;
-        switch (cfg.architecture()) {
-            case "gpt2" -> {
+        switch (cfg.family()) {
+            case GPT2 -> {
                 tensors = gpt2(cfg, state);
                 config = gpt2Config(cfg, tensors.containsKey("lm_head.weight"));
             }
-            case "gpt_neox" -> {
+            case GPT_NEOX -> {
                 tensors = neox(cfg, state);
                 config = neoxConfig(cfg);
             }
-            default -> {
+            default -> { // HOOKED_TRANSFORMER: TransformerLens's names as they are
                 tensors = state;
                 config = transformerLensConfig(cfg, state.containsKey("ln_final.w"));
             }
@@ -144,7 +145,7 @@ public final class ModelExport {
         j.put("n_layer", c.nLayers());
         j.put("n_head", c.nHeads());
         j.put("n_inner", c.dMlp());
-        j.put("activation_function", c.act().hfName());
+        j.put("activation_function", c.actFn().hfName());
         j.put("layer_norm_epsilon", c.eps());
         j.put("tie_word_embeddings", !untied);
         j.put("bos_token_id", c.bosToken());
@@ -159,17 +160,30 @@ public final class ModelExport {
         j.put("n_layers", c.nLayers());
         j.put("d_model", c.dModel());
         j.put("n_heads", c.nHeads());
+        if (c.groupedQueryAttention()) j.put("n_key_value_heads", c.nKeyValueHeads());
         j.put("d_head", c.dHead());
         j.put("d_mlp", c.dMlp());
         j.put("d_vocab", c.dVocab());
         j.put("n_ctx", c.nCtx());
-        j.put("act_fn", c.act().hfName());
+        j.put("act_fn", c.actFn().hfName());
+        j.put("gated_mlp", c.gatedMlp());
         j.put("eps", c.eps());
-        j.put("normalization_type", layerNormWeights ? "LN" : "LNPre");
+        switch (c.normalization()) {
+            case LN -> j.put("normalization_type", layerNormWeights ? "LN" : "LNPre");
+            case RMS -> j.put("normalization_type", layerNormWeights ? "RMS" : "RMSPre");
+            case NONE -> j.putNull("normalization_type");
+        }
         j.put("positional_embedding_type", c.rotary() ? "rotary" : c.shortformer() ? "shortformer" : "standard");
         if (c.rotary()) {
             j.put("rotary_dim", c.rotaryDim());
             j.put("rotary_base", c.rotaryBase());
+            if (c.rotaryScaling() != null) {
+                j.put("use_NTK_by_parts_rope", true);
+                j.put("NTK_by_parts_factor", c.rotaryScaling().factor());
+                j.put("NTK_by_parts_low_freq_factor", c.rotaryScaling().lowFreqFactor());
+                j.put("NTK_by_parts_high_freq_factor", c.rotaryScaling().highFreqFactor());
+                j.put("NTK_original_ctx_len", c.rotaryScaling().originalMaxPositions());
+            }
         }
         j.put("parallel_attn_mlp", c.parallelAttnMlp());
         j.put("attn_only", false);
@@ -186,7 +200,7 @@ public final class ModelExport {
         j.put("num_hidden_layers", c.nLayers());
         j.put("num_attention_heads", c.nHeads());
         j.put("intermediate_size", c.dMlp());
-        j.put("hidden_act", c.act().hfName());
+        j.put("hidden_act", c.actFn().hfName());
         j.put("rotary_pct", (double) c.rotaryDim() / c.dHead());
         j.put("rotary_emb_base", c.rotaryBase());
         j.put("max_position_embeddings", c.nCtx());

@@ -91,11 +91,11 @@ public final class ModelLoader {
             for (String name : file.names()) state.put(name, file.read(name));
             return file.contains("norm.w") ? fromOldSolu(state, cfg) : state;
         }
-        return switch (cfg.architecture()) {
-            case "gpt2" -> Gpt2Weights.read(file, cfg);
-            case "gpt_neox" -> NeoxWeights.read(file, cfg);
-            default -> throw new JlensException(file.path() + ": has no TransformerLens-named weights (embed.W_E, ...), "
-                    + "which a model of architecture " + cfg.architecture() + " needs.");
+        return switch (cfg.family()) {
+            case GPT2 -> Gpt2Weights.read(file, cfg);
+            case GPT_NEOX -> NeoxWeights.read(file, cfg);
+            case HOOKED_TRANSFORMER -> throw new JlensException(file.path() + ": has no TransformerLens-named weights (embed.W_E, ...), "
+                    + "which a model with a TransformerLens config needs.");
         };
     }
 }

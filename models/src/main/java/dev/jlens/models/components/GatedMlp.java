@@ -1,0 +1,97 @@
+package dev.jlens.models.components;
+
+import dev.jlens.engine.Backend;
+import dev.jlens.engine.Matrix;
+import dev.jlens.engine.Parameter;
+import dev.jlens.engine.Tensor;
+import dev.jlens.engine.hooks.HookPoint;
+import dev.jlens.engine.hooks.HookPoints;
+
+/**
+ * TransformerLens's GatedMLP (Llama, Qwen, Mistral, Gemma): {@code hook_pre} = x·W_gate,
+ * {@code hook_pre_linear} = x·W_in, {@code hook_post} = act(pre) ⊙ pre_linear + b_in, and
+ * out = post·W_out + b_out.
+ *
+ * <p>Shapes: x, out [B, T, D]; pre, pre_linear, post [B, T, M]. W_gate, W_in [D, M], b_in [M],
+ * W_out [M, D], b_out [D].
+ */
+public final class GatedMlp implements Mlp {
+    public final Parameter W_gate, W_in, b_in, W_out, b_out;
+    public final HookPoint hookPre, hookPreLinear, hookPost;
+    public final NeuronActivation activation;
+    private final int dModel, dMlp;
+
+    // saved for backward
+    private Tensor x, pre, preLinear, activated, post;
+
+    public GatedMlp(HookPoints hooks, String prefix, Parameter wGate, Parameter wIn, Parameter bIn, Parameter wOut, Parameter bOut,
+                    NeuronActivation activation) {
+        this.W_gate = wGate;
+        this.W_in = wIn;
+        this.b_in = bIn;
+        this.W_out = wOut;
+        this.b_out = bOut;
+        this.activation = activation;
+        this.dModel = wIn.value().dim(0);
+        this.dMlp = wIn.value().dim(1);
+        hookPre = hooks.register(prefix + ".hook_pre");
+        hookPreLinear = hooks.register(prefix + ".hook_pre_linear");
+        hookPost = hooks.register(prefix + ".hook_post");
+    }
+
+    @Override
+    public Tensor forward(Tensor x, boolean keep) {
+        Backend ops = Backend.of(W_in.value());
+        int batch = x.dim(0), pos = x.dim(1), n = batch * pos;
+        Tensor gate = ops.empty(batch, pos, dMlp), linear = ops.empty(batch, pos, dMlp);
+        Linear.forward(ops, Matrix.of(x, n, dModel), Matrix.of(W_gate.value(), dModel, dMlp), null, Matrix.of(gate, n, dMlp));
+        Linear.forward(ops, Matrix.of(x, n, dModel), Matrix.of(W_in.value(), dModel, dMlp), null, Matrix.of(linear, n, dMlp));
+        Tensor pre = hookPre.forward(gate), preLinear = hookPreLinear.forward(linear);
+        Tensor activated = activation.forward(ops, pre, keep);
+        Tensor gated = ops.empty(batch, pos, dMlp);
+        ops.multiply(activated, preLinear, gated);
+        ops.addRows(Matrix.of(b_in.value(), 0, n, dMlp, 0), Matrix.of(gated, n, dMlp));
+        Tensor post = hookPost.forward(gated);
+        Tensor out = ops.empty(batch, pos, dModel);
+        Linear.forward(ops, Matrix.of(post, n, dMlp), Matrix.of(W_out.value(), dMlp, dModel), b_out.value(), Matrix.of(out, n, dModel));
+        if (keep) {
+            this.x = x;
+            this.pre = pre;
+            this.preLinear = preLinear;
+            this.activated = activated;
+            this.post = post;
+        }
+        return out;
+    }
+
+    /** dpost = dout·W_outᵀ; db_in += Σ dpost; dpre_linear = dpost ⊙ act(pre); dpre = act'(pre)·(dpost ⊙ pre_linear). */
+    @Override
+    public Tensor backward(Tensor dOut) {
+        Backend ops = Backend.of(W_in.value());
+        int batch = dOut.dim(0), pos = dOut.dim(1), n = batch * pos;
+        Linear.biasGradient(ops, Matrix.of(dOut, n, dModel), b_out.grad());
+        Linear.weightGradient(ops, Matrix.of(post, n, dMlp), Matrix.of(dOut, n, dModel), Matrix.of(W_out.grad(), dMlp, dModel));
+        Tensor dPostValues = ops.empty(batch, pos, dMlp);
+        Linear.inputGradient(ops, Matrix.of(dOut, n, dModel), Matrix.of(W_out.value(), dMlp, dModel), Matrix.of(dPostValues, n, dMlp));
+        Tensor dPost = hookPost.backward(dPostValues);
+        Linear.biasGradient(ops, Matrix.of(dPost, n, dMlp), b_in.grad());
+        Tensor dActivated = ops.empty(batch, pos, dMlp), dLinear = ops.empty(batch, pos, dMlp);
+        ops.multiply(dPost, preLinear, dActivated);
+        ops.multiply(dPost, activated, dLinear);
+        Tensor dPreLinear = hookPreLinear.backward(dLinear);
+        Tensor dPre = hookPre.backward(activation.backward(ops, pre, dActivated));
+        Linear.weightGradient(ops, Matrix.of(x, n, dModel), Matrix.of(dPre, n, dMlp), Matrix.of(W_gate.grad(), dModel, dMlp));
+        Linear.weightGradient(ops, Matrix.of(x, n, dModel), Matrix.of(dPreLinear, n, dMlp), Matrix.of(W_in.grad(), dModel, dMlp));
+        Tensor dx = ops.empty(batch, pos, dModel), dxLinear = ops.empty(batch, pos, dModel);
+        Linear.inputGradient(ops, Matrix.of(dPre, n, dMlp), Matrix.of(W_gate.value(), dModel, dMlp), Matrix.of(dx, n, dModel));
+        Linear.inputGradient(ops, Matrix.of(dPreLinear, n, dMlp), Matrix.of(W_in.value(), dModel, dMlp), Matrix.of(dxLinear, n, dModel));
+        ops.add(dxLinear, 0, dx, 0, dx.size());
+        return dx;
+    }
+
+    @Override
+    public void release() {
+        x = pre = preLinear = activated = post = null;
+        activation.release();
+    }
+}
