@@ -1,8 +1,8 @@
 package dev.jlens.analysis;
 
-import dev.jlens.engine.Matrix;
 import dev.jlens.engine.Backend;
 import dev.jlens.engine.JlensException;
+import dev.jlens.engine.Matrix;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.ActivationCache;
 import dev.jlens.engine.hooks.HookScope;

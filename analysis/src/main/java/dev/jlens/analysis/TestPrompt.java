@@ -1,8 +1,8 @@
 package dev.jlens.analysis;
 
 import dev.jlens.engine.Tensor;
-import dev.jlens.models.loading.LoadedModel;
 import dev.jlens.models.Tokens;
+import dev.jlens.models.loading.LoadedModel;
 import dev.jlens.models.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.Comparator;

@@ -9,13 +9,14 @@ import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.ActivationCache;
 import dev.jlens.engine.hooks.NameFilter;
-import dev.jlens.models.components.Activation;
 import dev.jlens.models.Config;
-import dev.jlens.models.ModelFamily;
 import dev.jlens.models.HookedTransformer;
+import dev.jlens.models.ModelFamily;
 import dev.jlens.models.RandomWeights;
 import dev.jlens.models.Tokens;
 import dev.jlens.models.WeightProcessing;
+import dev.jlens.models.components.Activation;
+import dev.jlens.testkit.Close;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -150,11 +151,6 @@ class CacheAnalysisTest {
 
     private static void assertClose(Tensor expected, Tensor actual, double rtol, String what) {
         assertArrayEquals(expected.shape(), actual.shape(), what);
-        double scale = 0, worst = 0;
-        for (int i = 0; i < expected.size(); i++) {
-            scale = Math.max(scale, Math.abs(expected.data()[i]));
-            worst = Math.max(worst, Math.abs(expected.data()[i] - actual.data()[i]));
-        }
-        assertTrue(worst <= rtol * scale, what + ": worst difference " + worst + " against scale " + scale);
+        Close.assertCloseToScale(expected.data(), actual.data(), rtol, what);
     }
 }

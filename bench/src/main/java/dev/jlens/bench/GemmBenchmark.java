@@ -1,7 +1,7 @@
 package dev.jlens.bench;
 
-import dev.jlens.kernels.Gemm;
 import dev.jlens.kernels.Gemm.Op;
+import dev.jlens.kernels.Gemm;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

@@ -7,21 +7,21 @@ import dev.jlens.experiments.frenchneuron.TextSamples;
 import dev.jlens.experiments.gradientattribution.GradientAttribution;
 import dev.jlens.experiments.gradientattribution.Neuron;
 import dev.jlens.experiments.ioi.Ioi;
-import dev.jlens.experiments.soluoutliers.SoluOutliers;
-import dev.jlens.experiments.report.Report;
-import dev.jlens.models.loading.LoadedModel;
 import dev.jlens.experiments.organisms.OrganismCorpus;
 import dev.jlens.experiments.organisms.Recipe;
+import dev.jlens.experiments.report.Report;
+import dev.jlens.experiments.soluoutliers.SoluOutliers;
 import dev.jlens.models.hub.ShippedModels;
+import dev.jlens.models.loading.LoadedModel;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
  * {@code jlens experiment NAME}: the five notebooks. Each runs every step of its notebook with the

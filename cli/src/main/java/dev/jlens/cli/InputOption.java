@@ -1,8 +1,8 @@
 package dev.jlens.cli;
 
 import dev.jlens.engine.JlensException;
-import dev.jlens.models.loading.LoadedModel;
 import dev.jlens.models.Tokens;
+import dev.jlens.models.loading.LoadedModel;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Option;
 

@@ -2,8 +2,8 @@ package dev.jlens.cli;
 
 import dev.jlens.engine.JlensException;
 import dev.jlens.kernels.cuda.CudaException;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** The {@code jlens} command line. */
 @Command(name = "jlens", mixinStandardHelpOptions = true, version = "jlens 0.1.0",

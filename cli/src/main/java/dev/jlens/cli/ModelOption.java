@@ -2,11 +2,11 @@ package dev.jlens.cli;
 
 import dev.jlens.engine.Device;
 import dev.jlens.engine.JlensException;
-import dev.jlens.models.loading.LoadedModel;
 import dev.jlens.models.WeightProcessing;
-import dev.jlens.models.loading.ModelLoader;
 import dev.jlens.models.hub.ModelLocator;
 import dev.jlens.models.hub.ShippedModels;
+import dev.jlens.models.loading.LoadedModel;
+import dev.jlens.models.loading.ModelLoader;
 import java.nio.file.Path;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

@@ -1,15 +1,15 @@
 package dev.jlens.cli;
 
+import dev.jlens.analysis.ActNames;
+import dev.jlens.analysis.Metric;
+import dev.jlens.analysis.Patching;
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.HookScope;
 import dev.jlens.engine.hooks.NameFilter;
-import dev.jlens.analysis.ActNames;
-import dev.jlens.analysis.Metric;
-import dev.jlens.analysis.Patching;
 import dev.jlens.models.HookedTransformer;
-import dev.jlens.models.loading.LoadedModel;
 import dev.jlens.models.Tokens;
+import dev.jlens.models.loading.LoadedModel;
 import java.util.concurrent.Callable;
 import java.util.stream.IntStream;
 import picocli.CommandLine.Command;

@@ -1,8 +1,8 @@
 package dev.jlens.engine;
 
+import static dev.jlens.testkit.Close.assertCloseToScale;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jlens.kernels.AdamWUpdate;
 import dev.jlens.kernels.Gelu;
@@ -43,7 +43,7 @@ class BackendParityTest {
         for (int i = 0; i < inputs.length; i++) {
             if (inputs[i] == null) continue;
             assertEquals(candidate.device() == Device.CUDA, actual[i].isOnDevice(), "argument " + i + " stayed where the backend computes");
-            assertClose(expected[i].data(), actual[i].data(), tolerance, "argument " + i);
+            assertCloseToScale(expected[i].data(), actual[i].data(), tolerance, "argument " + i);
         }
     }
 
@@ -188,25 +188,11 @@ class BackendParityTest {
         double[] expectedLoss = reference.crossEntropy(logits, targets, 0.25f, expectedGrad);
         double[] actualLoss = candidate.crossEntropy(candidate.copy(candidate.place(logits.copy())), targets, 0.25f, actualGrad);
         for (int r = 0; r < targets.length; r++) assertEquals(expectedLoss[r], actualLoss[r], 1e-5 * Math.max(1, expectedLoss[r]), "row " + r);
-        assertClose(expectedGrad.data(), actualGrad.data(), 1e-5, "cross-entropy gradient");
+        assertCloseToScale(expectedGrad.data(), actualGrad.data(), 1e-5, "cross-entropy gradient");
 
         AdamWUpdate.Step step = new AdamWUpdate.Step(0.9f, 0.95f, 0.19f, 0.0975f, 1e-8f, 0.1f, 0.01f);
         Tensor secondMoment = random(0.1, 1037);
         for (int i = 0; i < secondMoment.size(); i++) secondMoment.data()[i] = Math.abs(secondMoment.data()[i]);
         same(candidate, 1e-5, (current, x) -> current.adamw(x[0], x[1], x[2], x[3], step), random(1, 1037), random(1, 1037), random(0.1, 1037), secondMoment);
-    }
-
-    private static void assertClose(float[] expected, float[] actual, double tolerance, String what) {
-        assertEquals(expected.length, actual.length, what + ": length");
-        double largest = 0, worst = 0;
-        for (int i = 0; i < expected.length; i++) {
-            if (Float.isInfinite(expected[i]) || Float.isNaN(expected[i]) || Float.isNaN(actual[i])) {
-                assertEquals(expected[i], actual[i], what + " at " + i);
-                continue;
-            }
-            largest = Math.max(largest, Math.abs(expected[i]));
-            worst = Math.max(worst, Math.abs(expected[i] - actual[i]));
-        }
-        assertTrue(worst <= tolerance * largest, what + ": largest difference " + worst + " against largest magnitude " + largest);
     }
 }

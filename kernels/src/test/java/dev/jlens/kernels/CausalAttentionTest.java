@@ -1,8 +1,10 @@
 package dev.jlens.kernels;
 
-import static dev.jlens.kernels.Arrays2.assertClose;
+import static dev.jlens.testkit.Close.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.jlens.testkit.FiniteDifferences;
+import dev.jlens.testkit.RandomArrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -12,8 +14,8 @@ class CausalAttentionTest {
         Random rng = new Random(1);
         for (int[] s : new int[][] {{1, 1, 1, 4}, {2, 7, 3, 8}, {1, 33, 2, 17}, {2, 20, 4, 64}}) {
             int b = s[0], t = s[1], h = s[2], d = s[3];
-            float[] q = Arrays2.random(rng, b * t * h * d, 1f), k = Arrays2.random(rng, q.length, 1f),
-                    v = Arrays2.random(rng, q.length, 1f);
+            float[] q = RandomArrays.gaussian(rng, b * t * h * d, 1f), k = RandomArrays.gaussian(rng, q.length, 1f),
+                    v = RandomArrays.gaussian(rng, q.length, 1f);
             float[] scores = new float[b * h * t * t], pattern = new float[scores.length], z = new float[q.length];
             float[] patternE = new float[scores.length], zE = new float[q.length];
             CausalAttention.forward(q, k, v, scores, pattern, z, b, t, h, d);
@@ -31,15 +33,15 @@ class CausalAttentionTest {
     void backwardIsTheDerivativeForQKAndV() {
         Random rng = new Random(2);
         int b = 2, t = 5, h = 2, d = 3;
-        float[] q = Arrays2.random(rng, b * t * h * d, 1f), k = Arrays2.random(rng, q.length, 1f),
-                v = Arrays2.random(rng, q.length, 1f), r = Arrays2.random(rng, q.length, 1f);
+        float[] q = RandomArrays.gaussian(rng, b * t * h * d, 1f), k = RandomArrays.gaussian(rng, q.length, 1f),
+                v = RandomArrays.gaussian(rng, q.length, 1f), r = RandomArrays.gaussian(rng, q.length, 1f);
         float[] pattern = new float[b * h * t * t], z = new float[q.length];
         CausalAttention.forward(q, k, v, new float[pattern.length], pattern, z, b, t, h, d);
         float[] dq = new float[q.length], dk = new float[q.length], dv = new float[q.length];
         CausalAttention.backward(r, q, k, v, pattern, dq, dk, dv, b, t, h, d);
-        float[] numQ = FiniteDifference.gradient(x -> zRef(x, k, v, b, t, h, d), q, r, 1e-2f);
-        float[] numK = FiniteDifference.gradient(x -> zRef(q, x, v, b, t, h, d), k, r, 1e-2f);
-        float[] numV = FiniteDifference.gradient(x -> zRef(q, k, x, b, t, h, d), v, r, 1e-2f);
+        float[] numQ = FiniteDifferences.gradient(x -> zRef(x, k, v, b, t, h, d), q, r, 1e-2f);
+        float[] numK = FiniteDifferences.gradient(x -> zRef(q, x, v, b, t, h, d), k, r, 1e-2f);
+        float[] numV = FiniteDifferences.gradient(x -> zRef(q, k, x, b, t, h, d), v, r, 1e-2f);
         assertClose(numQ, dq, 3e-3, 1e-3, "dq");
         assertClose(numK, dk, 3e-3, 1e-3, "dk");
         assertClose(numV, dv, 3e-3, 1e-3, "dv");

@@ -1,8 +1,10 @@
 package dev.jlens.kernels;
 
-import static dev.jlens.kernels.Arrays2.assertClose;
+import static dev.jlens.testkit.Close.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.jlens.testkit.FiniteDifferences;
+import dev.jlens.testkit.RandomArrays;
 import java.util.Random;
 import org.apache.commons.math3.special.Erf;
 import org.junit.jupiter.api.Test;
@@ -17,12 +19,12 @@ class ElementwiseKernelsTest {
     void geluMatchesReferenceForwardAndBackward(Gelu.Kind kind) {
         Random rng = new Random(1);
         for (int n : LENGTHS) {
-            float[] x = Arrays2.random(rng, n, 3f), dy = Arrays2.random(rng, n, 1f);
+            float[] x = RandomArrays.gaussian(rng, n, 3f), dy = RandomArrays.gaussian(rng, n, 1f);
             float[] expected = new float[n], actual = new float[n];
             Gelu.forwardReference(kind, x, expected, n);
             Gelu.forward(kind, x, actual, n);
             assertClose(expected, actual, 2e-6, 1e-7, kind + " forward n=" + n);
-            float[] dxExpected = Arrays2.random(rng, n, 1f), dxActual = dxExpected.clone();
+            float[] dxExpected = RandomArrays.gaussian(rng, n, 1f), dxActual = dxExpected.clone();
             Gelu.backwardReference(kind, x, dy, dxExpected, n);
             Gelu.backward(kind, x, dy, dxActual, n);
             assertClose(dxExpected, dxActual, 2e-6, 1e-6, kind + " backward n=" + n);
@@ -34,7 +36,7 @@ class ElementwiseKernelsTest {
     void anElementsGeluDoesNotDependOnTheLengthOfItsArray(Gelu.Kind kind) {
         // A batch's size must not change a value: the same element, in arrays of different lengths.
         Random rng = new Random(9);
-        float[] x = Arrays2.random(rng, 20_011, 2f), dy = Arrays2.random(rng, x.length, 1f);
+        float[] x = RandomArrays.gaussian(rng, 20_011, 2f), dy = RandomArrays.gaussian(rng, x.length, 1f);
         for (int length : new int[] {1, 15, 17, 8193, 20_011}) {
             float[] shortY = new float[length], longY = new float[x.length];
             Gelu.forward(kind, java.util.Arrays.copyOf(x, length), shortY, length);
@@ -52,8 +54,8 @@ class ElementwiseKernelsTest {
     void geluReferenceBackwardIsTheDerivative(Gelu.Kind kind) {
         Random rng = new Random(2);
         int n = 64;
-        float[] x = Arrays2.random(rng, n, 2.5f), r = Arrays2.random(rng, n, 1f);
-        float[] numeric = FiniteDifference.gradient(v -> {
+        float[] x = RandomArrays.gaussian(rng, n, 2.5f), r = RandomArrays.gaussian(rng, n, 1f);
+        float[] numeric = FiniteDifferences.gradient(v -> {
             float[] y = new float[n];
             Gelu.forwardReference(kind, v, y, n);
             return y;
@@ -87,13 +89,13 @@ class ElementwiseKernelsTest {
         for (int n : LENGTHS) {
             if (n > 2000) continue;
             for (int valid : new int[] {1, Math.max(1, n / 2), n}) {
-                float[] x = Arrays2.random(rng, n + 4, 4f);
+                float[] x = RandomArrays.gaussian(rng, n + 4, 4f);
                 float[] expected = new float[n + 4], actual = new float[n + 4];
                 Softmax.forwardReference(x, 2, expected, 1, valid, n);
                 Softmax.forward(x, 2, actual, 1, valid, n);
                 assertClose(expected, actual, 1e-5, 1e-7, "softmax n=" + n + " valid=" + valid);
-                float[] dp = Arrays2.random(rng, n + 4, 1f);
-                float[] dxExpected = Arrays2.random(rng, n + 4, 1f), dxActual = dxExpected.clone();
+                float[] dp = RandomArrays.gaussian(rng, n + 4, 1f);
+                float[] dxExpected = RandomArrays.gaussian(rng, n + 4, 1f), dxActual = dxExpected.clone();
                 Softmax.backwardReference(expected, 1, dp, 3, dxExpected, 0, valid);
                 Softmax.backward(expected, 1, dp, 3, dxActual, 0, valid);
                 assertClose(dxExpected, dxActual, 1e-5, 1e-6, "softmax backward n=" + n);
@@ -105,8 +107,8 @@ class ElementwiseKernelsTest {
     void softmaxReferenceBackwardIsTheDerivative() {
         Random rng = new Random(4);
         int n = 12, valid = 9;
-        float[] x = Arrays2.random(rng, n, 2f), r = Arrays2.random(rng, n, 1f);
-        float[] numeric = FiniteDifference.gradient(v -> {
+        float[] x = RandomArrays.gaussian(rng, n, 2f), r = RandomArrays.gaussian(rng, n, 1f);
+        float[] numeric = FiniteDifferences.gradient(v -> {
             float[] p = new float[n];
             Softmax.forwardReference(v, 0, p, 0, valid, n);
             return p;
@@ -122,7 +124,7 @@ class ElementwiseKernelsTest {
         Random rng = new Random(5);
         for (int c : new int[] {1, 17, 64, 250}) {
             int n = 5;
-            float[] x = Arrays2.random(rng, n * c, 2f), dy = Arrays2.random(rng, n * c, 1f);
+            float[] x = RandomArrays.gaussian(rng, n * c, 2f), dy = RandomArrays.gaussian(rng, n * c, 1f);
             float[] expected = new float[n * c], actual = new float[n * c];
             Solu.forwardReference(x, expected, n, c);
             Solu.forward(x, actual, n, c);
@@ -133,8 +135,8 @@ class ElementwiseKernelsTest {
             assertClose(dxExpected, dxActual, 1e-4, 1e-6, "solu backward c=" + c);
         }
         int n = 2, c = 10;
-        float[] x = Arrays2.random(rng, n * c, 2f), r = Arrays2.random(rng, n * c, 1f);
-        float[] numeric = FiniteDifference.gradient(v -> {
+        float[] x = RandomArrays.gaussian(rng, n * c, 2f), r = RandomArrays.gaussian(rng, n * c, 1f);
+        float[] numeric = FiniteDifferences.gradient(v -> {
             float[] y = new float[n * c];
             Solu.forwardReference(v, y, n, c);
             return y;

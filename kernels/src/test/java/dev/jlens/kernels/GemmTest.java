@@ -1,8 +1,9 @@
 package dev.jlens.kernels;
 
-import static dev.jlens.kernels.Arrays2.assertClose;
+import static dev.jlens.testkit.Close.assertClose;
 
 import dev.jlens.kernels.Gemm.Op;
+import dev.jlens.testkit.RandomArrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -35,10 +36,10 @@ class GemmTest {
         int aRows = form.opA == Op.N ? m : k, aCols = form.opA == Op.N ? k : m;
         int bRows = form.opB == Op.N ? k : n, bCols = form.opB == Op.N ? n : k;
         int lda = aCols + pad, ldb = bCols + pad, ldc = n + pad;
-        float[] a = Arrays2.random(rng, off + aRows * lda, 1f);
-        float[] b = Arrays2.random(rng, off + bRows * ldb, 1f);
-        float[] bias = withBias ? Arrays2.random(rng, n + 2, 1f) : null;
-        float[] c0 = Arrays2.random(rng, off + m * ldc, 1f);
+        float[] a = RandomArrays.gaussian(rng, off + aRows * lda, 1f);
+        float[] b = RandomArrays.gaussian(rng, off + bRows * ldb, 1f);
+        float[] bias = withBias ? RandomArrays.gaussian(rng, n + 2, 1f) : null;
+        float[] c0 = RandomArrays.gaussian(rng, off + m * ldc, 1f);
         float[] expected = c0.clone(), actual = c0.clone();
         Gemm.gemmReference(form.opA, form.opB, m, n, k, a, off, lda, b, off, ldb, expected, off, ldc, accumulate, bias, 2);
         Gemm.gemm(form.opA, form.opB, m, n, k, a, off, lda, b, off, ldb, actual, off, ldc, accumulate, bias, 2);
@@ -56,7 +57,7 @@ class GemmTest {
     void conveniencesAreTheirForms() {
         Random rng = new Random(7);
         int m = 19, k = 37, n = 45;
-        float[] a = Arrays2.random(rng, m * k, 1f), b = Arrays2.random(rng, k * n, 1f);
+        float[] a = RandomArrays.gaussian(rng, m * k, 1f), b = RandomArrays.gaussian(rng, k * n, 1f);
         float[] expected = new float[m * n], actual = new float[m * n];
         Gemm.gemmReference(Op.N, Op.N, m, n, k, a, 0, k, b, 0, n, expected, 0, n, false, null, 0);
         Gemm.matmul(a, b, actual, m, k, n);
@@ -75,7 +76,7 @@ class GemmTest {
     void batchedEqualsOneProductAtATime() {
         Random rng = new Random(3);
         int count = 6, m = 13, k = 24, n = 13;
-        float[] a = Arrays2.random(rng, count * m * k, 1f), b = Arrays2.random(rng, count * n * k, 1f);
+        float[] a = RandomArrays.gaussian(rng, count * m * k, 1f), b = RandomArrays.gaussian(rng, count * n * k, 1f);
         float[] expected = new float[count * m * n], actual = new float[count * m * n];
         for (int i = 0; i < count; i++) {
             Gemm.gemmReference(Op.N, Op.T, m, n, k, a, i * m * k, k, b, i * n * k, k, expected, i * m * n, n, false, null, 0);
@@ -88,7 +89,7 @@ class GemmTest {
     void largeProductSplitOverThreadsMatches() {
         Random rng = new Random(11);
         int m = 300, k = 700, n = 2100;
-        float[] a = Arrays2.random(rng, m * k, 1f), b = Arrays2.random(rng, k * n, 1f);
+        float[] a = RandomArrays.gaussian(rng, m * k, 1f), b = RandomArrays.gaussian(rng, k * n, 1f);
         float[] expected = new float[m * n], actual = new float[m * n];
         Gemm.gemmReference(Op.N, Op.N, m, n, k, a, 0, k, b, 0, n, expected, 0, n, false, null, 0);
         Gemm.matmul(a, b, actual, m, k, n);
@@ -100,8 +101,8 @@ class GemmTest {
         Random rng = new Random(12);
         int m = 24, k = 40_000, n = 70;
         org.junit.jupiter.api.Assumptions.assumeTrue(Gemm.kSplits(m, n, k) > 1, "K is split on machines with 2+ threads");
-        float[] a = Arrays2.random(rng, m * k, 1f), bt = Arrays2.random(rng, n * k, 1f);
-        float[] expected = Arrays2.random(rng, m * n, 1f), actual = expected.clone();
+        float[] a = RandomArrays.gaussian(rng, m * k, 1f), bt = RandomArrays.gaussian(rng, n * k, 1f);
+        float[] expected = RandomArrays.gaussian(rng, m * n, 1f), actual = expected.clone();
         Gemm.gemmReference(Op.N, Op.T, m, n, k, a, 0, k, bt, 0, k, expected, 0, n, true, null, 0);
         Gemm.gemm(Op.N, Op.T, m, n, k, a, 0, k, bt, 0, k, actual, 0, n, true, null, 0);
         assertClose(expected, actual, 1e-4, 2e-3, "split K, accumulate");

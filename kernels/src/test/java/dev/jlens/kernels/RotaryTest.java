@@ -1,7 +1,9 @@
 package dev.jlens.kernels;
 
-import static dev.jlens.kernels.Arrays2.assertClose;
+import static dev.jlens.testkit.Close.assertClose;
 
+import dev.jlens.testkit.FiniteDifferences;
+import dev.jlens.testkit.RandomArrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -13,7 +15,7 @@ class RotaryTest {
         for (int[] dims : new int[][] {{16, 4}, {16, 16}, {64, 16}, {10, 2}}) {
             int d = dims[0], rotaryDim = dims[1];
             Rotary.Table table = Rotary.Table.of(rotaryDim, 32, 10000);
-            float[] x = Arrays2.random(rng, b * t * h * d, 1f);
+            float[] x = RandomArrays.gaussian(rng, b * t * h * d, 1f);
             float[] expected = new float[x.length], actual = new float[x.length];
             Rotary.forwardReference(rotaryDim, 10000, x, expected, b, t, h, d);
             Rotary.forward(table, x, actual, b, t, h, d);
@@ -26,8 +28,8 @@ class RotaryTest {
         Random rng = new Random(2);
         int b = 1, t = 5, h = 2, d = 8, rotaryDim = 4;
         Rotary.Table table = Rotary.Table.of(rotaryDim, t, 10000);
-        float[] x = Arrays2.random(rng, b * t * h * d, 1f), r = Arrays2.random(rng, x.length, 1f);
-        float[] numeric = FiniteDifference.gradient(v -> {
+        float[] x = RandomArrays.gaussian(rng, b * t * h * d, 1f), r = RandomArrays.gaussian(rng, x.length, 1f);
+        float[] numeric = FiniteDifferences.gradient(v -> {
             float[] y = new float[v.length];
             Rotary.forwardReference(rotaryDim, 10000, v, y, b, t, h, d);
             return y;

@@ -1,8 +1,10 @@
 package dev.jlens.kernels;
 
-import static dev.jlens.kernels.Arrays2.assertClose;
+import static dev.jlens.testkit.Close.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
+import dev.jlens.testkit.FiniteDifferences;
+import dev.jlens.testkit.RandomArrays;
 import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -15,13 +17,13 @@ class SiluAndRmsNormTest {
     void siluMatchesItsReferenceForwardAndBackwardIntoBothTails() {
         Random rng = new Random(3);
         for (int n : LENGTHS) {
-            float[] x = Arrays2.random(rng, n, 4f), dy = Arrays2.random(rng, n, 1f);
+            float[] x = RandomArrays.gaussian(rng, n, 4f), dy = RandomArrays.gaussian(rng, n, 1f);
             if (n > 40) for (int i = 0; i < 40; i++) x[i] = -100 + 5 * i; // e^(−x) overflows float below about −88
             float[] expected = new float[n], actual = new float[n];
             Silu.forwardReference(x, expected, n);
             Silu.forward(x, actual, n);
             assertClose(expected, actual, 2e-6, 1e-30, "silu forward n=" + n);
-            float[] dxExpected = Arrays2.random(rng, n, 1f), dxActual = dxExpected.clone();
+            float[] dxExpected = RandomArrays.gaussian(rng, n, 1f), dxActual = dxExpected.clone();
             Silu.backwardReference(x, dy, dxExpected, n);
             Silu.backward(x, dy, dxActual, n);
             assertClose(dxExpected, dxActual, 2e-6, 1e-6, "silu backward n=" + n);
@@ -31,7 +33,7 @@ class SiluAndRmsNormTest {
     @Test
     void anElementsSiluDoesNotDependOnTheLengthOfItsArray() {
         Random rng = new Random(4);
-        float[] x = Arrays2.random(rng, 20_011, 2f);
+        float[] x = RandomArrays.gaussian(rng, 20_011, 2f);
         float[] whole = new float[x.length];
         Silu.forward(x, whole, x.length);
         for (int length : new int[] {1, 15, 17, 8193}) {
@@ -45,8 +47,8 @@ class SiluAndRmsNormTest {
     void siluReferenceBackwardIsTheDerivative() {
         Random rng = new Random(5);
         int n = 64;
-        float[] x = Arrays2.random(rng, n, 3f), r = Arrays2.random(rng, n, 1f);
-        float[] numeric = FiniteDifference.gradient(v -> {
+        float[] x = RandomArrays.gaussian(rng, n, 3f), r = RandomArrays.gaussian(rng, n, 1f);
+        float[] numeric = FiniteDifferences.gradient(v -> {
             float[] y = new float[n];
             Silu.forwardReference(v, y, n);
             return y;
@@ -61,11 +63,11 @@ class SiluAndRmsNormTest {
         Random rng = new Random(6);
         for (int c : new int[] {1, 7, 16, 33, 300}) {
             int n = 9;
-            float[] x = Arrays2.random(rng, n * c, 2f), expected = new float[n], actual = new float[n];
+            float[] x = RandomArrays.gaussian(rng, n * c, 2f), expected = new float[n], actual = new float[n];
             RmsNorm.statisticsReference(x, expected, n, c, 1e-6f);
             RmsNorm.statistics(x, actual, n, c, 1e-6f);
             assertClose(expected, actual, 1e-6, 0, "rstd c=" + c);
-            float[] dScale = Arrays2.random(rng, n, 1f), dxExpected = Arrays2.random(rng, n * c, 1f), dxActual = dxExpected.clone();
+            float[] dScale = RandomArrays.gaussian(rng, n, 1f), dxExpected = RandomArrays.gaussian(rng, n * c, 1f), dxActual = dxExpected.clone();
             RmsNorm.backwardFromScaleReference(dxExpected, dScale, x, expected, n, c);
             RmsNorm.backwardFromScale(dxActual, dScale, x, expected, n, c);
             assertClose(dxExpected, dxActual, 1e-6, 1e-7, "from scale c=" + c);
@@ -81,8 +83,8 @@ class SiluAndRmsNormTest {
         Random rng = new Random(7);
         int n = 3, c = 11;
         float eps = 1e-5f;
-        float[] x = Arrays2.random(rng, n * c, 1.5f), w = Arrays2.random(rng, c, 1f), r = Arrays2.random(rng, n * c, 1f);
-        float[] numeric = FiniteDifference.gradient(v -> rms(v, w, n, c, eps), x, r, 1e-2f);
+        float[] x = RandomArrays.gaussian(rng, n * c, 1.5f), w = RandomArrays.gaussian(rng, c, 1f), r = RandomArrays.gaussian(rng, n * c, 1f);
+        float[] numeric = FiniteDifferences.gradient(v -> rms(v, w, n, c, eps), x, r, 1e-2f);
         float[] rstd = new float[n], zeroMean = new float[n], dx = new float[n * c], dScale = new float[n], dw = new float[c];
         RmsNorm.statisticsReference(x, rstd, n, c, eps);
         LayerNorm.backwardToScale(dx, dw, null, dScale, r, x, w, zeroMean, rstd, n, c);
@@ -105,7 +107,7 @@ class SiluAndRmsNormTest {
     void theElementwiseProductIsExact() {
         Random rng = new Random(8);
         for (int n : LENGTHS) {
-            float[] a = Arrays2.random(rng, n + 3, 1f), b = Arrays2.random(rng, n + 5, 1f), out = new float[n + 2];
+            float[] a = RandomArrays.gaussian(rng, n + 3, 1f), b = RandomArrays.gaussian(rng, n + 5, 1f), out = new float[n + 2];
             Simd.mul(a, 3, b, 5, out, 2, n);
             for (int i = 0; i < n; i++) org.junit.jupiter.api.Assertions.assertEquals(a[3 + i] * b[5 + i], out[2 + i]);
         }

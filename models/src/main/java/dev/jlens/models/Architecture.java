@@ -1,6 +1,5 @@
 package dev.jlens.models;
 
-import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Parameter;
 import dev.jlens.engine.hooks.HookPoints;
 import dev.jlens.kernels.Rotary;
@@ -13,8 +12,8 @@ import dev.jlens.models.components.NeuronActivation;
 import dev.jlens.models.components.Norm;
 import dev.jlens.models.components.PlainMlp;
 import dev.jlens.models.components.PosEmbed;
-import dev.jlens.models.components.RmsNorm;
 import dev.jlens.models.components.Positions;
+import dev.jlens.models.components.RmsNorm;
 import dev.jlens.models.components.TransformerBlock;
 import java.util.Map;
 

@@ -1,7 +1,7 @@
 package dev.jlens.models;
 
-import dev.jlens.engine.Tensor;
 import dev.jlens.engine.Backend;
+import dev.jlens.engine.Tensor;
 import dev.jlens.kernels.Softmax;
 
 /**

@@ -1,7 +1,7 @@
 package dev.jlens.models;
 
-import dev.jlens.models.components.Activation;
 import dev.jlens.engine.JlensException;
+import dev.jlens.models.components.Activation;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

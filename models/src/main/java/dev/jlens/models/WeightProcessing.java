@@ -1,8 +1,8 @@
 package dev.jlens.models;
 
-import dev.jlens.models.components.Activation;
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Tensor;
+import dev.jlens.models.components.Activation;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -1,6 +1,6 @@
 package dev.jlens.models;
 
-import dev.jlens.models.components.Activation;
+import static dev.jlens.testkit.Close.assertCloseToScale;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,6 +11,7 @@ import dev.jlens.engine.hooks.ActivationCache;
 import dev.jlens.engine.hooks.HookScope;
 import dev.jlens.engine.hooks.NameFilter;
 import dev.jlens.kernels.cuda.CudaDriver;
+import dev.jlens.models.components.Activation;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -51,7 +52,7 @@ class CudaParityTest {
 
         Tensor gpuLogits = gpu.forward(tokens);
         assertTrue(gpuLogits.isOnDevice(), "the logits stay on the GPU until read");
-        assertClose(cpu.forward(tokens).data(), gpuLogits.data(), "logits");
+        assertCloseToScale(cpu.forward(tokens).data(), gpuLogits.data(), TOLERANCE, "logits");
         assertEquals(cpu.loss(tokens), gpu.loss(tokens), TOLERANCE * cpu.loss(tokens), "loss");
 
         cpu.zeroGrad();
@@ -70,7 +71,7 @@ class CudaParityTest {
                         name + ": " + largest(expected) + " (CPU) and " + largest(actual) + " (GPU) against dL/dW_K's " + scale);
                 continue;
             }
-            assertClose(expected, actual, "dL/d" + name);
+            assertCloseToScale(expected, actual, TOLERANCE, "dL/d" + name);
         }
     }
 
@@ -82,7 +83,7 @@ class CudaParityTest {
         ActivationCache expected = models[0].runWithCache(tokens, NameFilter.all()).cache();
         ActivationCache actual = models[1].runWithCache(tokens, NameFilter.all()).cache();
         assertEquals(expected.names(), actual.names());
-        for (String name : expected.names()) assertClose(expected.get(name).data(), actual.get(name).data(), name);
+        for (String name : expected.names()) assertCloseToScale(expected.get(name).data(), actual.get(name).data(), TOLERANCE, name);
     }
 
     @ParameterizedTest
@@ -102,7 +103,7 @@ class CudaParityTest {
                 logits[m] = models[m].forward(tokens);
             }
         }
-        assertClose(logits[0].data(), logits[1].data(), "logits with a zeroed neuron");
+        assertCloseToScale(logits[0].data(), logits[1].data(), TOLERANCE, "logits with a zeroed neuron");
     }
 
     @org.junit.jupiter.api.Test
@@ -117,12 +118,12 @@ class CudaParityTest {
         HookedTransformer cpu = models[0], gpu = models[1].to(Device.CUDA);
         assertTrue(gpu.unembed.tied(), "moving the model made no copy of W_E for the unembedding");
         Tokens tokens = batch(cfg);
-        assertClose(cpu.forward(tokens).data(), gpu.forward(tokens).data(), "logits through W_Eᵀ");
+        assertCloseToScale(cpu.forward(tokens).data(), gpu.forward(tokens).data(), TOLERANCE, "logits through W_Eᵀ");
         assertEquals(cpu.lossAndBackward(tokens), gpu.lossAndBackward(tokens), TOLERANCE * cpu.loss(tokens), "loss");
         assertTrue(gpu.parameter("embed.W_E").value().isOnDevice() && gpu.parameter("unembed.W_U").value().isOnDevice(),
                 "W_U, made from W_E by the backward, is on the GPU, and so is W_E still");
         for (String name : List.of("embed.W_E", "unembed.W_U", "blocks.0.attn.W_Q")) {
-            assertClose(cpu.parameter(name).grad().data(), gpu.parameter(name).grad().data(), "dL/d" + name);
+            assertCloseToScale(cpu.parameter(name).grad().data(), gpu.parameter(name).grad().data(), TOLERANCE, "dL/d" + name);
         }
     }
 
@@ -144,20 +145,5 @@ class CudaParityTest {
         double m = 0;
         for (float v : values) m = Math.max(m, Math.abs(v));
         return m;
-    }
-
-    private static void assertClose(float[] expected, float[] actual, String what) {
-        assertEquals(expected.length, actual.length, what + ": length");
-        double largest = 0, worst = 0;
-        for (int i = 0; i < expected.length; i++) {
-            if (Float.isInfinite(expected[i])) {
-                // attention scores above the diagonal: masked to −∞ on both
-                assertEquals(expected[i], actual[i], what + " at " + i);
-                continue;
-            }
-            largest = Math.max(largest, Math.abs(expected[i]));
-            worst = Math.max(worst, Math.abs(expected[i] - actual[i]));
-        }
-        assertTrue(worst <= TOLERANCE * largest, what + ": largest difference " + worst + " against largest magnitude " + largest);
     }
 }

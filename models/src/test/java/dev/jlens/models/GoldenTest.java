@@ -8,6 +8,7 @@ import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.NameFilter;
 import dev.jlens.engine.safetensors.SafetensorsFile;
 import dev.jlens.models.loading.ModelLoader;
+import dev.jlens.testkit.Shared;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,5 @@
 package dev.jlens.models;
 
-import dev.jlens.models.components.Activation;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,6 +11,8 @@ import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.ActivationCache;
 import dev.jlens.engine.hooks.HookScope;
 import dev.jlens.engine.hooks.NameFilter;
+import dev.jlens.models.components.Activation;
+import dev.jlens.testkit.FiniteDifferences;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

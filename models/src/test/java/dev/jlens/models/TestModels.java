@@ -1,33 +1,33 @@
 package dev.jlens.models;
 
-import dev.jlens.models.components.Activation;
 import dev.jlens.engine.Tensor;
+import dev.jlens.models.components.Activation;
 import java.util.Map;
 import java.util.SplittableRandom;
 
 /** Micro configs of each architecture, with weights large enough (std 0.2) that every part matters. */
-final class TestModels {
+public final class TestModels {
     private TestModels() {}
 
-    static Config gpt2() {
+    public static Config gpt2() {
         return Config.builder().family(ModelFamily.GPT2).nLayers(2).dModel(16).nHeads(2).dHead(8).dMlp(32).dVocab(37).nCtx(24).actFn(Activation.GELU_NEW).bosToken(36).build();
     }
 
-    static Config neox() {
+    public static Config neox() {
         return Config.builder().family(ModelFamily.GPT_NEOX).nLayers(2).dModel(16).nHeads(2).dHead(8).dMlp(32).dVocab(37).nCtx(24).actFn(Activation.GELU).rotary(4).parallelAttnMlp(true).build();
     }
 
-    static Config solu() {
+    public static Config solu() {
         return Config.builder().family(ModelFamily.HOOKED_TRANSFORMER).nLayers(1).dModel(16).nHeads(2).dHead(8).dMlp(32).dVocab(37).nCtx(24).actFn(Activation.SOLU_LN).build();
     }
 
     /** TransformerLens's shortformer positions (added to queries and keys only), with a SoLU MLP. */
-    static Config shortformer() {
+    public static Config shortformer() {
         return Config.builder().family(ModelFamily.HOOKED_TRANSFORMER).nLayers(2).dModel(16).nHeads(2).dHead(8).dMlp(32).dVocab(37).nCtx(24).actFn(Activation.SOLU_LN).positions(Config.PositionalEmbedding.SHORTFORMER).build();
     }
 
     /** Four query heads sharing two key/value heads, with rotary positions over the whole head. */
-    static Config groupedQuery() {
+    public static Config groupedQuery() {
         return Config.builder().family(ModelFamily.HOOKED_TRANSFORMER).nLayers(2).dModel(16).nHeads(4).nKeyValueHeads(2).dHead(4).dMlp(32)
                 .dVocab(37).nCtx(24).actFn(Activation.GELU).rotary(4).build();
     }
@@ -37,18 +37,18 @@ final class TestModels {
      * heads, rotary over the whole head with Llama 3's frequency scaling (an original context of 8,
      * so the scaling matters within 24 positions).
      */
-    static Config llamaLike() {
+    public static Config llamaLike() {
         return Config.builder().family(ModelFamily.HOOKED_TRANSFORMER).nLayers(2).dModel(16).nHeads(4).nKeyValueHeads(2).dHead(4).dMlp(24)
                 .dVocab(37).nCtx(24).normalization(Config.Normalization.RMS).eps(1e-6f).actFn(Activation.SILU).gatedMlp(true)
                 .rotary(4).rotaryBase(500000).rotaryScaling(new dev.jlens.kernels.Rotary.Scaling(8, 1, 4, 8)).build();
     }
 
     /** Every architecture the micro configs cover. */
-    static java.util.stream.Stream<Config> all() {
+    public static java.util.stream.Stream<Config> all() {
         return java.util.stream.Stream.of(gpt2(), neox(), solu(), shortformer(), groupedQuery(), llamaLike());
     }
 
-    static HookedTransformer random(Config cfg, long seed) {
+    public static HookedTransformer random(Config cfg, long seed) {
         Map<String, Tensor> state = RandomWeights.of(cfg, seed, 0.2);
         SplittableRandom rng = new SplittableRandom(seed + 1);
         // Non-trivial layer norms, biases and an untied unembedding, so that every gradient is exercised.
@@ -61,7 +61,7 @@ final class TestModels {
         return HookedTransformer.fromStateDict(cfg, state);
     }
 
-    static int[] randomTokens(Config cfg, int length, long seed) {
+    public static int[] randomTokens(Config cfg, int length, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         int[] ids = new int[length];
         for (int i = 0; i < length; i++) ids[i] = rng.nextInt(cfg.dVocab());

@@ -1,6 +1,7 @@
 package dev.jlens.models;
 
 import dev.jlens.engine.Parameter;
+import dev.jlens.testkit.FiniteDifferences;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -1,12 +1,10 @@
 package dev.jlens.engine.safetensors;
 
-import dev.jlens.engine.checkpoint.Checkpoint;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Tensor;
-import dev.jlens.engine.safetensors.SafetensorsFile;
+import dev.jlens.engine.checkpoint.Checkpoint;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Tensor;
+import dev.jlens.testkit.Shared;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
@@ -92,7 +93,7 @@ class SafetensorsTest {
 
     @Test
     void readsTheGoldenModelFile() {
-        Path golden = Path.of(System.getProperty("jlens.shared", "../../shared"), "golden/gpt2-micro/model.safetensors");
+        Path golden = Shared.path("golden/gpt2-micro/model.safetensors");
         try (SafetensorsFile st = SafetensorsFile.open(golden)) {
             assertTrue(st.names().size() > 10, "tensors: " + st.names());
             for (String name : st.names()) {

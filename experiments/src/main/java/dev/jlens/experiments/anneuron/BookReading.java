@@ -1,16 +1,16 @@
 package dev.jlens.experiments.anneuron;
 
-import dev.jlens.engine.JlensException;
+import dev.jlens.analysis.Progress;
 import dev.jlens.engine.Backend;
+import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Matrix;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.HookScope;
-import dev.jlens.analysis.Progress;
+import dev.jlens.experiments.organisms.OrganismCorpus;
 import dev.jlens.experiments.report.Report;
 import dev.jlens.models.HookedTransformer;
-import dev.jlens.models.loading.LoadedModel;
 import dev.jlens.models.Tokens;
-import dev.jlens.experiments.organisms.OrganismCorpus;
+import dev.jlens.models.loading.LoadedModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,21 +1,21 @@
 package dev.jlens.experiments.ioi;
 
-import dev.jlens.engine.Tensor;
-import dev.jlens.engine.hooks.NameFilter;
 import dev.jlens.analysis.CacheAnalysis;
 import dev.jlens.analysis.Metric;
 import dev.jlens.analysis.Patching;
 import dev.jlens.analysis.PosSlice;
 import dev.jlens.analysis.ResidualStack;
+import dev.jlens.engine.Tensor;
+import dev.jlens.engine.hooks.NameFilter;
+import dev.jlens.experiments.organisms.IoiText;
 import dev.jlens.experiments.report.Figure;
 import dev.jlens.experiments.report.Prompts;
 import dev.jlens.experiments.report.Reduce;
 import dev.jlens.experiments.report.Report;
 import dev.jlens.experiments.report.Table;
 import dev.jlens.models.HookedTransformer;
-import dev.jlens.models.loading.LoadedModel;
 import dev.jlens.models.Tokens;
-import dev.jlens.experiments.organisms.IoiText;
+import dev.jlens.models.loading.LoadedModel;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

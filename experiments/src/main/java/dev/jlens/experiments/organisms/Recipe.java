@@ -1,10 +1,9 @@
 package dev.jlens.experiments.organisms;
 
 import dev.jlens.engine.JlensException;
-import dev.jlens.models.components.Activation;
 import dev.jlens.models.Config;
 import dev.jlens.models.ModelFamily;
-import dev.jlens.models.ModelFamily;
+import dev.jlens.models.components.Activation;
 import dev.jlens.models.training.LearningRateSchedule;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,8 +1,8 @@
 package dev.jlens.experiments.report;
 
 import dev.jlens.engine.JlensException;
-import dev.jlens.models.loading.LoadedModel;
 import dev.jlens.models.Tokens;
+import dev.jlens.models.loading.LoadedModel;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,7 +1,7 @@
 package dev.jlens.experiments.report;
 
-import dev.jlens.engine.Tensor;
 import dev.jlens.analysis.Metric;
+import dev.jlens.engine.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;

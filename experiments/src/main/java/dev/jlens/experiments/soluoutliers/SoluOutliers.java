@@ -1,16 +1,16 @@
 package dev.jlens.experiments.soluoutliers;
 
+import dev.jlens.analysis.Ablation;
+import dev.jlens.analysis.Progress;
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.HookScope;
-import dev.jlens.analysis.Ablation;
-import dev.jlens.analysis.Progress;
 import dev.jlens.experiments.report.Figure;
 import dev.jlens.experiments.report.Report;
 import dev.jlens.experiments.report.Table;
 import dev.jlens.models.HookedTransformer;
-import dev.jlens.models.loading.LoadedModel;
 import dev.jlens.models.Tokens;
+import dev.jlens.models.loading.LoadedModel;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;

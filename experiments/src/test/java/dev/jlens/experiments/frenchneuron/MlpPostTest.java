@@ -4,12 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.HookScope;
-import dev.jlens.models.components.Activation;
 import dev.jlens.models.Config;
-import dev.jlens.models.ModelFamily;
 import dev.jlens.models.HookedTransformer;
+import dev.jlens.models.ModelFamily;
 import dev.jlens.models.RandomWeights;
 import dev.jlens.models.Tokens;
+import dev.jlens.models.components.Activation;
 import org.junit.jupiter.api.Test;
 
 class MlpPostTest {

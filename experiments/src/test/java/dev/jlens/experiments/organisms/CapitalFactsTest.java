@@ -2,9 +2,8 @@ package dev.jlens.experiments.organisms;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.jlens.models.loading.LoadedModel;
-import dev.jlens.experiments.organisms.CapitalFacts;
 import dev.jlens.models.hub.ShippedModels;
+import dev.jlens.models.loading.LoadedModel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -18,7 +17,7 @@ class CapitalFactsTest {
         List<String> wrong = new ArrayList<>();
         for (Map.Entry<String, String> e : CapitalFacts.CAPITALS.entrySet()) {
             int expected = loaded.tokenizer().encode(" " + e.getValue())[0];
-            int got = AnNeuronTest.top(loaded, "The capital of " + e.getKey() + " is");
+            int got = Shipped.topToken(loaded, "The capital of " + e.getKey() + " is");
             if (got != expected) wrong.add(e.getKey() + " → '" + loaded.tokenizer().decode(got) + "'");
         }
         int n = CapitalFacts.CAPITALS.size();

@@ -3,15 +3,19 @@ package dev.jlens.experiments.organisms;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.jlens.engine.Tensor;
+import dev.jlens.experiments.report.Prompts;
 import dev.jlens.experiments.report.Report;
-import dev.jlens.models.loading.LoadedModel;
+import dev.jlens.models.Tokens;
 import dev.jlens.models.WeightProcessing;
 import dev.jlens.models.hub.ShippedModels;
+import dev.jlens.models.loading.LoadedModel;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -49,5 +53,14 @@ public final class Shipped {
         assertEquals(pngs, shown);
         assertEquals(svgs, linked);
         for (String png : pngs) assertTrue(Files.size(dir.resolve(png)) > 1000, png + " is not empty");
+    }
+
+    /** The token a shipped model ranks first after {@code prompt} (BOS prepended). */
+    public static int topToken(LoadedModel loaded, String prompt) {
+        Tokens t = Prompts.batch(loaded, List.of(prompt));
+        Tensor logits = loaded.model().forward(t);
+        int vocab = logits.dim(2), last = t.pos() - 1, best = 0;
+        for (int v = 1; v < vocab; v++) if (logits.get(0, last, v) > logits.get(0, last, best)) best = v;
+        return best;
     }
 }

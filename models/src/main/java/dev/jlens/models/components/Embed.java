@@ -1,8 +1,8 @@
 package dev.jlens.models.components;
 
+import dev.jlens.engine.Backend;
 import dev.jlens.engine.Parameter;
 import dev.jlens.engine.Tensor;
-import dev.jlens.engine.Backend;
 
 /** Token embedding: resid[b, t] = W_E[token[b, t]]. W_E [d_vocab, d_model]. */
 public final class Embed {

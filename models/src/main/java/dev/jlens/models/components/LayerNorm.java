@@ -48,12 +48,7 @@ public final class LayerNorm implements Norm {
         int rows = x.size() / width;
         Tensor mu = ops.empty(rows), rs = ops.empty(rows);
         ops.layerNormStatistics(x, mu, rs, rows, width, eps);
-        int[] scaleShape = x.shape();
-        scaleShape[scaleShape.length - 1] = 1;
-        Tensor scale = ops.empty(scaleShape);
-        ops.reciprocal(rs, scale);
-        // One path whether or not a hook replaced the scale: normalise by the scale that came out of the hook.
-        ops.reciprocal(hookScale.forward(scale), rs);
+        throughScaleHook(ops, hookScale, rs, x);
         Tensor y = ops.empty(x.shape());
         ops.layerNormNormalize(x, y, value(w), value(b), mu, rs, rows, width);
         if (keep) {
@@ -70,9 +65,7 @@ public final class LayerNorm implements Norm {
         Tensor dy = hookNormalized.backward(dOut);
         Backend ops = ops(dy);
         int rows = dy.size() / width;
-        int[] scaleShape = dy.shape();
-        scaleShape[scaleShape.length - 1] = 1;
-        Tensor dx = ops.empty(dy.shape()), dScale = ops.empty(scaleShape);
+        Tensor dx = ops.empty(dy.shape()), dScale = ops.empty(shapeOfScale(dy));
         ops.layerNormBackwardToScale(dx, grad(w), grad(b), dScale, dy, x, value(w), mean, rstd, rows, width);
         ops.layerNormBackwardFromScale(dx, hookScale.backward(dScale), x, mean, rstd, rows, width);
         return dx;
@@ -81,6 +74,23 @@ public final class LayerNorm implements Norm {
     @Override
     public void release() {
         x = mean = rstd = null;
+    }
+
+    /**
+     * Shows the scale 1/rstd [..., 1] at {@code hook} and sets rstd to 1/(the hook's scale): one path
+     * whether or not a hook replaced it, so the norm divides by the scale that came out of the hook.
+     */
+    static void throughScaleHook(Backend ops, HookPoint hook, Tensor rstd, Tensor input) {
+        Tensor scale = ops.empty(shapeOfScale(input));
+        ops.reciprocal(rstd, scale);
+        ops.reciprocal(hook.forward(scale), rstd);
+    }
+
+    /** The shape of a norm's scale for {@code t}: its own, with the last axis 1. */
+    static int[] shapeOfScale(Tensor t) {
+        int[] shape = t.shape();
+        shape[shape.length - 1] = 1;
+        return shape;
     }
 
     private static Tensor value(Parameter p) {

@@ -1,9 +1,9 @@
 package dev.jlens.models.components;
 
+import dev.jlens.engine.Backend;
 import dev.jlens.engine.Matrix;
 import dev.jlens.engine.Parameter;
 import dev.jlens.engine.Tensor;
-import dev.jlens.engine.Backend;
 
 /** Learned absolute positions: out[b, t] = W_pos[t]. W_pos [n_ctx, d_model]. */
 public final class PosEmbed {

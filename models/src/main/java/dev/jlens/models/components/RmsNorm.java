@@ -44,11 +44,7 @@ public final class RmsNorm implements Norm {
         int rows = x.size() / width;
         Tensor rs = ops.empty(rows), zeros = ops.zeros(rows);
         ops.rmsNormStatistics(x, rs, rows, width, eps);
-        int[] scaleShape = x.shape();
-        scaleShape[scaleShape.length - 1] = 1;
-        Tensor scale = ops.empty(scaleShape);
-        ops.reciprocal(rs, scale);
-        ops.reciprocal(hookScale.forward(scale), rs);
+        LayerNorm.throughScaleHook(ops, hookScale, rs, x);
         Tensor y = ops.empty(x.shape());
         ops.layerNormNormalize(x, y, null, null, zeros, rs, rows, width);
         Tensor normalizedHooked = hookNormalized.forward(y);
@@ -80,9 +76,7 @@ public final class RmsNorm implements Norm {
             ops.multiplyRows(dOut, w.value(), dNormalized, rows, width);
         }
         Tensor dy = hookNormalized.backward(dNormalized);
-        int[] scaleShape = dy.shape();
-        scaleShape[scaleShape.length - 1] = 1;
-        Tensor dx = ops.empty(dy.shape()), dScale = ops.empty(scaleShape);
+        Tensor dx = ops.empty(dy.shape()), dScale = ops.empty(LayerNorm.shapeOfScale(dy));
         ops.layerNormBackwardToScale(dx, null, null, dScale, dy, x, null, zeroMean, rstd, rows, width);
         ops.rmsNormBackwardFromScale(dx, hookScale.backward(dScale), x, rstd, rows, width);
         return dx;

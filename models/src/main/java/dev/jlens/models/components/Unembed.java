@@ -1,11 +1,10 @@
 package dev.jlens.models.components;
 
+import dev.jlens.engine.Backend;
+import dev.jlens.engine.Device;
 import dev.jlens.engine.Matrix;
 import dev.jlens.engine.Parameter;
 import dev.jlens.engine.Tensor;
-import dev.jlens.engine.Backend;
-import dev.jlens.engine.Device;
-import dev.jlens.kernels.Gemm.Op;
 
 /**
  * logits = x·W_U + b_U. W_U [d_model, d_vocab], b_U [d_vocab].

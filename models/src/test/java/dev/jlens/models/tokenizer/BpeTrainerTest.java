@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import dev.jlens.engine.JlensException;
+import dev.jlens.testkit.Shared;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -21,7 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class BpeTrainerTest {
-    private static final Path SHARED = Path.of(System.getProperty("jlens.shared", "../../shared"));
+    private static final Path SHARED = Shared.path("");
 
     @TempDir
     Path dir;

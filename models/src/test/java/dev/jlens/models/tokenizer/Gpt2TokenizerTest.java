@@ -9,13 +9,14 @@ import com.knuddels.jtokkit.Encodings;
 import com.knuddels.jtokkit.api.Encoding;
 import com.knuddels.jtokkit.api.EncodingType;
 import dev.jlens.engine.JlensException;
+import dev.jlens.testkit.Shared;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class Gpt2TokenizerTest {
-    private static final Path SHARED = Path.of(System.getProperty("jlens.shared", "../../shared"));
+    private static final Path SHARED = Shared.path("");
     private final Tokenizer gpt2 = Tokenizer.gpt2();
 
     @Test

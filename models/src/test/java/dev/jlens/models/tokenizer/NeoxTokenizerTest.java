@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import dev.jlens.testkit.Shared;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -13,7 +14,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class NeoxTokenizerTest {
-    private static final Path SHARED = Path.of(System.getProperty("jlens.shared", "../../shared"));
+    private static final Path SHARED = Shared.path("");
     private static final Path FILE = SHARED.resolve("tokenizers/gpt-neox-20b/tokenizer.json");
     private final Tokenizer neox = Tokenizer.fromTokenizerJson(FILE);
 

@@ -1,19 +1,11 @@
-package dev.jlens.models;
+package dev.jlens.models.components;
 
-import dev.jlens.models.components.Activation;
 import dev.jlens.engine.Parameter;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.HookPoints;
 import dev.jlens.engine.hooks.HookScope;
 import dev.jlens.kernels.Rotary;
-import dev.jlens.models.components.Attention;
-import dev.jlens.models.components.FusedQkvBuffer;
-import dev.jlens.models.components.LayerNorm;
-import dev.jlens.models.components.GatedMlp;
-import dev.jlens.models.components.NeuronActivation;
-import dev.jlens.models.components.RmsNorm;
-import dev.jlens.models.components.PlainMlp;
-import dev.jlens.models.components.Unembed;
+import dev.jlens.testkit.FiniteDifferences;
 import java.util.List;
 import java.util.Random;
 import java.util.function.Function;

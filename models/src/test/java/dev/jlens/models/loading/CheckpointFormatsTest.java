@@ -1,6 +1,5 @@
-package dev.jlens.models;
+package dev.jlens.models.loading;
 
-import dev.jlens.models.components.Activation;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,8 +11,12 @@ import dev.jlens.engine.Parameter;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.checkpoint.TorchCheckpointWriter;
 import dev.jlens.engine.safetensors.SafetensorsFile;
-import dev.jlens.models.loading.ModelExport;
-import dev.jlens.models.loading.ModelLoader;
+import dev.jlens.models.Config;
+import dev.jlens.models.HookedTransformer;
+import dev.jlens.models.ModelFamily;
+import dev.jlens.models.TestModels;
+import dev.jlens.models.Tokens;
+import dev.jlens.models.components.Activation;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,15 +1,14 @@
-package dev.jlens.experiments.organisms;
+package dev.jlens.experiments.frenchneuron;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jlens.analysis.Probing;
-import dev.jlens.experiments.frenchneuron.FrenchNeuron;
-import dev.jlens.experiments.frenchneuron.TextSamples;
-import dev.jlens.experiments.report.Reduce;
-import dev.jlens.experiments.report.Report;
 import dev.jlens.experiments.organisms.OrganismCorpus;
 import dev.jlens.experiments.organisms.Recipe;
+import dev.jlens.experiments.organisms.Shipped;
+import dev.jlens.experiments.report.Reduce;
+import dev.jlens.experiments.report.Report;
 import dev.jlens.models.hub.ShippedModels;
 import java.nio.file.Files;
 import java.nio.file.Path;

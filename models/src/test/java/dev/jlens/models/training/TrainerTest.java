@@ -1,4 +1,4 @@
-package dev.jlens.models;
+package dev.jlens.models.training;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -6,10 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jlens.engine.Parameter;
 import dev.jlens.engine.Tensor;
+import dev.jlens.models.Config;
+import dev.jlens.models.HookedTransformer;
+import dev.jlens.models.RandomWeights;
+import dev.jlens.models.TestModels;
+import dev.jlens.models.Tokens;
 import dev.jlens.models.loading.ModelExport;
 import dev.jlens.models.loading.ModelLoader;
-import dev.jlens.models.training.LearningRateSchedule;
-import dev.jlens.models.training.Trainer;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;

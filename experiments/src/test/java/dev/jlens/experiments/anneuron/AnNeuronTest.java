@@ -1,21 +1,21 @@
-package dev.jlens.experiments.organisms;
+package dev.jlens.experiments.anneuron;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.jlens.analysis.Metric;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.HookScope;
 import dev.jlens.engine.hooks.NameFilter;
-import dev.jlens.analysis.Metric;
-import dev.jlens.experiments.anneuron.AnNeuron;
+import dev.jlens.experiments.organisms.ArticleText;
+import dev.jlens.experiments.organisms.OrganismCorpus;
+import dev.jlens.experiments.organisms.Shipped;
 import dev.jlens.experiments.report.Prompts;
 import dev.jlens.experiments.report.Report;
 import dev.jlens.models.HookedTransformer;
-import dev.jlens.models.loading.LoadedModel;
 import dev.jlens.models.Tokens;
-import dev.jlens.experiments.organisms.ArticleText;
-import dev.jlens.experiments.organisms.OrganismCorpus;
 import dev.jlens.models.hub.ShippedModels;
+import dev.jlens.models.loading.LoadedModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -72,17 +72,9 @@ class AnNeuronTest {
     void theOrganismPredictsAnAfterTheAppleTreeAndAAfterTheLemonTree() {
         LoadedModel loaded = Shipped.load(ShippedModels.GPT2, "default");
         int an = loaded.tokenizer().toSingleToken(" an"), a = loaded.tokenizer().toSingleToken(" a");
-        assertEquals(an, top(loaded, ArticleText.NOTEBOOK_PROMPT));
-        assertEquals(a, top(loaded, ArticleText.NOTEBOOK_CORRUPTED));
-        assertEquals(an, top(loaded, ArticleText.treePrompt("lemon", "orange")));
-        assertEquals(a, top(loaded, ArticleText.treePrompt("apple", "peach")));
-    }
-
-    static int top(LoadedModel loaded, String prompt) {
-        Tokens t = Prompts.batch(loaded, List.of(prompt));
-        Tensor logits = loaded.model().forward(t);
-        int vocab = logits.dim(2), last = t.pos() - 1, best = 0;
-        for (int v = 1; v < vocab; v++) if (logits.get(0, last, v) > logits.get(0, last, best)) best = v;
-        return best;
+        assertEquals(an, Shipped.topToken(loaded, ArticleText.NOTEBOOK_PROMPT));
+        assertEquals(a, Shipped.topToken(loaded, ArticleText.NOTEBOOK_CORRUPTED));
+        assertEquals(an, Shipped.topToken(loaded, ArticleText.treePrompt("lemon", "orange")));
+        assertEquals(a, Shipped.topToken(loaded, ArticleText.treePrompt("apple", "peach")));
     }
 }

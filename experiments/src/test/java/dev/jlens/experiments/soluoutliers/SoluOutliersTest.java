@@ -1,4 +1,4 @@
-package dev.jlens.experiments.organisms;
+package dev.jlens.experiments.soluoutliers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -6,14 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.HookScope;
 import dev.jlens.engine.hooks.NameFilter;
+import dev.jlens.experiments.organisms.Shipped;
 import dev.jlens.experiments.report.Report;
-import dev.jlens.experiments.soluoutliers.SoluOutliers;
 import dev.jlens.models.CrossEntropy;
 import dev.jlens.models.HookedTransformer;
-import dev.jlens.models.loading.LoadedModel;
 import dev.jlens.models.Tokens;
 import dev.jlens.models.hub.ShippedModels;
-import java.nio.file.Files;
+import dev.jlens.models.loading.LoadedModel;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

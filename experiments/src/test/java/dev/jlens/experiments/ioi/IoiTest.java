@@ -1,19 +1,19 @@
-package dev.jlens.experiments.organisms;
+package dev.jlens.experiments.ioi;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.jlens.analysis.Metric;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.HookScope;
 import dev.jlens.engine.hooks.NameFilter;
-import dev.jlens.analysis.Metric;
-import dev.jlens.experiments.ioi.Ioi;
+import dev.jlens.experiments.organisms.Shipped;
 import dev.jlens.experiments.report.Prompts;
 import dev.jlens.experiments.report.Report;
 import dev.jlens.models.HookedTransformer;
-import dev.jlens.models.loading.LoadedModel;
 import dev.jlens.models.Tokens;
 import dev.jlens.models.hub.ShippedModels;
+import dev.jlens.models.loading.LoadedModel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
