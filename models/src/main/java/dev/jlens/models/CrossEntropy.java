@@ -5,7 +5,7 @@ import dev.jlens.engine.Tensor;
 import dev.jlens.kernels.Softmax;
 
 /**
- * Next-token cross-entropy: position t of sequence b predicts token t+1, for t + 1 < length(b);
+ * Next-token cross-entropy: position t of sequence b predicts token t+1, for t + 1 &lt; length(b);
  * padding takes no part. The mean is over every predicting position of the batch.
  */
 public final class CrossEntropy {
