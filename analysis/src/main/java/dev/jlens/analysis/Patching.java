@@ -209,13 +209,13 @@ public final class Patching {
     private Gradients gradients(NameFilter sites) {
         ActivationCache grads;
         double base;
-        try (HookScope scope = model.hookPoints().scope()) {
+        // Gradients at hook points only: no parameter takes one, so none is made.
+        try (HookScope scope = model.hookPoints().scope(); var noParameters = model.requiresGradOnly(name -> false)) {
             grads = ActivationCache.recordGradients(scope, sites);
             Tensor logits = model.forward(corrupted, true);
             base = metric.value(logits, corrupted);
             model.backward(metric.gradient(logits, corrupted));
         }
-        model.zeroGrad();
         return new Gradients(base, grads);
     }
 

@@ -2,6 +2,7 @@ package dev.jlens.analysis;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.ActivationCache;
@@ -186,6 +187,7 @@ class PatchingTest {
         Setup s = setup(cfg);
         Tensor heads = s.patching().attributionLayerByHead(Patching.HeadSite.Z);
         double[] neurons = s.patching().attributionNeurons(cfg.nLayers() - 1);
+        for (var p : s.model.parameters().values()) assertFalse(p.hasGrad(), "attribution patching made a gradient for " + p.name());
         double corruptedValue = s.metric.value(s.corruptedRun.logits(), s.corrupted);
         assertEquals(cfg.nLayers(), heads.dim(0));
         assertEquals(cfg.dMlp(), neurons.length);

@@ -40,6 +40,12 @@ final class ExperimentCommand implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "name an experiment: gradient-attribution, french-neuron, ioi, an-neuron or solu-outliers");
     }
 
+    /** Records in report.json how many forward and backward passes the experiment ran on its model. */
+    static void countPasses(Report report, LoadedModel loaded) {
+        report.count("forward_passes", loaded.model().passes().forward());
+        report.count("backward_passes", loaded.model().passes().backward());
+    }
+
     /** {@code --out DIR}. */
     static final class OutOption {
         @Option(names = "--out", required = true, paramLabel = "DIR", description = "directory for tables (CSV, JSON), figures (PNG, SVG) and index.html")
@@ -64,6 +70,7 @@ final class ExperimentCommand implements Runnable {
             LoadedModel loaded = model.load(ShippedModels.GPT2, "default");
             try (Report report = out.report("IOI (notebook 002) on " + model.name(ShippedModels.GPT2))) {
                 Ioi.run(loaded, new Ioi.Options(heldOut, Ioi.Options.DEFAULTS.maxBatch()), report);
+                countPasses(report, loaded);
                 report.finish();
             }
             return 0;
@@ -92,6 +99,7 @@ final class ExperimentCommand implements Runnable {
             LoadedModel loaded = model.load(ShippedModels.GPT2, "default,refactor_factored_attn_matrices");
             try (Report report = out.report("We Found An Neuron (notebook 003) on " + model.name(ShippedModels.GPT2))) {
                 AnNeuron.run(loaded, new AnNeuron.Options(layer, neuron, token, book, 64), report);
+                countPasses(report, loaded);
                 report.finish();
             }
             return 0;
@@ -117,6 +125,7 @@ final class ExperimentCommand implements Runnable {
             LoadedModel loaded = model.load(ShippedModels.GPT2, "default");
             try (Report report = out.report("Gradient attribution (notebook 000) on " + model.name(ShippedModels.GPT2))) {
                 GradientAttribution.run(loaded, options, report);
+                countPasses(report, loaded);
                 report.finish();
             }
             return 0;
@@ -144,6 +153,7 @@ final class ExperimentCommand implements Runnable {
             }
             try (Report report = out.report("SoLU outliers (notebook 004) on " + model.name(ShippedModels.SOLU))) {
                 SoluOutliers.run(loaded, layer, topK, seed, report);
+                countPasses(report, loaded);
                 report.finish();
             }
             return 0;
@@ -183,6 +193,7 @@ final class ExperimentCommand implements Runnable {
                 int wantedLayer = layer == null ? FrenchNeuron.Options.ANY_LAYER : layer;
                 FrenchNeuron.run(loaded, data, new FrenchNeuron.Options(wantedLayer, neuron, samples, d.topK(), d.splits(), d.perNeuronK(), seed, d.batch()),
                         report);
+                countPasses(report, loaded);
                 report.finish();
             }
             return 0;

@@ -5,6 +5,7 @@ import dev.jlens.models.Config;
 import dev.jlens.models.Presets;
 import dev.jlens.models.RandomWeights;
 import dev.jlens.models.loading.ModelExport;
+import dev.jlens.models.tokenizer.BpeTrainer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -13,10 +14,12 @@ import picocli.CommandLine.Option;
 
 /** {@code jlens init}: a random-weight model of a real shape, in Hugging Face layout. */
 @Command(name = "init", mixinStandardHelpOptions = true,
-        description = "Writes a random-weight model of a real shape (config.json + model.safetensors, Hugging Face layout).")
+        description = "Writes a random-weight model of a real shape (config.json + model.safetensors: Hugging Face layout for gpt2 "
+                + "and gpt-neox, TransformerLens's for solu, with a tokenizer.json of its vocabulary's size).")
 final class InitCommand implements Callable<Integer> {
-    @Option(names = "--arch", required = true, description = "gpt2 or gpt-neox") String arch;
-    @Option(names = "--preset", required = true, description = "gpt2: tiny, small, medium, large, xl; gpt-neox: tiny, pythia-70m, pythia-160m")
+    @Option(names = "--arch", required = true, description = "gpt2, gpt-neox or solu") String arch;
+    @Option(names = "--preset", required = true, description = "gpt2: tiny, small, medium, large, xl; gpt-neox: tiny, pythia-70m, pythia-160m; "
+            + "solu: tiny, solu-1l, solu-2l")
     String preset;
     @Option(names = "--seed", defaultValue = "0", description = "random seed (default ${DEFAULT-VALUE})") long seed;
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "directory to write") Path out;
@@ -26,6 +29,8 @@ final class InitCommand implements Callable<Integer> {
         Config cfg = Presets.get(arch, preset);
         if (Files.exists(out.resolve("model.safetensors"))) throw new JlensException(out + ": already holds a model; choose another --out.");
         ModelExport.write(out, cfg, RandomWeights.of(cfg, seed, 0.02));
+        BpeTrainer.Vocabulary tokenizer = Presets.tokenizer(cfg);
+        if (tokenizer != null) tokenizer.write(out);
         System.out.printf("wrote a random %s %s model (%d layers, d_model %d, %d heads, %,d matmul parameters) to %s%n",
                 arch, preset, cfg.nLayers(), cfg.dModel(), cfg.nHeads(), cfg.matmulParameters(), out);
         return 0;

@@ -41,7 +41,12 @@ public final class Jlens {
             }
             return 2;
         });
-        return cli.execute(args);
+        try {
+            return cli.execute(args);
+        } catch (OutOfMemoryError e) {
+            cli.getErr().println("jlens: " + OutOfMemory.sentence(cli));
+            return 1;
+        }
     }
 
     /** The word given where a command with subcommands expects one of their names, or null when the mistake is another. */

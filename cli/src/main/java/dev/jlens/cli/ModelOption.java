@@ -2,6 +2,7 @@ package dev.jlens.cli;
 
 import dev.jlens.engine.Device;
 import dev.jlens.engine.JlensException;
+import dev.jlens.models.ParameterShapes;
 import dev.jlens.models.WeightProcessing;
 import dev.jlens.models.hub.ModelLocator;
 import dev.jlens.models.hub.ShippedModels;
@@ -25,8 +26,8 @@ final class ModelOption {
                     + "e.g. default,refactor_factored_attn_matrices (default: default, or the notebook's flags for an experiment)")
     String process;
 
-    /** The directory the last {@link #load} read the model from. */
-    private Path located;
+    /** The directory the last {@link #load} read the model from; and the one it was reading, from the moment it was found. */
+    private Path located, reading;
 
     LoadedModel load() {
         return load(ShippedModels.DEFAULT, "default");
@@ -42,6 +43,7 @@ final class ModelOption {
         try (DownloadProgress progress = new DownloadProgress()) {
             dir = ModelLocator.locate(name, progress);
         }
+        reading = dir;
         String steps = process == null ? defaultProcess : process;
         WeightProcessing.Options options = WeightProcessing.Options.parse(steps);
         if (options.refactorFactoredAttnMatrices() && ModelLoader.config(dir).rotary()) {
@@ -56,6 +58,18 @@ final class ModelOption {
         loaded.model().to(where);
         located = dir;
         return loaded;
+    }
+
+    /** The float32 bytes of every weight of the model being read or run (from its config), or 0 before one is found. */
+    long float32WeightBytes() {
+        if (reading == null) return 0;
+        long elements = 0;
+        for (int[] shape : ParameterShapes.of(ModelLoader.config(reading)).values()) {
+            long n = 1;
+            for (int extent : shape) n *= extent;
+            elements += n;
+        }
+        return 4 * elements;
     }
 
     /** The name the model was given by, for titles. */

@@ -21,19 +21,8 @@ class DownloadCommandTest {
     @TempDir
     Path dir;
 
-    record Run(int exitCode, String out, String err) {}
-
-    Run jlens(Map<String, String> env, String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-Djlens.home=" + System.getProperty("jlens.home"), "-cp", System.getProperty("java.class.path"), Jlens.class.getName()));
-        command.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(command);
-        pb.environment().keySet().removeIf(k -> k.startsWith("HF_"));
-        pb.environment().putAll(env);
-        pb.redirectOutput(dir.resolve("out.txt").toFile()).redirectError(dir.resolve("err.txt").toFile());
-        int code = pb.start().waitFor();
-        return new Run(code, Files.readString(dir.resolve("out.txt"), StandardCharsets.UTF_8), Files.readString(dir.resolve("err.txt"), StandardCharsets.UTF_8));
+    private JlensProcess jlens(Map<String, String> env, String... args) throws Exception {
+        return JlensProcess.run(dir, List.of(), env, args);
     }
 
     @Test
@@ -44,17 +33,17 @@ class DownloadCommandTest {
         Path cache = dir.resolve("hf");
         try (FakeHub hub = new FakeHub()) {
             hub.put("someone/organism", files);
-            Run download = jlens(Map.of("HF_ENDPOINT", hub.endpoint(), "HF_HUB_CACHE", cache.toString()), "download", "someone/organism");
+            JlensProcess download = jlens(Map.of("HF_ENDPOINT", hub.endpoint(), "HF_HUB_CACHE", cache.toString()), "download", "someone/organism");
             assertEquals(0, download.exitCode(), download.err());
             assertEquals(cache.resolve("models--someone--organism/snapshots/" + FakeHub.COMMIT).toString(), download.out().trim());
         }
-        Run offline = jlens(Map.of("HF_HUB_CACHE", cache.toString(), "HF_HUB_OFFLINE", "1"), "predict", "--model", "someone/organism",
+        JlensProcess offline = jlens(Map.of("HF_HUB_CACHE", cache.toString(), "HF_HUB_OFFLINE", "1"), "predict", "--model", "someone/organism",
                 "--prompt", "The capital of France is", "--top-k", "1");
         assertEquals(0, offline.exitCode(), offline.err());
         assertTrue(offline.out().contains("Top 0th token.") && offline.out().contains("| Paris|"), offline.out());
-        Run missing = jlens(Map.of("HF_HUB_CACHE", cache.toString(), "HF_HUB_OFFLINE", "1"), "predict", "--model", "gpt2-small", "--prompt", "x");
+        JlensProcess missing = jlens(Map.of("HF_HUB_CACHE", cache.toString(), "HF_HUB_OFFLINE", "1"), "predict", "--model", "gpt2-small", "--prompt", "x");
         assertEquals(1, missing.exitCode());
         assertEquals("jlens: gpt2-small (gpt2) is not in the Hugging Face cache at " + cache + ", and HF_HUB_OFFLINE is set; fetch it once with "
-                + "the network on: jlens download gpt2-small.", missing.err().replace("WARNING: Using incubator modules: jdk.incubator.vector", "").trim());
+                + "the network on: jlens download gpt2-small.", missing.err());
     }
 }

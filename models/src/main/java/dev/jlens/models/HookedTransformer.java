@@ -42,6 +42,7 @@ public final class HookedTransformer {
 
     private Tokens savedTokens;
     private Device device = Device.CPU;
+    private long forwardPasses, backwardPasses;
 
     private HookedTransformer(Config cfg, Map<String, Parameter> params) {
         this.cfg = cfg;
@@ -244,6 +245,7 @@ public final class HookedTransformer {
     }
 
     private Tensor runBlocks(Tensor resid, int from, int to, boolean keep, Tensor qkPositions) {
+        forwardPasses++;
         for (int l = from; l < to; l++) resid = blocks.get(l).forward(resid, keep, qkPositions);
         return resid;
     }
@@ -262,12 +264,17 @@ public final class HookedTransformer {
     /** Accumulates dL/dparam for every parameter from dL/dlogits, after a forward that kept activations. */
     public void backward(Tensor dLogits) {
         if (savedTokens == null) throw new IllegalStateException("backward needs a forward(tokens, true) first");
+        backwardPasses++;
         Tensor d = lnFinal.backward(unembed.backward(dLogits));
         Backend ops = Backend.of(d);
         Tensor dQueryKeyPositions = null; // summed over the layers whose attention read positions
+        unembed.release();
+        lnFinal.release();
         for (int l = blocks.size() - 1; l >= 0; l--) {
             d = blocks.get(l).backward(d);
             Tensor fromLayer = blocks.get(l).attn.positionGradient();
+            // What this block saved for backward is spent: free it before the next block's backward.
+            blocks.get(l).release();
             if (fromLayer == null) continue;
             if (dQueryKeyPositions == null) dQueryKeyPositions = ops.zeros(fromLayer.shape());
             ops.add(fromLayer, 0, dQueryKeyPositions, 0, fromLayer.size());
@@ -312,8 +319,57 @@ public final class HookedTransformer {
         return device;
     }
 
+    /**
+     * How many passes this model has run: forwards through blocks (whole, or from or up to a layer,
+     * however large the batch) and backwards. What an analysis costs is counted here.
+     */
+    public record Passes(long forward, long backward) {}
+
+    public Passes passes() {
+        return new Passes(forwardPasses, backwardPasses);
+    }
+
+    /** Clears every gradient held (a tied unembedding is not made a matrix of its own for it). */
     public void zeroGrad() {
-        for (Parameter p : parameters().values()) p.zeroGrad();
+        for (Parameter p : heldParameters()) p.zeroGrad();
+    }
+
+    /** As PyTorch's requires_grad_: whether backward passes compute every parameter's gradient. */
+    public void setRequiresGrad(boolean on) {
+        for (Parameter p : params.values()) p.setRequiresGrad(on);
+        unembed.setRequiresGrad(on);
+    }
+
+    /**
+     * Until closed, only the parameters {@code wanted} names take gradients (none, for analyses that
+     * want gradients at hook points only): the others get no gradient memory, and forward keeps no
+     * activation that only their gradients would read. Closing restores each parameter's flag.
+     */
+    public GradientScope requiresGradOnly(java.util.function.Predicate<String> wanted) {
+        boolean unembedBefore = unembed.requiresGrad();
+        Map<Parameter, Boolean> before = new LinkedHashMap<>();
+        for (Parameter p : params.values()) {
+            before.put(p, p.requiresGrad());
+            p.setRequiresGrad(p.requiresGrad() && wanted.test(p.name()));
+        }
+        unembed.setRequiresGrad(unembedBefore && wanted.test("unembed.W_U"));
+        return () -> {
+            before.forEach(Parameter::setRequiresGrad);
+            unembed.setRequiresGrad(unembedBefore);
+        };
+    }
+
+    /** Restores the parameters' requires_grad flags when closed. */
+    public interface GradientScope extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /** The parameters the model holds now: those of the state dict, and W_U once it is a matrix of its own. */
+    private List<Parameter> heldParameters() {
+        List<Parameter> held = new ArrayList<>(params.values());
+        if (!unembed.tied() && !params.containsKey("unembed.W_U")) held.add(unembed.W_U());
+        return held;
     }
 
     private void release() {

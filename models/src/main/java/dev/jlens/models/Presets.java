@@ -2,12 +2,13 @@ package dev.jlens.models;
 
 import dev.jlens.engine.JlensException;
 import dev.jlens.models.components.Activation;
+import dev.jlens.models.tokenizer.BpeTrainer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** Real model shapes by architecture and name, for random-weight models ({@code jlens init}). */
 public final class Presets {
-    private static final int GPT2_VOCAB = 50257, NEOX_VOCAB = 50304;
+    private static final int GPT2_VOCAB = 50257, NEOX_VOCAB = 50304, SOLU_VOCAB = 48262;
     private static final Map<String, Map<String, Config>> BY_ARCH = new LinkedHashMap<>();
 
     static {
@@ -23,6 +24,11 @@ public final class Presets {
         neox.put("pythia-70m", neox(6, 512, 8, 2048));
         neox.put("pythia-160m", neox(12, 768, 12, 2048));
         BY_ARCH.put("gpt-neox", neox);
+        Map<String, Config> solu = new LinkedHashMap<>();
+        solu.put("tiny", solu(1, 128, 4, 512, 1024));
+        solu.put("solu-1l", solu(1, 512, 8, 2048, SOLU_VOCAB));
+        solu.put("solu-2l", solu(2, 512, 8, 2048, SOLU_VOCAB));
+        BY_ARCH.put("solu", solu);
     }
 
     private Presets() {}
@@ -40,6 +46,22 @@ public final class Presets {
     private static Config gpt2(int layers, int d, int heads) {
         return Config.builder().family(ModelFamily.GPT2).nLayers(layers).dModel(d).nHeads(heads).dVocab(GPT2_VOCAB).nCtx(1024)
                 .actFn(Activation.GELU_NEW).bosToken(50256).build();
+    }
+
+    /** TransformerLens's SoLU models (solu-1l, solu-2l): learned positions, solu_ln, a context of 1024; BOS is the last token. */
+    private static Config solu(int layers, int d, int heads, int dMlp, int vocab) {
+        return Config.builder().family(ModelFamily.HOOKED_TRANSFORMER).nLayers(layers).dModel(d).nHeads(heads).dMlp(dMlp)
+                .dVocab(vocab).nCtx(1024).actFn(Activation.SOLU_LN).bosToken(vocab - 1).build();
+    }
+
+    /**
+     * The tokenizer to write beside a preset's model, or null where jlens ships its family's (GPT-2's,
+     * GPT-NeoX's). A TransformerLens-format model names none, so it gets GPT-2's byte-level BPE cut to
+     * its vocabulary (SoLU's own 48,262-token tokenizer is not shipped): its first d_vocab − 257
+     * merges, then {@code <|endoftext|>}. Random weights read any tokenizer of the right size alike.
+     */
+    public static BpeTrainer.Vocabulary tokenizer(Config cfg) {
+        return cfg.family() == ModelFamily.HOOKED_TRANSFORMER ? BpeTrainer.Vocabulary.gpt2Merges(cfg.dVocab()) : null;
     }
 
     /** Pythia: rotary on a quarter of each head, parallel residual, exact GELU. */

@@ -179,6 +179,58 @@ class HookedTransformerTest {
         for (Parameter p : model.parameters().values()) for (float v : p.grad().data()) assertEquals(0f, v, p.name());
     }
 
+    @ParameterizedTest
+    @MethodSource("configs")
+    void gradientsAtHookPointsAreBitIdenticalWithoutParameterGradientsAndNoneAreMade(Config cfg) {
+        Tokens tokens = Tokens.of(TestModels.randomTokens(cfg, 10, 31));
+        Map<String, Tensor> all = hookGradients(TestModels.random(cfg, 32), tokens);
+        HookedTransformer model = TestModels.random(cfg, 32);
+        Map<String, Tensor> withoutParameters;
+        try (HookedTransformer.GradientScope none = model.requiresGradOnly(name -> false)) {
+            withoutParameters = hookGradients(model, tokens);
+            for (Parameter p : model.parameters().values()) assertTrue(!p.requiresGrad() && !p.hasGrad(), p.name() + " holds a gradient");
+        }
+        assertEquals(all.keySet(), withoutParameters.keySet());
+        for (String name : all.keySet()) assertArrayEquals(all.get(name).data(), withoutParameters.get(name).data(), name);
+        for (Parameter p : model.parameters().values()) assertTrue(p.requiresGrad(), p.name() + " takes gradients again once the scope closes");
+        model.lossAndBackward(tokens);
+        Map<String, Tensor> state = new LinkedHashMap<>();
+        for (Parameter p : TestModels.random(cfg, 32).parameters().values()) state.put(p.name(), p.value());
+        HookedTransformer fresh = HookedTransformer.fromStateDict(cfg, state);
+        fresh.lossAndBackward(tokens);
+        for (Parameter p : model.parameters().values()) assertArrayEquals(fresh.parameter(p.name()).grad().data(), p.grad().data(), p.name());
+    }
+
+    @Test
+    void aTiedUnembeddingWhoseGradientNobodyWantsStaysTiedThroughABackward() {
+        Config cfg = TestModels.gpt2();
+        Map<String, Tensor> state = RandomWeights.of(cfg, 6, 0.2);
+        state.remove("unembed.W_U");
+        HookedTransformer model = HookedTransformer.fromStateDict(cfg, state);
+        Tokens tokens = Tokens.of(TestModels.randomTokens(cfg, 9, 7));
+        Map<String, Tensor> tied;
+        try (HookedTransformer.GradientScope none = model.requiresGradOnly(name -> false)) {
+            tied = hookGradients(model, tokens);
+        }
+        assertTrue(model.unembed.tied(), "no W_U of its own was made for the backward");
+        model.unembed.W_U(); // now a matrix of its own, as TransformerLens holds it
+        try (HookedTransformer.GradientScope none = model.requiresGradOnly(name -> false)) {
+            Map<String, Tensor> untied = hookGradients(model, tokens);
+            for (String name : tied.keySet()) assertArrayEquals(untied.get(name).data(), tied.get(name).data(), name);
+        }
+    }
+
+    /** The gradient of the mean next-token loss at every hook point. */
+    private static Map<String, Tensor> hookGradients(HookedTransformer model, Tokens tokens) {
+        try (HookScope scope = model.hookPoints().scope()) {
+            ActivationCache grads = ActivationCache.recordGradients(scope, NameFilter.all());
+            model.backward(CrossEntropy.lossAndGradient(model.forward(tokens, true), tokens).gradient());
+            Map<String, Tensor> out = new LinkedHashMap<>();
+            for (String name : grads.names()) out.put(name, grads.get(name));
+            return out;
+        }
+    }
+
     @Test
     void movingToTheCpuChangesNothingAndKeepsATiedUnembeddingTied() {
         Config cfg = TestModels.gpt2();

@@ -163,13 +163,16 @@ public final class GradientAttribution {
         HookedTransformer model = loaded.model();
         Tokens tokens = Tokens.of(loaded.tokenizer().toTokens(text, true));
         tokens.check(model.cfg());
-        model.zeroGrad();
-        model.lossAndBackward(tokens);
         float[][][] out = new float[model.cfg().nLayers()][2][];
-        for (int l = 0; l < out.length; l++) {
-            for (int m = 0; m < 2; m++) out[l][m] = model.parameter("blocks." + l + ".mlp." + MATRICES[m]).grad().data().clone();
+        // The notebook reads the MLPs' weight gradients only: no other parameter takes one.
+        try (var mlpWeightsOnly = model.requiresGradOnly(name -> name.endsWith(".mlp." + MATRICES[0]) || name.endsWith(".mlp." + MATRICES[1]))) {
+            model.zeroGrad();
+            model.lossAndBackward(tokens);
+            for (int l = 0; l < out.length; l++) {
+                for (int m = 0; m < 2; m++) out[l][m] = model.parameter("blocks." + l + ".mlp." + MATRICES[m]).grad().data().clone();
+            }
+            model.zeroGrad();
         }
-        model.zeroGrad();
         return out;
     }
 

@@ -35,7 +35,13 @@ public final class Report implements AutoCloseable {
     private final PrintStream out;
     private final Progress progress;
     private final List<Item> items = new ArrayList<>();
+    private final java.util.Map<String, Long> counts = new java.util.LinkedHashMap<>();
     private boolean finished, warnedNoFonts;
+
+    /** A count about the run for report.json (not shown): the model passes an experiment made, say. */
+    public void count(String what, long n) {
+        counts.put(what, n);
+    }
 
     /** Where long loops report how far they have come. */
     public Progress progress() {
@@ -154,6 +160,7 @@ public final class Report implements AutoCloseable {
         ObjectMapper mapper = new ObjectMapper();
         ObjectNode summary = mapper.createObjectNode().put("title", title);
         ArrayNode notes = summary.putArray("notes"), tables = summary.putArray("tables"), figures = summary.putArray("figures");
+        counts.forEach(summary.putObject("counts")::put);
         for (Item item : items) {
             switch (item) {
                 case Note n -> {

@@ -117,13 +117,15 @@ public final class Attention {
             Linear.forward(ops, Matrix.of(zT, n, hd), Matrix.of(W_O.value(), hd, dModel), b_O.value(), Matrix.of(out, n, dModel));
         }
         if (keep) {
-            this.x = x;
+            // Only what backward will read: x and the positions feed the projections' gradients, z W_O's.
+            boolean projectionGradients = W_Q.requiresGrad() || W_K.requiresGrad() || W_V.requiresGrad();
+            this.x = projectionGradients ? x : null;
             this.qkPositions = qkPositions;
             this.v = values;
             this.rotQ = rotQ;
             this.rotK = keys;
             this.pattern = patternT;
-            this.z = zT;
+            this.z = W_O.requiresGrad() ? zT : null;
         }
         return out;
     }
@@ -131,7 +133,7 @@ public final class Attention {
     public Tensor backward(Tensor dOut) {
         Backend ops = Backend.of(W_Q.value());
         int batch = dOut.dim(0), pos = dOut.dim(1), n = batch * pos, hd = nHeads * dHead, kv = keyValueWidth(), width = fusedWidth();
-        Linear.biasGradient(ops, Matrix.of(dOut, n, dModel), b_O.grad());
+        if (b_O.requiresGrad()) Linear.biasGradient(ops, Matrix.of(dOut, n, dModel), b_O.grad());
         Tensor dz = ops.empty(batch, pos, nHeads, dHead);
         if (useAttnResult) {
             Tensor dResult = ops.empty(batch, pos, nHeads, dModel);
@@ -139,11 +141,11 @@ public final class Attention {
             Tensor dr = hookResult.backward(dResult);
             for (int h = 0; h < nHeads; h++) {
                 Matrix dHeadResult = Matrix.of(dr, h * dModel, n, dModel, nHeads * dModel);
-                Linear.weightGradient(ops, headOf(z, h, n), dHeadResult, Matrix.of(W_O.grad(), h * dHead * dModel, dHead, dModel, dModel));
+                if (z != null) Linear.weightGradient(ops, headOf(z, h, n), dHeadResult, Matrix.of(W_O.grad(), h * dHead * dModel, dHead, dModel, dModel));
                 Linear.inputGradient(ops, dHeadResult, outputWeights(h), headOf(dz, h, n));
             }
         } else {
-            Linear.weightGradient(ops, Matrix.of(z, n, hd), Matrix.of(dOut, n, dModel), Matrix.of(W_O.grad(), hd, dModel));
+            if (z != null) Linear.weightGradient(ops, Matrix.of(z, n, hd), Matrix.of(dOut, n, dModel), Matrix.of(W_O.grad(), hd, dModel));
             Linear.inputGradient(ops, Matrix.of(dOut, n, dModel), Matrix.of(W_O.value(), hd, dModel), Matrix.of(dz, n, hd));
         }
         Tensor dzHooked = hookZ.backward(dz);
@@ -163,19 +165,25 @@ public final class Attention {
         ops.copyRows(Matrix.of(hookQ.backward(dq), n, hd), Matrix.of(dQkv, 0, n, hd, width));
         ops.copyRows(Matrix.of(hookK.backward(dk), n, kv), Matrix.of(dQkv, hd, n, kv, width));
         ops.copyRows(Matrix.of(hookV.backward(dv), n, kv), Matrix.of(dQkv, hd + kv, n, kv, width));
-        Tensor dW = fused.gradient(ops, dModel, width);
-        Linear.weightGradient(ops, Matrix.of(x, n, dModel), Matrix.of(dQkv, n, width), Matrix.of(dW, dModel, width));
-        if (qkPositions != null) {
-            // q and k read x + pos: their weights' gradient has a posᵀ·dq, posᵀ·dk part as well.
-            Linear.weightGradient(ops, Matrix.of(qkPositions, n, dModel), Matrix.of(dQkv, 0, n, hd + kv, width), Matrix.of(dW, 0, dModel, hd + kv, width));
-        }
         Parameter[] weights = {W_Q, W_K, W_V}, biases = {b_Q, b_K, b_V};
-        for (int j = 0; j < 3; j++) {
-            int heads = j == 0 ? nHeads : nKeyValueHeads, at = blockOffset(j);
-            for (int h = 0; h < heads; h++) {
-                ops.addRows(Matrix.of(dW, at + h * dHead, dModel, dHead, width), Matrix.of(weights[j].grad(), h * dModel * dHead, dModel, dHead, dHead));
+        if (x != null) {
+            Tensor dW = fused.gradient(ops, dModel, width);
+            Linear.weightGradient(ops, Matrix.of(x, n, dModel), Matrix.of(dQkv, n, width), Matrix.of(dW, dModel, width));
+            if (qkPositions != null) {
+                // q and k read x + pos: their weights' gradient has a posᵀ·dq, posᵀ·dk part as well.
+                Linear.weightGradient(ops, Matrix.of(qkPositions, n, dModel), Matrix.of(dQkv, 0, n, hd + kv, width), Matrix.of(dW, 0, dModel, hd + kv, width));
             }
-            Linear.biasGradient(ops, Matrix.of(dQkv, at, n, heads * dHead, width), biases[j].grad());
+            for (int j = 0; j < 3; j++) {
+                if (!weights[j].requiresGrad()) continue;
+                int at = blockOffset(j);
+                for (int h = 0; h < (j == 0 ? nHeads : nKeyValueHeads); h++) {
+                    ops.addRows(Matrix.of(dW, at + h * dHead, dModel, dHead, width), Matrix.of(weights[j].grad(), h * dModel * dHead, dModel, dHead, dHead));
+                }
+            }
+        }
+        for (int j = 0; j < 3; j++) {
+            int heads = j == 0 ? nHeads : nKeyValueHeads;
+            if (biases[j].requiresGrad()) Linear.biasGradient(ops, Matrix.of(dQkv, blockOffset(j), n, heads * dHead, width), biases[j].grad());
         }
         Tensor dx = ops.empty(batch, pos, dModel);
         // The shared buffer holds another layer's weights by now: fuse this layer's again.

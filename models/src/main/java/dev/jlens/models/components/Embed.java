@@ -24,6 +24,6 @@ public final class Embed {
 
     /** dW_E[token] += dOut at each position of that token. */
     public void backward(Tensor dOut, int[] tokens) {
-        Backend.of(W_E.value()).embedBackward(dOut, tokens, W_E.grad());
+        if (W_E.requiresGrad()) Backend.of(W_E.value()).embedBackward(dOut, tokens, W_E.grad());
     }
 }

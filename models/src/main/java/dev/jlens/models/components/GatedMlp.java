@@ -55,11 +55,12 @@ public final class GatedMlp implements Mlp {
         Tensor out = ops.empty(batch, pos, dModel);
         Linear.forward(ops, Matrix.of(post, n, dMlp), Matrix.of(W_out.value(), dMlp, dModel), b_out.value(), Matrix.of(out, n, dModel));
         if (keep) {
-            this.x = x;
+            // Only what backward will read: x feeds the two input weights' gradients, post W_out's.
+            this.x = W_gate.requiresGrad() || W_in.requiresGrad() ? x : null;
             this.pre = pre;
             this.preLinear = preLinear;
             this.activated = activated;
-            this.post = post;
+            this.post = W_out.requiresGrad() ? post : null;
         }
         return out;
     }
@@ -69,19 +70,19 @@ public final class GatedMlp implements Mlp {
     public Tensor backward(Tensor dOut) {
         Backend ops = Backend.of(W_in.value());
         int batch = dOut.dim(0), pos = dOut.dim(1), n = batch * pos;
-        Linear.biasGradient(ops, Matrix.of(dOut, n, dModel), b_out.grad());
-        Linear.weightGradient(ops, Matrix.of(post, n, dMlp), Matrix.of(dOut, n, dModel), Matrix.of(W_out.grad(), dMlp, dModel));
+        if (b_out.requiresGrad()) Linear.biasGradient(ops, Matrix.of(dOut, n, dModel), b_out.grad());
+        if (post != null) Linear.weightGradient(ops, Matrix.of(post, n, dMlp), Matrix.of(dOut, n, dModel), Matrix.of(W_out.grad(), dMlp, dModel));
         Tensor dPostValues = ops.empty(batch, pos, dMlp);
         Linear.inputGradient(ops, Matrix.of(dOut, n, dModel), Matrix.of(W_out.value(), dMlp, dModel), Matrix.of(dPostValues, n, dMlp));
         Tensor dPost = hookPost.backward(dPostValues);
-        Linear.biasGradient(ops, Matrix.of(dPost, n, dMlp), b_in.grad());
+        if (b_in.requiresGrad()) Linear.biasGradient(ops, Matrix.of(dPost, n, dMlp), b_in.grad());
         Tensor dActivated = ops.empty(batch, pos, dMlp), dLinear = ops.empty(batch, pos, dMlp);
         ops.multiply(dPost, preLinear, dActivated);
         ops.multiply(dPost, activated, dLinear);
         Tensor dPreLinear = hookPreLinear.backward(dLinear);
         Tensor dPre = hookPre.backward(activation.backward(ops, pre, dActivated));
-        Linear.weightGradient(ops, Matrix.of(x, n, dModel), Matrix.of(dPre, n, dMlp), Matrix.of(W_gate.grad(), dModel, dMlp));
-        Linear.weightGradient(ops, Matrix.of(x, n, dModel), Matrix.of(dPreLinear, n, dMlp), Matrix.of(W_in.grad(), dModel, dMlp));
+        if (W_gate.requiresGrad()) Linear.weightGradient(ops, Matrix.of(x, n, dModel), Matrix.of(dPre, n, dMlp), Matrix.of(W_gate.grad(), dModel, dMlp));
+        if (W_in.requiresGrad()) Linear.weightGradient(ops, Matrix.of(x, n, dModel), Matrix.of(dPreLinear, n, dMlp), Matrix.of(W_in.grad(), dModel, dMlp));
         Tensor dx = ops.empty(batch, pos, dModel), dxLinear = ops.empty(batch, pos, dModel);
         Linear.inputGradient(ops, Matrix.of(dPre, n, dMlp), Matrix.of(W_gate.value(), dModel, dMlp), Matrix.of(dx, n, dModel));
         Linear.inputGradient(ops, Matrix.of(dPreLinear, n, dMlp), Matrix.of(W_in.value(), dModel, dMlp), Matrix.of(dxLinear, n, dModel));

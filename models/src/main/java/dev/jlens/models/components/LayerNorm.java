@@ -97,7 +97,8 @@ public final class LayerNorm implements Norm {
         return p == null ? null : p.value();
     }
 
-    private static Tensor grad(Parameter p) {
-        return p == null ? null : p.grad();
+    /** The gradient to accumulate into, or null where there is no parameter or it takes no gradient. */
+    static Tensor grad(Parameter p) {
+        return p == null || !p.requiresGrad() ? null : p.grad();
     }
 }

@@ -49,9 +49,10 @@ public final class PlainMlp implements Mlp {
         Tensor out = ops.empty(batch, pos, dModel);
         Linear.forward(ops, Matrix.of(post, n, dMlp), Matrix.of(W_out.value(), dMlp, dModel), b_out.value(), Matrix.of(out, n, dModel));
         if (keep) {
-            this.x = x;
+            // Only what backward will read: the inputs of weight gradients nobody asked for are dropped.
+            this.x = W_in.requiresGrad() ? x : null;
             this.pre = pre;
-            this.post = post;
+            this.post = W_out.requiresGrad() ? post : null;
         }
         return out;
     }
@@ -60,13 +61,13 @@ public final class PlainMlp implements Mlp {
     public Tensor backward(Tensor dOut) {
         Backend ops = Backend.of(W_in.value());
         int batch = dOut.dim(0), pos = dOut.dim(1), n = batch * pos;
-        Linear.biasGradient(ops, Matrix.of(dOut, n, dModel), b_out.grad());
-        Linear.weightGradient(ops, Matrix.of(post, n, dMlp), Matrix.of(dOut, n, dModel), Matrix.of(W_out.grad(), dMlp, dModel));
+        if (b_out.requiresGrad()) Linear.biasGradient(ops, Matrix.of(dOut, n, dModel), b_out.grad());
+        if (post != null) Linear.weightGradient(ops, Matrix.of(post, n, dMlp), Matrix.of(dOut, n, dModel), Matrix.of(W_out.grad(), dMlp, dModel));
         Tensor dPost = ops.empty(batch, pos, dMlp);
         Linear.inputGradient(ops, Matrix.of(dOut, n, dModel), Matrix.of(W_out.value(), dMlp, dModel), Matrix.of(dPost, n, dMlp));
         Tensor dPre = hookPre.backward(activation.backward(ops, pre, hookPost.backward(dPost)));
-        Linear.biasGradient(ops, Matrix.of(dPre, n, dMlp), b_in.grad());
-        Linear.weightGradient(ops, Matrix.of(x, n, dModel), Matrix.of(dPre, n, dMlp), Matrix.of(W_in.grad(), dModel, dMlp));
+        if (b_in.requiresGrad()) Linear.biasGradient(ops, Matrix.of(dPre, n, dMlp), b_in.grad());
+        if (x != null) Linear.weightGradient(ops, Matrix.of(x, n, dModel), Matrix.of(dPre, n, dMlp), Matrix.of(W_in.grad(), dModel, dMlp));
         Tensor dx = ops.empty(batch, pos, dModel);
         Linear.inputGradient(ops, Matrix.of(dPre, n, dMlp), Matrix.of(W_in.value(), dModel, dMlp), Matrix.of(dx, n, dModel));
         return dx;

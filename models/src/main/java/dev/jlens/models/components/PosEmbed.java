@@ -24,6 +24,6 @@ public final class PosEmbed {
 
     /** dW_pos[t] += Σ_b dOut[b, t]. */
     public void backward(Tensor dOut, int batch, int pos) {
-        Backend.of(W_pos.value()).sumRows(Matrix.of(dOut, batch, pos * dModel), W_pos.grad());
+        if (W_pos.requiresGrad()) Backend.of(W_pos.value()).sumRows(Matrix.of(dOut, batch, pos * dModel), W_pos.grad());
     }
 }

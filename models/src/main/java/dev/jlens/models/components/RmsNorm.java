@@ -70,8 +70,10 @@ public final class RmsNorm implements Norm {
         Tensor dNormalized = dOut;
         if (w != null) {
             Tensor product = ops.empty(dOut.shape());
-            ops.multiply(dOut, normalized, product);
-            ops.sumRows(Matrix.of(product, rows, width), w.grad());
+            if (w.requiresGrad()) {
+                ops.multiply(dOut, normalized, product);
+                ops.sumRows(Matrix.of(product, rows, width), w.grad());
+            }
             dNormalized = ops.empty(dOut.shape());
             ops.multiplyRows(dOut, w.value(), dNormalized, rows, width);
         }

@@ -19,7 +19,9 @@ public final class Unembed {
     private Parameter wU;
     public final Parameter b_U;
     private final int dModel, dVocab;
-    private Tensor x;
+    /** Whether the W_U a tie will be made into takes gradients (a W_U of its own carries its own flag). */
+    private boolean tiedRequiresGrad = true;
+    private Tensor x, batchShape;
 
     private Unembed(Parameter wU, Parameter tiedEmbedding, Parameter bU, int dModel, int dVocab) {
         this.wU = wU;
@@ -49,10 +51,22 @@ public final class Unembed {
             // Transposed on the host; both end where the embedding was, which reading it moved.
             Device where = tiedEmbedding.value().isOnDevice() ? Device.CUDA : Device.CPU;
             wU = Parameter.of("unembed.W_U", tiedEmbedding.value().transposeLastTwo());
+            wU.setRequiresGrad(tiedRequiresGrad);
             tiedEmbedding.moveTo(where);
             wU.moveTo(where);
         }
         return wU;
+    }
+
+    /** As {@link Parameter#setRequiresGrad} for W_U, without making a tied W_U a matrix of its own. */
+    public void setRequiresGrad(boolean on) {
+        if (wU == null) tiedRequiresGrad = on;
+        else wU.setRequiresGrad(on);
+    }
+
+    /** Whether W_U takes gradients. */
+    public boolean requiresGrad() {
+        return wU == null ? tiedRequiresGrad : wU.requiresGrad();
     }
 
     /** x [B, T, D] → logits [B, T, V]. */
@@ -65,22 +79,29 @@ public final class Unembed {
         } else {
             Linear.forward(ops, Matrix.of(x, n, dModel), Matrix.of(wU.value(), dModel, dVocab), b_U.value(), Matrix.of(logits, n, dVocab));
         }
-        if (keep) this.x = x;
+        if (keep) {
+            // x feeds only W_U's gradient; the shape is all dx needs.
+            this.x = requiresGrad() ? x : null;
+            this.batchShape = x;
+        }
         return logits;
     }
 
+    /** db_U += Σ dlogits, dW_U += xᵀ·dlogits (each where wanted), dx = dlogits·W_Uᵀ. */
     public Tensor backward(Tensor dLogits) {
-        Parameter w = W_U();
         Backend ops = Backend.of(b_U.value());
         int n = dLogits.size() / dVocab;
-        Tensor dx = ops.empty(x.shape());
-        Linear.biasGradient(ops, Matrix.of(dLogits, n, dVocab), b_U.grad());
-        Linear.weightGradient(ops, Matrix.of(x, n, dModel), Matrix.of(dLogits, n, dVocab), Matrix.of(w.grad(), dModel, dVocab));
-        Linear.inputGradient(ops, Matrix.of(dLogits, n, dVocab), Matrix.of(w.value(), dModel, dVocab), Matrix.of(dx, n, dModel));
+        Tensor dx = ops.empty(batchShape.shape());
+        if (b_U.requiresGrad()) Linear.biasGradient(ops, Matrix.of(dLogits, n, dVocab), b_U.grad());
+        // A tied unembedding whose gradient nobody wants stays W_Eᵀ: dx = dlogits·W_E, with no copy made.
+        Matrix unembedding = wU == null && !tiedRequiresGrad ? Matrix.of(tiedEmbedding.value(), dVocab, dModel).t()
+                : Matrix.of(W_U().value(), dModel, dVocab);
+        if (x != null) Linear.weightGradient(ops, Matrix.of(x, n, dModel), Matrix.of(dLogits, n, dVocab), Matrix.of(wU.grad(), dModel, dVocab));
+        Linear.inputGradient(ops, Matrix.of(dLogits, n, dVocab), unembedding, Matrix.of(dx, n, dModel));
         return dx;
     }
 
     public void release() {
-        x = null;
+        x = batchShape = null;
     }
 }

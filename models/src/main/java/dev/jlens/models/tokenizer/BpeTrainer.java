@@ -39,6 +39,23 @@ public final class BpeTrainer {
             return tokens;
         }
 
+        /** GPT-2's first {@code vocabSize} − 257 merges (each built of earlier ones), as a vocabulary of {@code vocabSize} tokens. */
+        public static Vocabulary gpt2Merges(int vocabSize) {
+            List<String[]> merges = new ArrayList<>();
+            try (var in = Tokenizer.class.getResourceAsStream("gpt2/merges.txt")) {
+                for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                    if (merges.size() == vocabSize - 257) break;
+                    if (!line.startsWith("#version") && !line.isBlank()) merges.add(line.strip().split(" "));
+                }
+            } catch (IOException e) {
+                throw new IllegalStateException("jlens's bundled GPT-2 merges cannot be read", e);
+            }
+            if (merges.size() != vocabSize - 257) {
+                throw new JlensException("GPT-2's merges make at most " + (merges.size() + 257) + " tokens, not " + vocabSize + ".");
+            }
+            return new Vocabulary(merges, vocabSize);
+        }
+
         public Tokenizer tokenizer() {
             return Tokenizer.fromTokenizerJson(toJson(), "trained tokenizer");
         }
