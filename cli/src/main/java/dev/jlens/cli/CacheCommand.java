@@ -3,6 +3,7 @@ package dev.jlens.cli;
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.NameFilter;
+import dev.jlens.engine.io.Outputs;
 import dev.jlens.engine.safetensors.SafetensorsWriter;
 import dev.jlens.models.HookedTransformer;
 import dev.jlens.models.loading.LoadedModel;
@@ -22,10 +23,12 @@ final class CacheCommand implements Callable<Integer> {
     @Mixin ModelOption modelOption;
     @Mixin InputOption input;
     @Option(names = "--names", paramLabel = "REGEX", description = "only hook points whose whole name matches") String names;
-    @Option(names = "--out", required = true, paramLabel = "FILE") Path out;
+    @Option(names = "--out", required = true, paramLabel = "FILE", description = "safetensors file to write") Path out;
+    @Option(names = "--overwrite", description = "replace --out if it exists") boolean overwrite;
 
     @Override
     public Integer call() {
+        Outputs.checkFile(out, overwrite, "--out");
         NameFilter filter;
         try {
             filter = names == null ? NameFilter.all() : NameFilter.regex(names);
@@ -44,7 +47,7 @@ final class CacheCommand implements Callable<Integer> {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         tensors.put("logits", run.logits());
         tensors.putAll(run.cache().asMap());
-        SafetensorsWriter.write(out, tensors, Map.of("model", modelOption.name()));
+        SafetensorsWriter.write(out, tensors, Map.of("model", modelOption.name()), overwrite);
         System.out.printf("wrote logits and %d activations to %s%n", run.cache().size(), out);
         return 0;
     }

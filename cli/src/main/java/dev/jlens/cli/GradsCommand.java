@@ -2,6 +2,7 @@ package dev.jlens.cli;
 
 import dev.jlens.engine.Parameter;
 import dev.jlens.engine.Tensor;
+import dev.jlens.engine.io.Outputs;
 import dev.jlens.engine.safetensors.SafetensorsWriter;
 import dev.jlens.models.HookedTransformer;
 import dev.jlens.models.loading.LoadedModel;
@@ -19,17 +20,19 @@ import picocli.CommandLine.Option;
 final class GradsCommand implements Callable<Integer> {
     @Mixin ModelOption modelOption;
     @Mixin InputOption input;
-    @Option(names = "--out", required = true, paramLabel = "FILE") Path out;
+    @Option(names = "--out", required = true, paramLabel = "FILE", description = "safetensors file to write") Path out;
+    @Option(names = "--overwrite", description = "replace --out if it exists") boolean overwrite;
 
     @Override
     public Integer call() {
+        Outputs.checkFile(out, overwrite, "--out");
         LoadedModel loaded = modelOption.load();
         HookedTransformer model = loaded.model();
         float loss = model.lossAndBackward(input.tokens(loaded));
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         tensors.put("loss", Tensor.of(new float[] {loss}, 1));
         for (Parameter p : model.parameters().values()) tensors.put(p.name(), p.grad());
-        SafetensorsWriter.write(out, tensors, Map.of("model", modelOption.name()));
+        SafetensorsWriter.write(out, tensors, Map.of("model", modelOption.name()), overwrite);
         System.out.printf("loss %.6f; wrote the gradients of %d parameters to %s%n", loss, model.parameters().size(), out);
         return 0;
     }

@@ -1,13 +1,13 @@
 package dev.jlens.cli;
 
-import dev.jlens.engine.JlensException;
+import dev.jlens.engine.io.Outputs;
 import dev.jlens.models.Config;
 import dev.jlens.models.Presets;
 import dev.jlens.models.RandomWeights;
 import dev.jlens.models.loading.ModelExport;
 import dev.jlens.models.tokenizer.BpeTrainer;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -22,15 +22,18 @@ final class InitCommand implements Callable<Integer> {
             + "solu: tiny, solu-1l, solu-2l")
     String preset;
     @Option(names = "--seed", defaultValue = "0", description = "random seed (default ${DEFAULT-VALUE})") long seed;
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "directory to write") Path out;
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "directory to write (its other files are left alone)") Path out;
+    @Option(names = "--overwrite", description = "replace config.json, model.safetensors and tokenizer.json if --out has them") boolean overwrite;
 
     @Override
     public Integer call() throws Exception {
         Config cfg = Presets.get(arch, preset);
-        if (Files.exists(out.resolve("model.safetensors"))) throw new JlensException(out + ": already holds a model; choose another --out.");
-        ModelExport.write(out, cfg, RandomWeights.of(cfg, seed, 0.02));
+        Outputs.checkDirectory(out, List.of("config.json", "model.safetensors", "tokenizer.json"), overwrite, "--out");
         BpeTrainer.Vocabulary tokenizer = Presets.tokenizer(cfg);
-        if (tokenizer != null) tokenizer.write(out);
+        Outputs.writeDirectory(out, overwrite, staging -> {
+            ModelExport.write(staging, cfg, RandomWeights.of(cfg, seed, 0.02));
+            if (tokenizer != null) tokenizer.write(staging);
+        });
         System.out.printf("wrote a random %s %s model (%d layers, d_model %d, %d heads, %,d matmul parameters) to %s%n",
                 arch, preset, cfg.nLayers(), cfg.dModel(), cfg.nHeads(), cfg.matmulParameters(), out);
         return 0;

@@ -2,9 +2,9 @@ package dev.jlens.cli;
 
 import java.lang.management.ManagementFactory;
 import java.util.Locale;
-import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParseResult;
+import picocli.CommandLine;
 
 /**
  * The one sentence for a run that filled the Java heap: what ran out, roughly what the work needs,

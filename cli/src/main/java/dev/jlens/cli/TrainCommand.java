@@ -1,6 +1,7 @@
 package dev.jlens.cli;
 
 import dev.jlens.engine.Device;
+import dev.jlens.engine.io.Outputs;
 import dev.jlens.experiments.organisms.OrganismTrainer;
 import dev.jlens.experiments.organisms.Recipe;
 import java.nio.file.Path;
@@ -18,7 +19,8 @@ import picocli.CommandLine.Option;
 final class TrainCommand implements Callable<Integer> {
     @Option(names = "--recipe", required = true, description = "one of: gpt2-organism, neox-organism, solu-organism") String recipe;
     @Option(names = "--steps", description = "override the recipe's number of steps") Integer steps;
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "directory to write") Path out;
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "directory to write (its other files are left alone)") Path out;
+    @Option(names = "--overwrite", description = "replace the model files of an earlier run in --out") boolean overwrite;
 
     @Mixin DeviceOption device;
 
@@ -26,10 +28,11 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() {
         Device where = device.select();
         Recipe r = Recipe.named(recipe);
+        Outputs.checkDirectory(out, OrganismTrainer.FILES, overwrite, "--out");
         int total = steps == null ? r.training().steps() : steps;
         OrganismTrainer.Summary s;
         try (ProgressBar bar = Bars.bar("train " + r.name(), total)) {
-            s = OrganismTrainer.make(r, steps, out, where, p -> {
+            s = OrganismTrainer.make(r, steps, out, overwrite, where, p -> {
                 bar.step();
                 bar.setExtraMessage(String.format(Locale.ROOT, "loss %.3f%s", p.loss(),
                         p.evalLoss() == null ? "" : String.format(Locale.ROOT, ", held-out %.3f", p.evalLoss())));

@@ -43,7 +43,7 @@ class ModelCommandsTest {
         assertTrue(Files.exists(gpt2.resolve("config.json")));
         CommandLineRun again = CommandLineRun.of("init", "--arch", "gpt2", "--preset", "tiny", "--out", gpt2.toString());
         assertEquals(1, again.exitCode());
-        assertTrue(again.err().contains("already holds a model"), again.err());
+        assertTrue(again.err().contains("already holds config.json; pass --overwrite"), again.err());
     }
 
     @Test

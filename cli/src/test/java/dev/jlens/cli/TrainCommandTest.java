@@ -28,7 +28,11 @@ class TrainCommandTest {
 
         CommandLineRun again = CommandLineRun.of("train", "--recipe", "solu-organism", "--steps", "4", "--out", out.toString());
         assertEquals(1, again.exitCode());
-        assertTrue(again.err().contains("already holds a model"), again.err());
+        assertTrue(again.err().contains("already holds config.json; pass --overwrite"), again.err());
+        Files.writeString(out.resolve("notes.txt"), "the user's");
+        assertEquals(0, CommandLineRun.of("train", "--recipe", "solu-organism", "--steps", "2", "--out", out.toString(), "--overwrite").exitCode());
+        assertEquals("the user's", Files.readString(out.resolve("notes.txt")), "--overwrite replaces jlens's files only");
+        assertTrue(Files.readString(out.resolve("README.md")).contains("| training | 2 steps"));
         CommandLineRun unknown = CommandLineRun.of("train", "--recipe", "llama", "--out", dir.resolve("x").toString());
         assertEquals("jlens: unknown recipe 'llama' (known: gpt2-organism, neox-organism, solu-organism).", unknown.err().trim());
     }

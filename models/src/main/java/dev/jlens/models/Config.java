@@ -62,10 +62,25 @@ public record Config(
             throw new JlensException("the " + nHeads + " query heads cannot be shared evenly among " + nKeyValueHeads + " key/value heads.");
         }
         if (gatedMlp && actFn == Activation.SOLU_LN) throw new JlensException("a gated MLP cannot use solu_ln.");
+        if (!(eps > 0) || Float.isInfinite(eps)) throw new JlensException("the norms' eps must be a positive number, not " + eps + ".");
+        if (positions == PositionalEmbedding.ROTARY && (!(rotaryBase > 1) || Double.isInfinite(rotaryBase))) {
+            throw new JlensException("the rotary base must be a number above 1, not " + rotaryBase + ".");
+        }
+        // Each weight is one Java array: a shape past 2^31 values cannot be held, whatever the memory.
+        checkFits("d_vocab x d_model", (long) dVocab * dModel);
+        checkFits("n_ctx x d_model", (long) nCtx * dModel);
+        checkFits("d_model x d_mlp", (long) dModel * dMlp);
+        checkFits("n_heads x d_model x d_head", (long) nHeads * dModel * dHead);
         if (positions == PositionalEmbedding.ROTARY ? rotaryDim <= 0 || rotaryDim > dHead || rotaryDim % 2 != 0 : rotaryDim != 0) {
             throw new JlensException(positions == PositionalEmbedding.ROTARY
                     ? "rotary dimension " + rotaryDim + " must be even, positive and at most d_head " + dHead + "."
                     : "a model without rotary positions has no rotary dimension (got " + rotaryDim + ").");
+        }
+    }
+
+    private static void checkFits(String what, long values) {
+        if (values > Integer.MAX_VALUE - 8) {
+            throw new JlensException("the model's " + what + " (" + values + " values) is larger than jlens can hold in one tensor (2^31 values).");
         }
     }
 

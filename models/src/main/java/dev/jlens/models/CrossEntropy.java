@@ -1,6 +1,7 @@
 package dev.jlens.models;
 
 import dev.jlens.engine.Backend;
+import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Tensor;
 import dev.jlens.kernels.Softmax;
 
@@ -40,6 +41,13 @@ public final class CrossEntropy {
         return n;
     }
 
+    /** A loss of tokens that predict nothing would be 0 (or NaN): refused, saying why. */
+    static void requirePredictions(Tokens tokens) {
+        if (count(tokens) == 0) {
+            throw new JlensException("a next-token loss needs at least two tokens in a sequence (each token is predicted from those before it).");
+        }
+    }
+
     /** The mean over predicting positions, summed in double. */
     public static double mean(Tensor logits, Tokens tokens) {
         return accumulate(0, logits, tokens, 0) / Math.max(1, count(tokens));
@@ -70,6 +78,7 @@ public final class CrossEntropy {
      * loss −log softmax[next] comes from the same row normalisation.
      */
     public static LossAndGradient lossAndGradient(Tensor logits, Tokens tokens) {
+        requirePredictions(tokens);
         int batch = tokens.batch(), pos = tokens.pos();
         int[] targets = new int[batch * pos];
         for (int row = 0; row < targets.length; row++) {

@@ -78,9 +78,25 @@ public final class HookedTransformer {
                 throw new JlensException("tensor " + name + " has shape " + value.shapeString() + " but this model needs "
                         + Arrays.toString(expected.getValue()) + ".");
             }
+            requireFinite(name, value);
             params.put(name, Parameter.of(name, value));
         }
+        for (String name : state.keySet()) {
+            // TransformerLens saves its attention masks as buffers: jlens computes them itself.
+            if (!params.containsKey(name) && !name.matches("blocks\\.\\d+\\.attn\\.(mask|IGNORE|rotary_sin|rotary_cos)")) {
+                throw new JlensException("the weights hold " + name + ", which a model of this config (" + cfg.nLayers() + " layers, d_model "
+                        + cfg.dModel() + ") does not have; the config and the weights disagree.");
+            }
+        }
         return new HookedTransformer(cfg, params);
+    }
+
+    /** A NaN or infinite weight makes every table NaN: refused when the model is made, naming the tensor. */
+    private static void requireFinite(String name, Tensor value) {
+        if (value.isOnDevice()) return; // moved there after a check on the host
+        for (float v : value.data()) {
+            if (!Float.isFinite(v)) throw new JlensException("tensor " + name + " holds " + v + "; the model would compute NaN from it.");
+        }
     }
 
     public Config cfg() {
@@ -142,9 +158,10 @@ public final class HookedTransformer {
 
     /** {@link #loss} with slabs of at most {@code slabFloats} logits (at least one sequence each). */
     double loss(Tokens tokens, long slabFloats) {
+        CrossEntropy.requirePredictions(tokens);
         double[] sum = {0};
         unembedBySlabs(tokens, slabFloats, (logits, first) -> sum[0] = CrossEntropy.accumulate(sum[0], logits, tokens, first));
-        return sum[0] / Math.max(1, CrossEntropy.count(tokens));
+        return sum[0] / CrossEntropy.count(tokens);
     }
 
     /** {@code loss_per_token=True}: as {@link CrossEntropy#perToken} of the logits, [batch, pos − 1], by slabs as {@link #loss}. */

@@ -2,7 +2,8 @@ package dev.jlens.engine.safetensors;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Tensor;
 import java.io.IOException;
@@ -100,7 +101,8 @@ public final class SafetensorsFile implements dev.jlens.engine.checkpoint.Checkp
     private static Header parseHeader(Path path, String json, long dataSize) {
         JsonNode root;
         try {
-            root = new ObjectMapper().readTree(json);
+            // A name given twice would silently read one of two tensors: refuse it.
+            root = JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build().readTree(json);
         } catch (JsonProcessingException e) {
             throw error(path, "has a header that is not valid JSON (" + e.getOriginalMessage() + ")");
         }

@@ -5,14 +5,13 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Tensor;
+import dev.jlens.engine.io.Outputs;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
 
@@ -23,8 +22,16 @@ import java.util.Map;
 public final class SafetensorsWriter {
     private SafetensorsWriter() {}
 
-    /** Writes {@code tensors} in their iteration order, with optional string metadata. */
+    /** Writes {@code tensors} in their iteration order, with optional string metadata, replacing a file of that name. */
     public static void write(Path path, Map<String, Tensor> tensors, Map<String, String> metadata) {
+        write(path, tensors, metadata, true);
+    }
+
+    /**
+     * As {@link #write(Path, Map, Map)}; without {@code replace} an existing file (one that appeared
+     * while this one was written included) is left as it is and the write fails.
+     */
+    public static void write(Path path, Map<String, Tensor> tensors, Map<String, String> metadata, boolean replace) {
         ObjectMapper mapper = new ObjectMapper();
         ObjectNode header = mapper.createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {
@@ -44,12 +51,10 @@ public final class SafetensorsWriter {
         }
         byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
         int padded = (json.length + 7) / 8 * 8; // the data section starts 8-byte aligned
-        Path absolute = path.toAbsolutePath();
-        Path temp = absolute.resolveSibling("." + absolute.getFileName() + ".partial");
+        Path temp = null;
         try {
-            if (absolute.getParent() != null) Files.createDirectories(absolute.getParent());
-            try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
+            temp = Outputs.temporaryFileBeside(path);
+            try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
                 head.putLong(padded).put(json);
                 while (head.hasRemaining()) head.put((byte) ' ');
@@ -67,13 +72,9 @@ public final class SafetensorsWriter {
                     }
                 }
             }
-            Files.move(temp, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            Outputs.publishFile(temp, path, replace);
         } catch (IOException e) {
-            try {
-                Files.deleteIfExists(temp);
-            } catch (IOException ignored) {
-                // the original failure is the one worth reporting
-            }
+            if (temp != null) Outputs.discard(temp);
             throw new JlensException(path + ": cannot be written (" + JlensException.describe(e) + ").", e);
         }
     }

@@ -24,33 +24,43 @@ final class SimilarNeurons {
     static void report(LoadedModel loaded, Report report) {
         HookedTransformer model = loaded.model();
         int nLayers = model.cfg().nLayers(), dMlp = model.cfg().dMlp(), d = model.cfg().dModel(), vocab = model.cfg().dVocab();
-        int neurons = nLayers * dMlp;
-        float[] wOut = new float[neurons * d];
-        for (int l = 0; l < nLayers; l++) {
-            System.arraycopy(model.parameter("blocks." + l + ".mlp.W_out").value().data(), 0, wOut, l * dMlp * d, dMlp * d);
-        }
-        Tensor wE = model.parameter("embed.W_E").value(), allWOut = Tensor.of(wOut, neurons, d);
+        Tensor wE = model.parameter("embed.W_E").value();
         Backend ops = Backend.of(wE);
         int[] first = new int[vocab], second = new int[vocab];
+        float[] firstSim = new float[vocab], secondSim = new float[vocab];
         double[] gap = new double[vocab], ids = new double[vocab];
-        int chunk = Math.max(1, (1 << 22) / neurons);
-        Tensor simsTensor = ops.empty(chunk, neurons);
+        // One layer's W_out at a time, read in place: the neurons of all layers together would be a
+        // copy the size of every W_out (0.9 GB for gpt2-large).
+        int chunk = Math.max(1, (1 << 22) / dMlp);
+        Tensor simsTensor = ops.empty(chunk, dMlp);
         try (Progress.Task bar = report.progress().start("token / neuron similarities", vocab)) {
             for (int start = 0; start < vocab; start += chunk) {
                 int rows = Math.min(chunk, vocab - start);
-                ops.matmul(Matrix.of(wE, start * d, rows, d, d), Matrix.of(allWOut, neurons, d).t(), null, Matrix.of(simsTensor, rows, neurons));
-                float[] sims = simsTensor.data();
-                for (int r = 0; r < rows; r++) {
-                    int b1 = -1, b2 = -1;
-                    for (int n = 0; n < neurons; n++) {
-                        float s = sims[r * neurons + n];
-                        if (b1 < 0 || s > sims[r * neurons + b1]) { b2 = b1; b1 = n; }
-                        else if (b2 < 0 || s > sims[r * neurons + b2]) b2 = n;
+                java.util.Arrays.fill(first, start, start + rows, -1);
+                java.util.Arrays.fill(second, start, start + rows, -1);
+                for (int l = 0; l < nLayers; l++) {
+                    Tensor wOut = model.parameter("blocks." + l + ".mlp.W_out").value();
+                    ops.matmul(Matrix.of(wE, start * d, rows, d, d), Matrix.of(wOut, dMlp, d).t(), null, Matrix.of(simsTensor, rows, dMlp));
+                    float[] sims = simsTensor.data();
+                    for (int r = 0; r < rows; r++) {
+                        int t = start + r;
+                        for (int i = 0; i < dMlp; i++) {
+                            float s = sims[r * dMlp + i];
+                            int n = l * dMlp + i;
+                            if (first[t] < 0 || s > firstSim[t]) {
+                                second[t] = first[t];
+                                secondSim[t] = firstSim[t];
+                                first[t] = n;
+                                firstSim[t] = s;
+                            } else if (second[t] < 0 || s > secondSim[t]) {
+                                second[t] = n;
+                                secondSim[t] = s;
+                            }
+                        }
                     }
-                    int t = start + r;
-                    first[t] = b1;
-                    second[t] = b2;
-                    gap[t] = b2 < 0 ? 0 : sims[r * neurons + b1] - sims[r * neurons + b2];
+                }
+                for (int t = start; t < start + rows; t++) {
+                    gap[t] = second[t] < 0 ? 0 : firstSim[t] - secondSim[t];
                     ids[t] = t;
                 }
                 bar.step(rows);

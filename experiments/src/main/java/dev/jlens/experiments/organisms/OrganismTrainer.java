@@ -4,6 +4,7 @@ import dev.jlens.engine.Device;
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Parameter;
 import dev.jlens.engine.Tensor;
+import dev.jlens.engine.io.Outputs;
 import dev.jlens.models.Config;
 import dev.jlens.models.HookedTransformer;
 import dev.jlens.models.RandomWeights;
@@ -34,10 +35,11 @@ public final class OrganismTrainer {
 
     /**
      * Trains {@code recipe} for {@code steps} steps (the recipe's own count when null) on {@code device}
-     * and writes the model to {@code out}.
+     * and writes the model to {@code out}: {@link #FILES}, whole, replacing earlier ones only when
+     * {@code replace} (check with {@link Outputs#checkDirectory} before calling: training is long).
      */
-    public static Summary make(Recipe recipe, Integer steps, Path out, Device device, Consumer<Trainer.Progress> onStep) {
-        if (Files.exists(out.resolve("model.safetensors"))) throw new JlensException(out + ": already holds a model; choose another --out.");
+    public static Summary make(Recipe recipe, Integer steps, Path out, boolean replace, Device device, Consumer<Trainer.Progress> onStep) {
+        Outputs.checkDirectory(out, FILES, replace, "--out");
         Recipe r = steps == null ? recipe : recipe.withSteps(steps);
         List<String> documents = OrganismCorpus.documents(r);
         BpeTrainer.Vocabulary vocabulary = BpeTrainer.train(documents, r.corpus().vocabSize());
@@ -58,11 +60,16 @@ public final class OrganismTrainer {
                 (long) t.steps() * t.batch() * t.seq(), seconds);
         Map<String, Tensor> state = new LinkedHashMap<>();
         for (Map.Entry<String, Parameter> p : model.parameters().entrySet()) state.put(p.getKey(), p.getValue().value());
-        ModelExport.write(out, cfg, state);
-        vocabulary.write(out);
-        writeCard(out, summary);
+        Outputs.writeDirectory(out, replace, staging -> {
+            ModelExport.write(staging, cfg, state);
+            vocabulary.write(staging);
+            writeCard(staging, summary);
+        });
         return summary;
     }
+
+    /** What {@link #make} writes. */
+    public static final List<String> FILES = List.of("config.json", "model.safetensors", "tokenizer.json", "README.md");
 
     private static double meanOfLast(List<Trainer.Progress> history, int n) {
         return history.subList(Math.max(0, history.size() - n), history.size()).stream().mapToDouble(Trainer.Progress::loss).average().orElseThrow();

@@ -1,17 +1,24 @@
 package dev.jlens.experiments.report;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jlens.analysis.Progress;
 import dev.jlens.engine.JlensException;
+import dev.jlens.engine.io.Outputs;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.VectorGraphicsEncoder;
 
@@ -72,24 +79,44 @@ public final class Report implements AutoCloseable {
         this.progress = progress;
         this.target = target.toAbsolutePath().normalize();
         this.out = out;
-        if (Files.exists(this.target) && !isReplaceable(this.target)) {
-            throw new JlensException("--out " + target + ": exists and is not a jlens report; choose another directory.");
+        if (Files.exists(this.target, LinkOption.NOFOLLOW_LINKS) && !isReplaceable(this.target)) {
+            throw new JlensException("--out " + target + ": exists and holds more than a jlens report; choose another directory "
+                    + "(jlens replaces only an empty directory or one of its own reports).");
         }
         try {
             Files.createDirectories(this.target.getParent());
-            this.dir = Files.createTempDirectory(this.target.getParent(), "." + this.target.getFileName() + ".incomplete-");
+            this.dir = Outputs.temporaryDirectoryBeside(this.target);
         } catch (IOException e) {
             throw new JlensException("--out " + target + ": cannot be written (" + JlensException.describe(e) + ").", e);
         }
     }
 
-    /** An empty directory, or one holding an earlier report (its report.json), may be replaced. */
-    private static boolean isReplaceable(Path dir) {
-        if (!Files.isDirectory(dir)) return false;
-        if (Files.isRegularFile(dir.resolve("report.json"))) return true;
+    /**
+     * An empty directory, or an earlier jlens report and nothing else (the files its report.json
+     * names, and those only), may be replaced; anything else at --out is the user's and stays.
+     */
+    static boolean isReplaceable(Path dir) {
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) return false;
         try (var entries = Files.list(dir)) {
-            return entries.findAny().isEmpty();
-        } catch (IOException e) {
+            Set<String> present = new TreeSet<>();
+            for (Path p : entries.toList()) {
+                if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) return false;
+                present.add(p.getFileName().toString());
+            }
+            if (present.isEmpty()) return true;
+            if (!present.contains("report.json")) return false;
+            JsonNode summary = new ObjectMapper().readTree(dir.resolve("report.json").toFile());
+            Set<String> own = new HashSet<>(List.of("report.json", "index.html"));
+            for (JsonNode table : summary.path("tables")) {
+                own.add(table.asText() + ".csv");
+                own.add(table.asText() + ".json");
+            }
+            for (JsonNode figure : summary.path("figures")) {
+                own.add(figure.asText() + ".png");
+                own.add(figure.asText() + ".svg");
+            }
+            return own.containsAll(present);
+        } catch (IOException | RuntimeException e) {
             return false;
         }
     }
@@ -188,8 +215,7 @@ public final class Report implements AutoCloseable {
         write("index.html", html.toString());
         try {
             write("report.json", mapper.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
-            if (Files.exists(target)) deleteTree(target);
-            Files.move(dir, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            replaceTarget();
         } catch (IOException e) {
             throw new JlensException("cannot move the report into " + target + " (" + JlensException.describe(e) + ").", e);
         }
@@ -197,21 +223,31 @@ public final class Report implements AutoCloseable {
         out.println("wrote " + target.resolve("index.html"));
     }
 
+    /**
+     * Moves the finished report to --out. What is there now is checked again (the user may have put
+     * files there while the experiment ran): an earlier report is set aside under a temporary name,
+     * the new one moved in, and only then the old one removed; anything else is left as it is.
+     */
+    private void replaceTarget() throws IOException {
+        if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+            Outputs.publishDirectory(dir, target);
+            return;
+        }
+        if (!isReplaceable(target)) {
+            throw new JlensException("--out " + target + ": was filled with other files while the experiment ran; they were left as they are, "
+                    + "and the report was dropped.");
+        }
+        Path old = Outputs.temporaryDirectoryBeside(target);
+        Files.delete(old);
+        Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
+        Outputs.publishDirectory(dir, target);
+        Outputs.discard(old);
+    }
+
     /** Removes what an unfinished report wrote. */
     @Override
     public void close() {
-        if (finished) return;
-        try {
-            deleteTree(dir);
-        } catch (IOException e) {
-            // best effort: a hidden .incomplete directory is all that can be left
-        }
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        try (var paths = Files.walk(root)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
-        }
+        if (!finished) Outputs.discard(dir);
     }
 
     private void write(String name, String text) {

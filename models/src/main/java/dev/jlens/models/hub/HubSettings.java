@@ -16,6 +16,14 @@ public record HubSettings(String endpoint, String token, Path cache, boolean off
     static HubSettings from(Map<String, String> env, Path home) {
         String endpoint = env.getOrDefault("HF_ENDPOINT", "https://huggingface.co");
         while (endpoint.endsWith("/")) endpoint = endpoint.substring(0, endpoint.length() - 1);
+        try {
+            java.net.URI uri = new java.net.URI(endpoint);
+            if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
+                throw new java.net.URISyntaxException(endpoint, "not an http or https address with a host");
+            }
+        } catch (java.net.URISyntaxException e) {
+            throw new dev.jlens.engine.JlensException("HF_ENDPOINT '" + env.get("HF_ENDPOINT") + "' is not an http(s) address such as https://huggingface.co.");
+        }
         Path cache;
         if (present(env, "HF_HUB_CACHE")) cache = Path.of(env.get("HF_HUB_CACHE"));
         else if (present(env, "HF_HOME")) cache = Path.of(env.get("HF_HOME")).resolve("hub");

@@ -12,10 +12,12 @@ import java.nio.file.Path;
 public final class ModelLocator {
     private ModelLocator() {}
 
+    /** As {@link #locate(String, HubSettings, HubDownloader.Listener)}, with the environment's settings, read only if the hub is needed. */
     public static Path locate(String name, HubDownloader.Listener listener) {
-        return locate(name, HubSettings.fromEnvironment(), listener);
+        return locate(name, null, listener);
     }
 
+    /** @param settings the hub's settings, or null for the environment's */
     public static Path locate(String name, HubSettings settings, HubDownloader.Listener listener) {
         Path dir = Path.of(name);
         if (Files.isDirectory(dir)) return dir;
@@ -23,6 +25,6 @@ public final class ModelLocator {
         if (dir.isAbsolute() || name.startsWith(".") || name.startsWith("~") || name.endsWith("/")) {
             throw new JlensException("--model " + name + ": no such model directory.");
         }
-        return new HubDownloader(settings).snapshot(ModelNames.repository(name), "main", name, listener);
+        return new HubDownloader(settings != null ? settings : HubSettings.fromEnvironment()).snapshot(ModelNames.repository(name), "main", name, listener);
     }
 }

@@ -1,7 +1,8 @@
 package dev.jlens.models.loading;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.jlens.engine.JlensException;
 import dev.jlens.kernels.Rotary;
 import dev.jlens.models.Config;
@@ -22,7 +23,7 @@ public final class ConfigFile {
     public static Config read(Path file) {
         JsonNode json;
         try {
-            json = new ObjectMapper().readTree(Files.readString(file));
+            json = JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build().readTree(Files.readString(file));
         } catch (IOException e) {
             throw new JlensException(file + ": cannot be read as JSON (" + e.getMessage().lines().findFirst().orElse("") + ").", e);
         }
@@ -124,7 +125,10 @@ public final class ConfigFile {
 
     private static int integer(Path file, JsonNode json, String key) {
         JsonNode node = json.get(key);
-        if (node == null || !node.canConvertToInt()) throw new JlensException(file + ": has no integer '" + key + "'.");
+        if (node == null) throw new JlensException(file + ": has no '" + key + "'.");
+        if (!node.isIntegralNumber() || !node.canConvertToInt()) {
+            throw new JlensException(file + ": '" + key + "' is " + node + ", not a whole number jlens can hold.");
+        }
         return node.asInt();
     }
 

@@ -49,6 +49,7 @@ public final class Gpt2Weights {
         // Without lm_head the unembedding is tied to wte: no W_U, so the model runs on W_Eᵀ without a copy.
         if (file.contains("lm_head.weight")) out.put("unembed.W_U", src.get("lm_head.weight", c.dVocab(), d).transposeLastTwo());
         out.put("unembed.b_U", src.has("lm_head.bias") ? src.get("lm_head.bias", c.dVocab()) : Tensor.zeros(c.dVocab()));
+        src.requireAllUsed("(transformer\\.)?h\\.\\d+\\.attn\\.(masked_)?bias", c);
         return out;
     }
 }

@@ -31,11 +31,15 @@ public record LoadedModel(HookedTransformer model, Tokenizer tokenizer) {
         return loaded;
     }
 
+    /** The directory's own tokenizer files, whose errors are reported; jlens's own for the family only where it has none at all. */
     static Tokenizer tokenizerFor(Path dir, Config cfg) {
-        if (Files.isRegularFile(dir.resolve("tokenizer.json"))) return Tokenizer.fromTokenizerJson(dir.resolve("tokenizer.json"));
-        if (Files.isRegularFile(dir.resolve("vocab.json")) && Files.isRegularFile(dir.resolve("merges.txt"))) {
-            return Tokenizer.fromVocabAndMerges(dir.resolve("vocab.json"), dir.resolve("merges.txt"));
+        Path json = dir.resolve("tokenizer.json"), vocab = dir.resolve("vocab.json"), merges = dir.resolve("merges.txt");
+        if (Files.exists(json)) return Tokenizer.fromTokenizerJson(json);
+        if (Files.exists(vocab) != Files.exists(merges)) {
+            throw new JlensException(dir + ": has " + (Files.exists(vocab) ? "vocab.json but no merges.txt" : "merges.txt but no vocab.json")
+                    + "; a GPT-2-style tokenizer needs both.");
         }
+        if (Files.exists(vocab)) return Tokenizer.fromVocabAndMerges(vocab, merges);
         return switch (cfg.family()) {
             case GPT2 -> Tokenizer.gpt2();
             case GPT_NEOX -> Tokenizer.gptNeox();

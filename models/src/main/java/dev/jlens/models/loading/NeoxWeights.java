@@ -46,6 +46,7 @@ public final class NeoxWeights {
         // tie_word_embeddings models have no embed_out: the unembedding is then tied to embed_in
         if (src.has("embed_out.weight")) out.put("unembed.W_U", src.get("embed_out.weight", c.dVocab(), d).transposeLastTwo());
         out.put("unembed.b_U", src.has("embed_out.bias") ? src.get("embed_out.bias", c.dVocab()) : Tensor.zeros(c.dVocab()));
+        src.requireAllUsed("(gpt_neox\\.)?layers\\.\\d+\\.attention\\.((masked_)?bias|rotary_emb\\.inv_freq)", c);
         return out;
     }
 }

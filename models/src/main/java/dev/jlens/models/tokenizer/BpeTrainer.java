@@ -4,11 +4,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jlens.engine.JlensException;
+import dev.jlens.engine.io.Outputs;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -95,10 +95,9 @@ public final class BpeTrainer {
         public void write(Path dir) {
             Path file = dir.resolve("tokenizer.json");
             try {
-                Files.createDirectories(dir);
-                Path tmp = Files.createTempFile(dir, ".tokenizer", ".tmp");
+                Path tmp = Outputs.temporaryFileBeside(file);
                 Files.writeString(tmp, toJson(), StandardCharsets.UTF_8);
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                Outputs.publishFile(tmp, file, true);
             } catch (IOException e) {
                 throw new JlensException("cannot write " + file + " (" + JlensException.describe(e) + ").", e);
             }

@@ -99,7 +99,7 @@ public final class Tokenizer {
         List<AddedToken> added = new ArrayList<>();
         Integer eot = vocab.get(END_OF_TEXT);
         if (eot != null) added.add(new AddedToken(END_OF_TEXT, eot, true));
-        return new Tokenizer(vocab, merges, added, false);
+        return new Tokenizer(checked(vocab, added, source), merges, added, false);
     }
 
     /** A Hugging Face {@code tokenizer.json} with a BPE model and a ByteLevel pre-tokenizer. */
@@ -127,7 +127,15 @@ public final class Tokenizer {
         Map<String, Integer> vocab = readVocab(model.path("vocab"), source);
         List<String[]> merges = new ArrayList<>();
         for (JsonNode merge : model.path("merges")) {
-            merges.add(merge.isArray() ? new String[] {merge.get(0).asText(), merge.get(1).asText()} : splitMerge(merge.asText(), source));
+            if (merge.isArray()) {
+                if (merge.size() != 2 || !merge.get(0).isTextual() || !merge.get(1).isTextual() || merge.get(0).asText().isEmpty()
+                        || merge.get(1).asText().isEmpty()) {
+                    throw new JlensException(source + ": malformed merge " + merge + " (a merge is two non-empty tokens).");
+                }
+                merges.add(new String[] {merge.get(0).asText(), merge.get(1).asText()});
+            } else {
+                merges.add(splitMerge(merge.asText(), source));
+            }
         }
         List<AddedToken> added = new ArrayList<>();
         for (JsonNode t : root.path("added_tokens")) {
@@ -137,7 +145,7 @@ public final class Tokenizer {
         if (!normalizer.isEmpty() && !normalizer.equals("NFC")) {
             throw new JlensException(source + ": the normalizer '" + normalizer + "' is not supported (jlens knows NFC).");
         }
-        return new Tokenizer(vocab, merges, added, normalizer.equals("NFC"));
+        return new Tokenizer(checked(vocab, added, source), merges, added, normalizer.equals("NFC"));
     }
 
     // ---- encoding ----
@@ -314,9 +322,32 @@ public final class Tokenizer {
     }
 
     private static String[] splitMerge(String line, String source) {
-        int space = line.indexOf(' ');
-        if (space <= 0 || space == line.length() - 1) throw new JlensException(source + ": malformed merge '" + line + "'.");
-        return new String[] {line.substring(0, space), line.substring(space + 1)};
+        String[] parts = line.split(" ", -1);
+        if (parts.length != 2 || parts[0].isEmpty() || parts[1].isEmpty()) {
+            throw new JlensException(source + ": malformed merge '" + line + "' (a merge is two tokens separated by one space).");
+        }
+        return parts;
+    }
+
+    /**
+     * The vocabulary, once every id (the added tokens' too) is checked to lie in 0 .. (number of
+     * tokens − 1) and every added token to have content: an id of a billion would otherwise size an
+     * array, and an empty added token would match everywhere.
+     */
+    private static Map<String, Integer> checked(Map<String, Integer> vocab, List<AddedToken> added, String source) {
+        int bound = vocab.size() + added.size();
+        for (Map.Entry<String, Integer> e : vocab.entrySet()) {
+            if (e.getValue() == null || e.getValue() < 0 || e.getValue() >= bound) {
+                throw new JlensException(source + ": token '" + e.getKey() + "' has id " + e.getValue() + ", outside 0.." + (bound - 1) + ".");
+            }
+        }
+        for (AddedToken t : added) {
+            if (t.content().isEmpty()) throw new JlensException(source + ": an added token (id " + t.id() + ") is empty.");
+            if (t.id() < 0 || t.id() >= bound) {
+                throw new JlensException(source + ": the added token '" + t.content() + "' has id " + t.id() + ", outside 0.." + (bound - 1) + ".");
+            }
+        }
+        return vocab;
     }
 
     private static final class Bundled {

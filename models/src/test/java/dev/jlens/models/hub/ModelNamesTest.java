@@ -38,6 +38,8 @@ class ModelNamesTest {
         assertEquals(Path.of("/x/hub"), HubSettings.from(Map.of("HF_HOME", "/x"), home).cache());
         assertEquals(Path.of("/c"), HubSettings.from(Map.of("HF_HOME", "/x", "HF_HUB_CACHE", "/c"), home).cache());
         assertEquals(Path.of("/xdg/huggingface/hub"), HubSettings.from(Map.of("XDG_CACHE_HOME", "/xdg"), home).cache());
+        assertEquals("HF_ENDPOINT 'huggingface.co' is not an http(s) address such as https://huggingface.co.",
+                assertThrows(JlensException.class, () -> HubSettings.from(Map.of("HF_ENDPOINT", "huggingface.co"), home)).getMessage());
         HubSettings s = HubSettings.from(Map.of("HF_ENDPOINT", "http://127.0.0.1:9/", "HF_TOKEN", "hf_x", "HF_HUB_OFFLINE", "1"), home);
         assertEquals("http://127.0.0.1:9", s.endpoint());
         assertEquals("hf_x", s.token());
