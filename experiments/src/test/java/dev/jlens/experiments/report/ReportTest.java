@@ -65,7 +65,24 @@ class ReportTest {
         Files.createDirectories(other);
         Files.writeString(other.resolve("notes.txt"), "mine");
         JlensException e = assertThrows(JlensException.class, () -> new Report("R", other, quiet));
-        assertEquals("--out " + other + ": exists and is not a jlens report; choose another directory.", e.getMessage());
+        assertEquals("--out " + other + ": exists and holds more than a jlens report; choose another directory "
+                + "(jlens replaces only an empty directory or one of its own reports).", e.getMessage());
+        Files.writeString(out.resolve("mine.txt"), "the user's, beside a report");
+        assertThrows(JlensException.class, () -> new Report("R3", out, quiet), "a report with a file of the user's in it is the user's");
+        assertEquals("the user's, beside a report", Files.readString(out.resolve("mine.txt")));
+
+        // A folder filled while the experiment ran is left as it is, and the report dropped.
+        Path late = dir.resolve("late");
+        try (Report r = new Report("R", late, quiet)) {
+            r.table(table());
+            Files.createDirectories(late);
+            Files.writeString(late.resolve("notes.txt"), "mine");
+            assertThrows(JlensException.class, r::finish);
+        }
+        assertEquals("mine", Files.readString(late.resolve("notes.txt")));
+        try (Stream<Path> left = Files.list(late)) {
+            assertEquals(1, left.count(), "only the user's file");
+        }
     }
 
     @Test
