@@ -66,7 +66,8 @@ final class ExperimentCommand implements Runnable {
 
         @Override
         public Integer call() {
-            NumberFlag.require(heldOut > 0, "--held-out", heldOut, "positive");
+            // Each held-out prompt is generated and run: past a hundred thousand it is a mistake, not a study.
+            NumberFlag.require(heldOut > 0 && heldOut <= 100_000, "--held-out", heldOut, "from 1 to 100000");
             LoadedModel loaded = model.load(ShippedModels.GPT2, "default");
             try (Report report = out.report("IOI (notebook 002) on " + model.name(ShippedModels.GPT2))) {
                 Ioi.run(loaded, new Ioi.Options(heldOut, Ioi.Options.DEFAULTS.maxBatch()), report);
@@ -178,7 +179,8 @@ final class ExperimentCommand implements Runnable {
 
         @Override
         public Integer call() {
-            NumberFlag.require(samples > 0, "--samples", samples, "positive");
+            // Every sample's activations are held for the probes: past a hundred thousand per class they cannot be.
+            NumberFlag.require(samples > 0 && samples <= 100_000, "--samples", samples, "from 1 to 100000");
             if (layer != null) NumberFlag.require(layer >= 0, "--layer", layer, "0 or more");
             NumberFlag.require(neuron >= 0, "--neuron", neuron, "0 or more");
             Recipe recipe = Recipe.named(ShippedModels.NEOX);

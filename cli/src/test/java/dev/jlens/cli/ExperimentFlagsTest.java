@@ -15,11 +15,13 @@ class ExperimentFlagsTest {
 
     @ParameterizedTest
     @CsvSource({
-            "ioi, --held-out, -5, positive",
+            "ioi, --held-out, -5, from 1 to 100000",
+            "ioi, --held-out, 100000000, from 1 to 100000",
             "an-neuron, --layer, -2, 0 or more",
             "an-neuron, --neuron, -3, 0 or more",
             "solu-outliers, --top-k, 0, positive",
-            "french-neuron, --samples, -1, positive",
+            "french-neuron, --samples, -1, from 1 to 100000",
+            "french-neuron, --samples, 1000000000, from 1 to 100000",
             "french-neuron, --layer, -1, 0 or more",
             "french-neuron, --neuron, -5, 0 or more"})
     void aNumberOutOfRangeIsOneSentenceAndWritesNothing(String experiment, String flag, String value, String range) {
