@@ -47,6 +47,21 @@ class ModelCommandsTest {
     }
 
     @Test
+    void initMakesASoluModelInTransformerLensLayoutWithATokenizerOfItsSize() {
+        Path solu = dir.resolve("solu-tiny");
+        CommandLineRun run = CommandLineRun.of("init", "--arch", "solu", "--preset", "tiny", "--out", solu.toString());
+        assertEquals(0, run.exitCode(), run.err());
+        LoadedModel loaded = LoadedModel.load(solu);
+        assertEquals(dev.jlens.models.components.Activation.SOLU_LN, loaded.model().cfg().actFn());
+        assertEquals(1024, loaded.model().cfg().dVocab());
+        assertEquals(1023, loaded.tokenizer().bosToken(), "<|endoftext|> is the last of the model's tokens");
+        int[] ids = loaded.tokenizer().toTokens("The Eiffel Tower is in Paris", true);
+        for (int id : ids) assertTrue(id >= 0 && id < 1024, "every token fits the vocabulary: " + id);
+        assertEquals(0, CommandLineRun.of("experiment", "solu-outliers", "--model", solu.toString(), "--out", dir.resolve("solu-report").toString())
+                .exitCode());
+    }
+
+    @Test
     void cacheWritesTheLogitsAndActivationsOfOneForwardPass() throws Exception {
         Path out = dir.resolve("cache.safetensors");
         CommandLineRun run = CommandLineRun.of("cache", "--model", gpt2.toString(), "--prompt", "The cat sat", "--names",
