@@ -38,6 +38,7 @@ final class ModelOption {
     /** The model given, else {@code defaultModel}; processed as asked, else as {@code defaultProcess}. */
     LoadedModel load(String defaultModel, String defaultProcess) {
         Device where = device.select();
+        if (model != null && model.isBlank()) throw new JlensException("--model is empty; name a model directory, a shipped model or a Hugging Face name.");
         String name = model == null ? defaultModel : model;
         Path dir;
         try (DownloadProgress progress = new DownloadProgress()) {

@@ -132,6 +132,8 @@ class BadInputTest {
         ModelExport.write(nan, cfg, state);
         refused("tensor blocks.0.mlp.W_in holds NaN", "predict", "--model", nan.toString(), "--prompt", "x");
 
+        refused("--model is empty; name a model directory", "predict", "--model", "", "--prompt", "x");
+
         Path oneToken = model("one-token");
         refused("needs at least two tokens", "grads", "--model", oneToken.toString(), "--tokens", "5", "--out", dir.resolve("g.safetensors").toString());
     }

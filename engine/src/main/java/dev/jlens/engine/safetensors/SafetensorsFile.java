@@ -210,7 +210,8 @@ public final class SafetensorsFile implements dev.jlens.engine.checkpoint.Checkp
     public Tensor read(String name, float[] reuse) {
         TensorInfo info = info(name);
         if (!info.dtype().readableAsFloat()) {
-            throw tensorError(path, name, "has dtype " + info.dtype() + ", which is not floating point");
+            // F8 types are floating point too, but quantised checkpoints need a scale jlens does not read.
+            throw tensorError(path, name, "has dtype " + info.dtype() + ", which jlens does not read as weights (it reads F64, F32, F16 and BF16)");
         }
         if (info.elements() > Integer.MAX_VALUE - 8) {
             throw tensorError(path, name, "has " + info.elements() + " elements, more than one float array holds");
