@@ -175,6 +175,25 @@ class BadInputTest {
     }
 
     @Test
+    void twoExperimentsReadingOneModelAtOnceBothSucceed() throws Exception {
+        List<Thread> threads = new ArrayList<>();
+        List<Integer> codes = java.util.Collections.synchronizedList(new ArrayList<>());
+        for (String name : List.of("first", "second")) {
+            threads.add(Thread.ofPlatform().start(() -> {
+                try {
+                    codes.add(JlensProcess.run(dir, List.of(), Map.of(), "experiment", "solu-outliers", "--out", dir.resolve(name).toString()).exitCode());
+                } catch (Exception e) {
+                    codes.add(-1);
+                }
+            }));
+        }
+        for (Thread t : threads) t.join();
+        assertEquals(List.of(0, 0), codes);
+        for (String name : List.of("first", "second")) assertTrue(Files.isRegularFile(dir.resolve(name).resolve("index.html")), name);
+        assertEquals(Files.readString(dir.resolve("first/top_scores.csv")), Files.readString(dir.resolve("second/top_scores.csv")));
+    }
+
+    @Test
     void twoRunsWritingOneFileEndWithOneWholeResult() throws Exception {
         Path model = model("shared");
         Path out = dir.resolve("both.safetensors");
