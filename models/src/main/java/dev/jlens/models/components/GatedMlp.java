@@ -70,11 +70,7 @@ public final class GatedMlp implements Mlp {
     public Tensor backward(Tensor dOut) {
         Backend ops = Backend.of(W_in.value());
         int batch = dOut.dim(0), pos = dOut.dim(1), n = batch * pos;
-        if (b_out.requiresGrad()) Linear.biasGradient(ops, Matrix.of(dOut, n, dModel), b_out.grad());
-        if (post != null) Linear.weightGradient(ops, Matrix.of(post, n, dMlp), Matrix.of(dOut, n, dModel), Matrix.of(W_out.grad(), dMlp, dModel));
-        Tensor dPostValues = ops.empty(batch, pos, dMlp);
-        Linear.inputGradient(ops, Matrix.of(dOut, n, dModel), Matrix.of(W_out.value(), dMlp, dModel), Matrix.of(dPostValues, n, dMlp));
-        Tensor dPost = hookPost.backward(dPostValues);
+        Tensor dPost = hookPost.backward(Linear.backward(ops, dOut, post, W_out, b_out));
         if (b_in.requiresGrad()) Linear.biasGradient(ops, Matrix.of(dPost, n, dMlp), b_in.grad());
         Tensor dActivated = ops.empty(batch, pos, dMlp), dLinear = ops.empty(batch, pos, dMlp);
         ops.multiply(dPost, preLinear, dActivated);

@@ -60,17 +60,9 @@ public final class PlainMlp implements Mlp {
     @Override
     public Tensor backward(Tensor dOut) {
         Backend ops = Backend.of(W_in.value());
-        int batch = dOut.dim(0), pos = dOut.dim(1), n = batch * pos;
-        if (b_out.requiresGrad()) Linear.biasGradient(ops, Matrix.of(dOut, n, dModel), b_out.grad());
-        if (post != null) Linear.weightGradient(ops, Matrix.of(post, n, dMlp), Matrix.of(dOut, n, dModel), Matrix.of(W_out.grad(), dMlp, dModel));
-        Tensor dPost = ops.empty(batch, pos, dMlp);
-        Linear.inputGradient(ops, Matrix.of(dOut, n, dModel), Matrix.of(W_out.value(), dMlp, dModel), Matrix.of(dPost, n, dMlp));
+        Tensor dPost = Linear.backward(ops, dOut, post, W_out, b_out);
         Tensor dPre = hookPre.backward(activation.backward(ops, pre, hookPost.backward(dPost)));
-        if (b_in.requiresGrad()) Linear.biasGradient(ops, Matrix.of(dPre, n, dMlp), b_in.grad());
-        if (x != null) Linear.weightGradient(ops, Matrix.of(x, n, dModel), Matrix.of(dPre, n, dMlp), Matrix.of(W_in.grad(), dModel, dMlp));
-        Tensor dx = ops.empty(batch, pos, dModel);
-        Linear.inputGradient(ops, Matrix.of(dPre, n, dMlp), Matrix.of(W_in.value(), dModel, dMlp), Matrix.of(dx, n, dModel));
-        return dx;
+        return Linear.backward(ops, dPre, x, W_in, b_in);
     }
 
     @Override

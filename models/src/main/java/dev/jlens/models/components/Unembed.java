@@ -21,7 +21,8 @@ public final class Unembed {
     private final int dModel, dVocab;
     /** Whether the W_U a tie will be made into takes gradients (a W_U of its own carries its own flag). */
     private boolean tiedRequiresGrad = true;
-    private Tensor x, batchShape;
+    private Tensor x;
+    private int[] inputShape;
 
     private Unembed(Parameter wU, Parameter tiedEmbedding, Parameter bU, int dModel, int dVocab) {
         this.wU = wU;
@@ -80,9 +81,9 @@ public final class Unembed {
             Linear.forward(ops, Matrix.of(x, n, dModel), Matrix.of(wU.value(), dModel, dVocab), b_U.value(), Matrix.of(logits, n, dVocab));
         }
         if (keep) {
-            // x feeds only W_U's gradient; the shape is all dx needs.
+            // x feeds only W_U's gradient; its shape is all dx needs.
             this.x = requiresGrad() ? x : null;
-            this.batchShape = x;
+            this.inputShape = x.shape();
         }
         return logits;
     }
@@ -91,7 +92,7 @@ public final class Unembed {
     public Tensor backward(Tensor dLogits) {
         Backend ops = Backend.of(b_U.value());
         int n = dLogits.size() / dVocab;
-        Tensor dx = ops.empty(batchShape.shape());
+        Tensor dx = ops.empty(inputShape);
         if (b_U.requiresGrad()) Linear.biasGradient(ops, Matrix.of(dLogits, n, dVocab), b_U.grad());
         // A tied unembedding whose gradient nobody wants stays W_Eᵀ: dx = dlogits·W_E, with no copy made.
         Matrix unembedding = wU == null && !tiedRequiresGrad ? Matrix.of(tiedEmbedding.value(), dVocab, dModel).t()
@@ -102,6 +103,7 @@ public final class Unembed {
     }
 
     public void release() {
-        x = batchShape = null;
+        x = null;
+        inputShape = null;
     }
 }
