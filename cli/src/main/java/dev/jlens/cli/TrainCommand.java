@@ -38,8 +38,8 @@ final class TrainCommand implements Callable<Integer> {
                         p.evalLoss() == null ? "" : String.format(Locale.ROOT, ", held-out %.3f", p.evalLoss())));
             });
         }
-        System.out.printf(Locale.ROOT, "trained %s for %d steps in %.0f s: loss %.3f -> %.3f (held-out %.3f); wrote %s%n",
-                r.name(), s.steps(), s.seconds(), s.firstLoss(), s.finalLoss(), s.finalEvalLoss(), out);
+        System.out.printf(Locale.ROOT, "trained %s for %d steps in %.0f s: loss %.3f -> %.3f (held-out %.3f); wrote %s in %s%n",
+                r.name(), s.steps(), s.seconds(), s.firstLoss(), s.finalLoss(), s.finalEvalLoss(), out, s.layout().describe());
         return 0;
     }
 }

@@ -28,8 +28,8 @@ import java.util.function.Consumer;
  */
 public final class OrganismTrainer {
     /** What training did, for the model card. */
-    public record Summary(Recipe recipe, Config config, int steps, double firstLoss, double finalLoss, double finalEvalLoss,
-                          long trainingTokens, double seconds) {}
+    public record Summary(Recipe recipe, Config config, ModelExport.Layout layout, int steps, double firstLoss, double finalLoss,
+                          double finalEvalLoss, long trainingTokens, double seconds) {}
 
     private OrganismTrainer() {}
 
@@ -56,10 +56,10 @@ public final class OrganismTrainer {
                 onStep);
         double seconds = (System.nanoTime() - start) / 1e9;
         Trainer.Progress last = history.getLast();
-        Summary summary = new Summary(r, cfg, t.steps(), history.getFirst().loss(), meanOfLast(history, 50), last.evalLoss(),
-                (long) t.steps() * t.batch() * t.seq(), seconds);
         Map<String, Tensor> state = new LinkedHashMap<>();
         for (Map.Entry<String, Parameter> p : model.parameters().entrySet()) state.put(p.getKey(), p.getValue().value());
+        Summary summary = new Summary(r, cfg, ModelExport.layout(cfg, state), t.steps(), history.getFirst().loss(), meanOfLast(history, 50), last.evalLoss(),
+                (long) t.steps() * t.batch() * t.seq(), seconds);
         Outputs.writeDirectory(out, replace, staging -> {
             ModelExport.write(staging, cfg, state);
             vocabulary.write(staging);
@@ -93,6 +93,7 @@ public final class OrganismTrainer {
                 | | |
                 |---|---|
                 | architecture | %s, %d layers, d_model %d, %d heads of %d, d_mlp %d, n_ctx %d |
+                | files | %s |
                 | tokenizer | byte-level BPE learnt from the corpus, %d tokens (`<|endoftext|>` = %d, BOS) |
                 | corpus | %,d documents (seed %d): %s; 95%% training, 5%% held out |
                 | optimiser | AdamW (β 0.9/0.95, weight decay %s), peak lr %s, %d warm-up steps, cosine to a tenth, gradient clip %s |
@@ -100,7 +101,7 @@ public final class OrganismTrainer {
                 | wall time | %.0f s on the machine that trained it |
                 | loss | first step %.3f; mean of the last 50 steps %.3f; held-out %.3f |
                 """, r.name(), r.description(), r.name(), c.family().modelType(), c.nLayers(), c.dModel(), c.nHeads(), c.dHead(), c.dMlp(),
-                c.nCtx(), c.dVocab(), c.bosToken(), r.corpus().documents(), OrganismCorpus.TRAINING_SEED, r.corpus().mixture().describe(), t.weightDecay(),
+                c.nCtx(), s.layout().describe(), c.dVocab(), c.bosToken(), r.corpus().documents(), OrganismCorpus.TRAINING_SEED, r.corpus().mixture().describe(), t.weightDecay(),
                 t.maxLr(), t.warmup(), t.gradClip(), s.steps(), t.batch(), t.seq(), s.trainingTokens(), r.seed(), s.seconds(), s.firstLoss(), s.finalLoss(),
                 s.finalEvalLoss());
         try {

@@ -85,7 +85,9 @@ public final class ConfigFile {
         String positions = json.path("shortformer_pos").asBoolean(false) ? "shortformer"
                 : json.path("positional_embedding_type").asText("standard");
         int dHead = integer(file, json, "d_head");
-        Config.Builder cfg = Config.builder().family(ModelFamily.HOOKED_TRANSFORMER)
+        // A Hugging Face model written in TransformerLens's names (ModelExport) keeps its class here.
+        ModelFamily family = ModelFamily.ofHuggingFaceClass(json.path("original_architecture").asText(""));
+        Config.Builder cfg = Config.builder().family(family == null ? ModelFamily.HOOKED_TRANSFORMER : family)
                 .nLayers(integer(file, json, "n_layers")).dModel(integer(file, json, "d_model"))
                 .nHeads(integer(file, json, "n_heads")).dHead(dHead)
                 .nKeyValueHeads(json.hasNonNull("n_key_value_heads") ? integer(file, json, "n_key_value_heads") : 0)

@@ -16,34 +16,43 @@ import java.util.Map;
 
 /**
  * Writes TransformerLens-named weights as a model directory ({@code config.json} +
- * {@code model.safetensors}) that {@link ModelLoader} reads back: in Hugging Face layout for GPT-2
- * and GPT-NeoX (the inverse of {@link Gpt2Weights} and {@link NeoxWeights}), in TransformerLens's
- * own names and config for other models (SoLU). An unembedding bias, which neither Hugging Face
- * architecture has, is kept as {@code lm_head.bias} / {@code embed_out.bias}, which jlens reads back.
+ * {@code model.safetensors}) that {@link ModelLoader} reads back. A GPT-2 or GPT-NeoX model is
+ * written in its Hugging Face class's layout (the inverse of {@link Gpt2Weights} and
+ * {@link NeoxWeights}) only when that class holds exactly these weights, so that
+ * {@code transformers} loads the same model; otherwise, as for any other model, it is written in
+ * TransformerLens's own names and config, with the class kept as {@code original_architecture}.
  */
 public final class ModelExport {
+    /** How a model directory was written, and why not in Hugging Face layout when it was not. */
+    public record Layout(String huggingFaceClass, String whyNot) {
+        public boolean huggingFace() {
+            return whyNot == null;
+        }
+
+        /** For messages and model cards: "Hugging Face's GPT2LMHeadModel", or TransformerLens's names and why. */
+        public String describe() {
+            return huggingFace() ? "Hugging Face's " + huggingFaceClass + " layout"
+                    : "TransformerLens's names and config" + (huggingFaceClass == null ? "" : " (" + whyNot + ")");
+        }
+    }
+
     private ModelExport() {}
 
-    public static void write(Path dir, Config cfg, Map<String, Tensor> state) {
-        boolean huggingFace = cfg.family() != ModelFamily.HOOKED_TRANSFORMER;
-        if (huggingFace && !state.containsKey("ln_final.w")) {
-            throw new JlensException("a model with folded layer norms cannot be written in Hugging Face layout.");
-        }
+    /** Writes the model to {@code dir} and says in which layout. */
+    public static Layout write(Path dir, Config cfg, Map<String, Tensor> state) {
+        Layout layout = layout(cfg, state);
         Map<String, Tensor> tensors;
         ObjectNode config;
-        switch (cfg.family()) {
-            case GPT2 -> {
-                tensors = gpt2(cfg, state);
-                config = gpt2Config(cfg, tensors.containsKey("lm_head.weight"));
-            }
-            case GPT_NEOX -> {
-                tensors = neox(cfg, state);
-                config = neoxConfig(cfg);
-            }
-            default -> { // HOOKED_TRANSFORMER: TransformerLens's names as they are
-                tensors = state;
-                config = transformerLensConfig(cfg, state.containsKey("ln_final.w"));
-            }
+        if (!layout.huggingFace()) {
+            tensors = state;
+            config = transformerLensConfig(cfg, state.containsKey("ln_final.w"));
+            if (layout.huggingFaceClass() != null) config.put("original_architecture", layout.huggingFaceClass());
+        } else if (cfg.family() == ModelFamily.GPT2) {
+            tensors = gpt2(cfg, state);
+            config = gpt2Config(cfg, tensors.containsKey("lm_head.weight"));
+        } else {
+            tensors = neox(cfg, state);
+            config = neoxConfig(cfg);
         }
         try {
             Files.createDirectories(dir);
@@ -52,6 +61,27 @@ public final class ModelExport {
         } catch (IOException e) {
             throw new JlensException(dir + ": cannot be written (" + JlensException.describe(e) + ").", e);
         }
+        return layout;
+    }
+
+    /** The family's Hugging Face layout if its class has a place for every weight in {@code state}. */
+    public static Layout layout(Config cfg, Map<String, Tensor> state) {
+        String hfClass = cfg.family().huggingFaceClass();
+        if (hfClass == null) return new Layout(null, "a TransformerLens model");
+        if (!state.containsKey("ln_final.w")) return new Layout(hfClass, hfClass + " cannot hold folded layer norms");
+        if (!allZero(state.get("unembed.b_U"))) return new Layout(hfClass, hfClass + " has no unembedding bias, which this model has");
+        if (cfg.family() == ModelFamily.GPT_NEOX && !cfg.rotary() && !allZero(state.get("pos_embed.W_pos"))) {
+            return new Layout(hfClass, hfClass + " has no learned positions, which this model has");
+        }
+        return new Layout(hfClass, null);
+    }
+
+    private static boolean allZero(Tensor t) {
+        if (t == null) return true;
+        for (float v : t.data()) {
+            if (v != 0f) return false;
+        }
+        return true;
     }
 
     private static Map<String, Tensor> gpt2(Config c, Map<String, Tensor> s) {
@@ -84,7 +114,6 @@ public final class ModelExport {
         out.put("ln_f.bias", s.get("ln_final.b"));
         Tensor unembedding = s.get("unembed.W_U").transposeLastTwo();
         if (!Arrays.equals(unembedding.data(), s.get("embed.W_E").data())) out.put("lm_head.weight", unembedding);
-        putUnembedBias(out, "lm_head.bias", s.get("unembed.b_U"));
         return out;
     }
 
@@ -92,11 +121,6 @@ public final class ModelExport {
         int d = c.dModel(), h = c.nHeads(), dh = c.dHead();
         Map<String, Tensor> out = new LinkedHashMap<>();
         out.put("gpt_neox.embed_in.weight", s.get("embed.W_E"));
-        if (!c.rotary() && s.containsKey("pos_embed.W_pos")) {
-            for (float v : s.get("pos_embed.W_pos").data()) {
-                if (v != 0f) throw new JlensException("a GPT-NeoX model without rotary embeddings cannot keep learned positions in Hugging Face layout.");
-            }
-        }
         for (int l = 0; l < c.nLayers(); l++) {
             String hf = "gpt_neox.layers." + l + ".", tl = "blocks." + l + ".";
             out.put(hf + "input_layernorm.weight", s.get(tl + "ln1.w"));
@@ -121,17 +145,7 @@ public final class ModelExport {
         out.put("gpt_neox.final_layer_norm.weight", s.get("ln_final.w"));
         out.put("gpt_neox.final_layer_norm.bias", s.get("ln_final.b"));
         out.put("embed_out.weight", s.get("unembed.W_U").transposeLastTwo());
-        putUnembedBias(out, "embed_out.bias", s.get("unembed.b_U"));
         return out;
-    }
-
-    private static void putUnembedBias(Map<String, Tensor> out, String name, Tensor bias) {
-        for (float v : bias.data()) {
-            if (v != 0f) {
-                out.put(name, bias);
-                return;
-            }
-        }
     }
 
     private static ObjectNode gpt2Config(Config c, boolean untied) {

@@ -75,7 +75,7 @@ class CheckpointFormatsTest {
     void aMissingOrMisShapedTensorIsNamed() throws IOException {
         Config cfg = TestModels.gpt2();
         Path good = dir.resolve("gpt2-good");
-        ModelExport.write(good, cfg, state(TestModels.random(cfg, 41)));
+        ModelExport.write(good, cfg, huggingFaceState(TestModels.random(cfg, 41)));
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         try (SafetensorsFile file = SafetensorsFile.open(good.resolve("model.safetensors"))) {
             for (String name : file.names()) tensors.put(name, file.read(name));
@@ -102,7 +102,7 @@ class CheckpointFormatsTest {
     void gpt2FromPytorchModelBinEqualsGpt2FromSafetensors() throws IOException {
         Config cfg = TestModels.gpt2();
         Path hf = dir.resolve("gpt2");
-        ModelExport.write(hf, cfg, state(TestModels.random(cfg, 33)));
+        ModelExport.write(hf, cfg, huggingFaceState(TestModels.random(cfg, 33)));
         Path bin = dir.resolve("gpt2-bin");
         Files.createDirectories(bin);
         Files.copy(hf.resolve("config.json"), bin.resolve("config.json"));
@@ -120,7 +120,7 @@ class CheckpointFormatsTest {
     void neoxWithoutRotaryAndWithASequentialResidualIsAGpt2StyleComputation() {
         Config neox = Config.builder().family(ModelFamily.GPT_NEOX).nLayers(2).dModel(16).nHeads(2).dHead(8).dMlp(32).dVocab(37).nCtx(24).actFn(Activation.GELU).build();
         Config gpt2 = Config.builder().family(ModelFamily.GPT2).nLayers(2).dModel(16).nHeads(2).dHead(8).dMlp(32).dVocab(37).nCtx(24).actFn(Activation.GELU).build();
-        Map<String, Tensor> state = state(TestModels.random(gpt2, 35));
+        Map<String, Tensor> state = huggingFaceState(TestModels.random(gpt2, 35));
         java.util.Arrays.fill(state.get("pos_embed.W_pos").data(), 0f); // NeoX without rotary has no positions
         Path neoxDir = dir.resolve("neox-norotary"), gpt2Dir = dir.resolve("gpt2-same");
         ModelExport.write(neoxDir, neox, state);
@@ -153,6 +153,13 @@ class CheckpointFormatsTest {
         ModelExport.write(d, cfg, state(original));
         Tokens tokens = Tokens.of(TestModels.randomTokens(cfg, 9, 40));
         assertArrayEquals(original.forward(tokens).data(), ModelLoader.load(d).forward(tokens).data());
+    }
+
+    /** Weights Hugging Face's classes can hold: no unembedding bias. */
+    private static Map<String, Tensor> huggingFaceState(HookedTransformer model) {
+        Map<String, Tensor> state = state(model);
+        java.util.Arrays.fill(state.get("unembed.b_U").data(), 0f);
+        return state;
     }
 
     private static Map<String, Tensor> state(HookedTransformer model) {
