@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.SecureRandom;
 import java.util.Comparator;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -22,6 +23,7 @@ import java.util.stream.Stream;
 public final class Outputs {
     /** Temporaries of this process not yet moved into place: removed if the process is stopped. */
     private static final Set<Path> PENDING = ConcurrentHashMap.newKeySet();
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     static {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> PENDING.forEach(Outputs::deleteQuietly), "jlens-temporaries"));
@@ -109,18 +111,32 @@ public final class Outputs {
     public static Path temporaryFileBeside(Path target) throws IOException {
         Path absolute = target.toAbsolutePath();
         Files.createDirectories(absolute.getParent());
-        Path temp = Files.createTempFile(absolute.getParent(), "." + absolute.getFileName() + ".", ".partial");
-        PENDING.add(temp);
-        return temp;
+        return uniqueBeside(absolute, ".partial", false);
     }
 
     /** A new empty directory with a unique name beside {@code target}, removed (with what is in it) if the process stops first. */
     public static Path temporaryDirectoryBeside(Path target) throws IOException {
         Path absolute = target.toAbsolutePath();
         Files.createDirectories(absolute.getParent());
-        Path temp = Files.createTempDirectory(absolute.getParent(), "." + absolute.getFileName() + ".incomplete-");
-        PENDING.add(temp);
-        return temp;
+        return uniqueBeside(absolute, ".incomplete", true);
+    }
+
+    /**
+     * Creates a hidden name no other process holds. Not Files.createTemp*, which makes files only
+     * their owner may read: what jlens publishes gets the permissions the user's umask gives.
+     */
+    private static Path uniqueBeside(Path absolute, String suffix, boolean directory) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            Path temp = absolute.resolveSibling("." + absolute.getFileName() + "." + Long.toUnsignedString(RANDOM.nextLong(), 36) + suffix);
+            try {
+                if (directory) Files.createDirectory(temp);
+                else Files.createFile(temp);
+                PENDING.add(temp);
+                return temp;
+            } catch (FileAlreadyExistsException e) {
+                if (attempt == 100) throw e;
+            }
+        }
     }
 
     /**

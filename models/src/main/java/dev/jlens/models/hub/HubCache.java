@@ -1,11 +1,11 @@
 package dev.jlens.models.hub;
 
 import dev.jlens.engine.JlensException;
+import dev.jlens.engine.io.Outputs;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Optional;
 
 /**
@@ -55,10 +55,9 @@ public final class HubCache {
     public void writeRef(String repo, String revision, String commit) {
         Path ref = repoDir(repo).resolve("refs").resolve(revision);
         try {
-            Files.createDirectories(ref.getParent());
-            Path tmp = Files.createTempFile(ref.getParent(), ".ref", ".tmp");
+            Path tmp = Outputs.temporaryFileBeside(ref);
             Files.writeString(tmp, commit, StandardCharsets.UTF_8);
-            Files.move(tmp, ref, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            Outputs.publishFile(tmp, ref, true);
         } catch (IOException e) {
             throw new JlensException("cannot write " + ref + " (" + JlensException.describe(e) + ").", e);
         }
