@@ -122,7 +122,7 @@ class BadInputTest {
         assertTrue(at > 0);
         System.arraycopy("\"wte.weight\"".getBytes(StandardCharsets.ISO_8859_1), 0, bytes, at, 12);
         Files.write(duplicate.resolve("model.safetensors"), bytes);
-        refused("Duplicate field 'wte.weight'", "predict", "--model", duplicate.toString(), "--prompt", "x");
+        refused("the key 'wte.weight' appears twice", "predict", "--model", duplicate.toString(), "--prompt", "x");
 
         Path nan = dir.resolve("nan");
         Config cfg = Config.builder().family(ModelFamily.GPT2).nLayers(1).dModel(16).nHeads(2).dMlp(32).dVocab(37).nCtx(24)

@@ -22,6 +22,9 @@ import java.util.zip.ZipFile;
  * float32; others (a causal mask buffer, say) are not weights and are left out.
  */
 public final class TorchCheckpoint implements Checkpoint {
+    /** data.pkl names the tensors and their storages; the data are elsewhere. GPT-2 XL's is about 40 KiB. */
+    private static final int MAX_PICKLE_BYTES = 64 << 20;
+
     private final Path path;
     private final ZipFile zip;
     private final String prefix;
@@ -47,7 +50,11 @@ public final class TorchCheckpoint implements Checkpoint {
                     .findFirst().orElseThrow(() -> new JlensException(path + ": has no data.pkl; it is not a PyTorch checkpoint."));
             String prefix = pickle.getName().substring(0, pickle.getName().length() - "data.pkl".length());
             TorchCheckpoint checkpoint = new TorchCheckpoint(path, zip, prefix);
-            Object root = Unpickler.load(readAll(zip, pickle), path + " (data.pkl)");
+            byte[] pickled = readAtMost(zip, pickle, MAX_PICKLE_BYTES);
+            if (pickled.length > MAX_PICKLE_BYTES) {
+                throw new JlensException(path + ": its data.pkl inflates past " + MAX_PICKLE_BYTES / (1 << 20) + " MiB; a state dict's is a few kilobytes.");
+            }
+            Object root = Unpickler.load(pickled, path + " (data.pkl)");
             if (!(root instanceof Map<?, ?> stateDict)) throw new JlensException(path + ": does not hold a state dict.");
             for (Map.Entry<?, ?> e : stateDict.entrySet()) {
                 if (e.getKey() instanceof String name && e.getValue() instanceof Unpickler.TensorRef t && floatBytes(t.storage().type()) > 0) {
@@ -82,23 +89,17 @@ public final class TorchCheckpoint implements Checkpoint {
     @Override
     public Tensor read(String name, float[] reuse) {
         Unpickler.TensorRef t = tensors.get(name);
-        if (t == null) throw new JlensException(path + ": has no tensor '" + name + "'.");
-        long count = 1;
-        for (long extent : t.size()) count *= extent;
-        if (count > Integer.MAX_VALUE - 8) throw new JlensException(path + ": tensor '" + name + "' is too large for one float array.");
-        int[] shape = new int[t.size().length];
-        for (int i = 0; i < shape.length; i++) shape[i] = Math.toIntExact(t.size()[i]);
-        float[] out = reuse != null && reuse.length == count ? reuse : new float[(int) count];
+        if (t == null) throw new JlensException(path + ": has no tensor " + JlensException.quote(name) + ".");
+        int[] shape = checkView(name, t);
+        int count = 1;
+        for (int extent : shape) count *= extent;
+        float[] out = reuse != null && reuse.length == count ? reuse : new float[count];
         ByteBuffer storage = storage(name, t);
-        int bytes = floatBytes(t.storage().type());
-        // Walk the strided view in row-major order of its shape.
+        // Walk the strided view in row-major order of its shape (checkView bounded every element).
         int[] index = new int[shape.length];
         for (int i = 0; i < out.length; i++) {
             long element = t.offset();
             for (int axis = 0; axis < shape.length; axis++) element += index[axis] * t.stride()[axis];
-            if (element < 0 || (element + 1) * bytes > storage.capacity()) {
-                throw new JlensException(path + ": tensor '" + name + "' reaches past the end of its storage.");
-            }
             out[i] = element(storage, (int) element, t.storage().type());
             for (int axis = shape.length - 1; axis >= 0; axis--) {
                 if (++index[axis] < shape[axis]) break;
@@ -108,13 +109,53 @@ public final class TorchCheckpoint implements Checkpoint {
         return Tensor.of(out, shape);
     }
 
+    /**
+     * The view's shape, once its sizes, strides and offset are known to stay inside its storage's
+     * declared elements and the whole to fit one float array: a hostile file could otherwise make
+     * jlens allocate without end or index outside the storage.
+     */
+    private int[] checkView(String name, Unpickler.TensorRef t) {
+        long[] size = t.size(), stride = t.stride();
+        String what = path + ": tensor " + JlensException.quote(name) + " ";
+        if (size.length != stride.length) throw new JlensException(what + "has " + size.length + " sizes but " + stride.length + " strides.");
+        try {
+            long count = 1, lowest = t.offset(), highest = t.offset();
+            for (int axis = 0; axis < size.length; axis++) {
+                if (size[axis] < 0) throw new JlensException(what + "has a negative size, " + size[axis] + ".");
+                count = Math.multiplyExact(count, size[axis]);
+                if (size[axis] == 0) continue;
+                long reach = Math.multiplyExact(size[axis] - 1, stride[axis]);
+                if (reach < 0) lowest = Math.addExact(lowest, reach);
+                else highest = Math.addExact(highest, reach);
+            }
+            if (count > Integer.MAX_VALUE - 8) throw new JlensException(what + "has " + count + " elements, too many for one float array.");
+            if (count > 0 && (lowest < 0 || highest >= t.storage().elements())) {
+                throw new JlensException(what + "reaches outside its storage of " + t.storage().elements() + " elements.");
+            }
+        } catch (ArithmeticException e) {
+            throw new JlensException(what + "has sizes or strides too large to index.", e);
+        }
+        int[] shape = new int[size.length];
+        for (int i = 0; i < shape.length; i++) shape[i] = (int) size[i];
+        return shape;
+    }
+
     private ByteBuffer storage(String name, Unpickler.TensorRef t) {
         ZipEntry entry = zip.getEntry(prefix + "data/" + t.storage().key());
-        if (entry == null) throw new JlensException(path + ": tensor '" + name + "' names storage " + t.storage().key() + ", which is missing.");
+        if (entry == null) throw new JlensException(path + ": tensor " + JlensException.quote(name) + " names storage " + JlensException.quote(t.storage().key()) + ", which is missing.");
+        long elements = t.storage().elements();
+        if (elements < 0 || elements > (Integer.MAX_VALUE - 8) / floatBytes(t.storage().type())) {
+            throw new JlensException(path + ": storage " + JlensException.quote(t.storage().key()) + " declares " + elements + " elements, more than one array holds.");
+        }
+        long declared = elements * floatBytes(t.storage().type());
         try {
-            return ByteBuffer.wrap(readAll(zip, entry)).order(ByteOrder.LITTLE_ENDIAN);
+            byte[] bytes = readAtMost(zip, entry, declared);
+            if (bytes.length != declared) {
+                throw new JlensException(path + ": storage " + JlensException.quote(t.storage().key()) + " holds " + bytes.length + " bytes, not the " + declared + " its tensors declare.");
+            }
+            return ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         } catch (IOException e) {
-            throw new JlensException(path + ": tensor '" + name + "' cannot be read (" + JlensException.describe(e) + ").", e);
+            throw new JlensException(path + ": tensor " + JlensException.quote(name) + " cannot be read (" + JlensException.describe(e) + ").", e);
         }
     }
 
@@ -138,9 +179,13 @@ public final class TorchCheckpoint implements Checkpoint {
         };
     }
 
-    private static byte[] readAll(ZipFile zip, ZipEntry entry) throws IOException {
+    /**
+     * The entry's bytes, reading no more than {@code limit} + 1 of them whatever its header claims,
+     * so a small zip that inflates to gigabytes is refused after {@code limit}.
+     */
+    private static byte[] readAtMost(ZipFile zip, ZipEntry entry, long limit) throws IOException {
         try (InputStream in = zip.getInputStream(entry)) {
-            return in.readAllBytes();
+            return in.readNBytes((int) Math.min(limit + 1, Integer.MAX_VALUE - 8));
         }
     }
 

@@ -46,8 +46,12 @@ final class Unpickler {
     static Object load(byte[] bytes, String source) {
         try {
             return new Unpickler(bytes, source).run();
-        } catch (java.nio.BufferUnderflowException | ClassCastException | java.util.NoSuchElementException e) {
-            throw new JlensException(source + ": is not a readable pickle (" + e.getClass().getSimpleName() + ").", e);
+        } catch (java.nio.BufferUnderflowException e) {
+            throw new JlensException(source + ": is not a readable pickle (it ends in the middle of an instruction).", e);
+        } catch (ClassCastException | java.util.NoSuchElementException | IndexOutOfBoundsException | UnsupportedOperationException
+                 | NullPointerException e) {
+            // Each instruction takes what the ones before it left on the stack; a hostile file can leave anything there.
+            throw new JlensException(source + ": is not a readable pickle (an instruction finds on the stack what it cannot use).", e);
         }
     }
 
@@ -72,10 +76,10 @@ final class Unpickler {
                 case 'J' -> stack.push((long) in.getInt()); // BININT
                 case 0x8a -> stack.push(long1(in.get() & 0xff)); // LONG1
                 case 'G' -> stack.push(Double.longBitsToDouble(Long.reverseBytes(in.getLong()))); // BINFLOAT, big-endian
-                case 'X' -> stack.push(string(in.getInt())); // BINUNICODE
+                case 'X' -> stack.push(string(Integer.toUnsignedLong(in.getInt()))); // BINUNICODE
                 case 0x8c -> stack.push(string(in.get() & 0xff)); // SHORT_BINUNICODE
-                case 0x8d -> stack.push(string(Math.toIntExact(in.getLong()))); // BINUNICODE8
-                case 'T' -> stack.push(string(in.getInt())); // BINSTRING (protocol 1)
+                case 0x8d -> stack.push(string(in.getLong())); // BINUNICODE8
+                case 'T' -> stack.push(string(in.getInt())); // BINSTRING (protocol 1): a signed length
                 case 'U' -> stack.push(string(in.get() & 0xff)); // SHORT_BINSTRING
                 case 't' -> stack.push(List.copyOf(popToMark())); // TUPLE
                 case 0x85 -> stack.push(List.of(stack.pop())); // TUPLE1
@@ -99,23 +103,23 @@ final class Unpickler {
                 case 'd' -> { // DICT
                     List<Object> items = popToMark();
                     Map<Object, Object> map = new LinkedHashMap<>();
-                    for (int i = 0; i + 1 < items.size(); i += 2) map.put(items.get(i), items.get(i + 1));
+                    for (int i = 0; i + 1 < items.size(); i += 2) map.put(key(items.get(i)), items.get(i + 1));
                     stack.push(map);
                 }
                 case 's' -> { // SETITEM
                     Object v = stack.pop(), k = stack.pop();
-                    map(stack.peek()).put(k, v);
+                    map(stack.peek()).put(key(k), v);
                 }
                 case 'u' -> { // SETITEMS
                     List<Object> items = popToMark();
                     Map<Object, Object> map = map(stack.peek());
-                    for (int i = 0; i + 1 < items.size(); i += 2) map.put(items.get(i), items.get(i + 1));
+                    for (int i = 0; i + 1 < items.size(); i += 2) map.put(key(items.get(i)), items.get(i + 1));
                 }
                 case 'q' -> memo.put(in.get() & 0xff, stack.peek()); // BINPUT
                 case 'r' -> memo.put(in.getInt(), stack.peek()); // LONG_BINPUT
                 case 0x94 -> memo.put(memo.size(), stack.peek()); // MEMOIZE
-                case 'h' -> stack.push(memo.get(in.get() & 0xff)); // BINGET
-                case 'j' -> stack.push(memo.get(in.getInt())); // LONG_BINGET
+                case 'h' -> stack.push(memoized(in.get() & 0xff)); // BINGET
+                case 'j' -> stack.push(memoized(in.getInt())); // LONG_BINGET
                 case 'c' -> stack.push(global(line(), line())); // GLOBAL
                 case 0x93 -> { // STACK_GLOBAL
                     String name = (String) stack.pop(), module = (String) stack.pop();
@@ -138,13 +142,29 @@ final class Unpickler {
         }
     }
 
+    private Object memoized(int key) {
+        Object v = memo.get(key);
+        if (v == null) throw new JlensException(source + ": is not a readable pickle (it recalls memo entry " + key + ", which it never stored).");
+        return v;
+    }
+
+    /**
+     * A state dict's keys are names; a key that is a list or a dict (which a pickle may even make
+     * contain itself) is refused rather than hashed.
+     */
+    private Object key(Object k) {
+        if (k instanceof String || k instanceof Long || k instanceof Double || k instanceof Boolean || k instanceof None) return k;
+        throw new JlensException(source + ": is not a readable pickle (a dictionary key is a " + (k instanceof List<?> ? "list" : "container")
+                + ", not a name).");
+    }
+
     private Global global(String module, String name) {
         boolean allowed = (module.equals("collections") && name.equals("OrderedDict"))
                 || (module.equals("torch._utils") && (name.equals("_rebuild_tensor_v2") || name.equals("_rebuild_tensor")
                 || name.equals("_rebuild_parameter")))
                 || (module.equals("torch") && STORAGES.contains(name));
         if (!allowed) {
-            throw new JlensException(source + ": refers to " + module + "." + name
+            throw new JlensException(source + ": refers to " + JlensException.quote(module + "." + name)
                     + ", which a tensor state dict does not need; jlens refuses it, as loading a checkpoint must never run code.");
         }
         return new Global(module, name);
@@ -183,13 +203,17 @@ final class Unpickler {
         return sb.toString();
     }
 
-    private String string(int length) {
-        byte[] bytes = new byte[length];
+    private String string(long length) {
+        if (length < 0 || length > in.remaining()) {
+            throw new JlensException(source + ": is not a readable pickle (a string of " + length + " bytes where " + in.remaining() + " are left).");
+        }
+        byte[] bytes = new byte[(int) length];
         in.get(bytes);
         return new String(bytes, StandardCharsets.UTF_8);
     }
 
     private long long1(int length) {
+        if (length > 8) throw new JlensException(source + ": holds an integer of " + length + " bytes; a tensor's sizes fit in 8.");
         long v = 0;
         for (int i = 0; i < length; i++) v |= (long) (in.get() & 0xff) << (8 * i);
         if (length > 0 && length < 8 && (v >> (8 * length - 1) & 1) == 1) v -= 1L << (8 * length); // sign

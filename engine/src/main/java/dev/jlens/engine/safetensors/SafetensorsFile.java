@@ -2,10 +2,9 @@ package dev.jlens.engine.safetensors;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Tensor;
+import dev.jlens.engine.io.Json;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -102,9 +101,9 @@ public final class SafetensorsFile implements dev.jlens.engine.checkpoint.Checkp
         JsonNode root;
         try {
             // A name given twice would silently read one of two tensors: refuse it.
-            root = JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build().readTree(json);
+            root = Json.strictTree(json);
         } catch (JsonProcessingException e) {
-            throw error(path, "has a header that is not valid JSON (" + e.getOriginalMessage() + ")");
+            throw error(path, "has a header that is not valid JSON (" + Json.describe(e) + ")");
         }
         if (root == null || !root.isObject()) throw error(path, "has a header that is not a JSON object");
         Map<String, TensorInfo> tensors = new LinkedHashMap<>();
@@ -129,7 +128,7 @@ public final class SafetensorsFile implements dev.jlens.engine.checkpoint.Checkp
         JsonNode dtypeNode = node.get("dtype"), shapeNode = node.get("shape"), offsetsNode = node.get("data_offsets");
         if (dtypeNode == null || !dtypeNode.isTextual()) throw tensorError(path, name, "has no dtype");
         Dtype dtype = Dtype.parse(dtypeNode.asText())
-                .orElseThrow(() -> tensorError(path, name, "has unknown dtype '" + dtypeNode.asText() + "'"));
+                .orElseThrow(() -> tensorError(path, name, "has unknown dtype " + JlensException.quote(dtypeNode.asText())));
         if (shapeNode == null || !shapeNode.isArray()) throw tensorError(path, name, "has no shape");
         long[] shape = new long[shapeNode.size()];
         for (int i = 0; i < shape.length; i++) {
@@ -170,7 +169,7 @@ public final class SafetensorsFile implements dev.jlens.engine.checkpoint.Checkp
             TensorInfo previous = sorted.get(i - 1), current = sorted.get(i);
             if (current.begin() < previous.end()) {
                 throw tensorError(path, current.name(), "has data [" + current.begin() + ", " + current.end()
-                        + ") overlapping tensor '" + previous.name() + "' [" + previous.begin() + ", " + previous.end() + ")");
+                        + ") overlapping tensor " + JlensException.quote(previous.name()) + " [" + previous.begin() + ", " + previous.end() + ")");
             }
         }
     }
@@ -197,7 +196,7 @@ public final class SafetensorsFile implements dev.jlens.engine.checkpoint.Checkp
 
     public TensorInfo info(String name) {
         TensorInfo info = tensors.get(name);
-        if (info == null) throw new JlensException(path + ": has no tensor '" + name + "'.");
+        if (info == null) throw new JlensException(path + ": has no tensor " + JlensException.quote(name) + ".");
         return info;
     }
 
@@ -229,7 +228,7 @@ public final class SafetensorsFile implements dev.jlens.engine.checkpoint.Checkp
                 }
             }
         } catch (IOException e) {
-            throw new JlensException(path + ": tensor '" + name + "' cannot be read (" + JlensException.describe(e) + ").", e);
+            throw new JlensException(path + ": tensor " + JlensException.quote(name) + " cannot be read (" + JlensException.describe(e) + ").", e);
         }
         return Tensor.of(out, info.intShape());
     }
@@ -261,6 +260,6 @@ public final class SafetensorsFile implements dev.jlens.engine.checkpoint.Checkp
     }
 
     private static JlensException tensorError(Path path, String tensor, String what) {
-        return new JlensException(path + ": tensor '" + tensor + "' " + what + ".");
+        return new JlensException(path + ": tensor " + JlensException.quote(tensor) + " " + what + ".");
     }
 }

@@ -1,11 +1,10 @@
 package dev.jlens.engine.safetensors;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.checkpoint.Checkpoint;
-import java.io.IOException;
+import dev.jlens.engine.io.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,19 +29,14 @@ public final class ShardedCheckpoint implements Checkpoint {
 
     public static ShardedCheckpoint open(Path index) {
         ShardedCheckpoint c = new ShardedCheckpoint(index);
-        JsonNode map;
-        try {
-            map = new ObjectMapper().readTree(Files.readString(index)).path("weight_map");
-        } catch (IOException e) {
-            throw new JlensException(index + ": is not a readable safetensors index (" + JlensException.describe(e) + ").", e);
-        }
+        JsonNode map = Json.read(index).path("weight_map");
         if (!map.isObject() || map.isEmpty()) throw new JlensException(index + ": has no weight_map naming the shards.");
         for (Iterator<Map.Entry<String, JsonNode>> it = map.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             String shard = e.getValue().asText();
-            if (shard.contains("/") || shard.contains("\\")) throw new JlensException(index + ": shard '" + shard + "' is not a file beside the index.");
+            if (shard.contains("/") || shard.contains("\\")) throw new JlensException(index + ": shard " + JlensException.quote(shard) + " is not a file beside the index.");
             if (!Files.isRegularFile(index.resolveSibling(shard))) {
-                throw new JlensException(index + ": tensor " + e.getKey() + " is in shard " + shard + ", which is missing.");
+                throw new JlensException(index + ": tensor " + JlensException.quote(e.getKey()) + " is in shard " + JlensException.quote(shard) + ", which is missing.");
             }
             c.shardOf.put(e.getKey(), shard);
         }

@@ -1,8 +1,8 @@
 package dev.jlens.experiments.frenchneuron;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jlens.engine.JlensException;
+import dev.jlens.engine.io.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,12 +22,7 @@ public final class TextSamples {
         }
         List<String> samples = new ArrayList<>();
         if (text.stripLeading().startsWith("[")) {
-            JsonNode list;
-            try {
-                list = new ObjectMapper().readTree(text);
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                throw new JlensException(option + " " + file + ": starts like a JSON list but is not valid JSON (" + e.getOriginalMessage() + ").", e);
-            }
+            JsonNode list = Json.parse(text, option + " " + file);
             for (JsonNode item : list) {
                 if (!item.isTextual()) throw new JlensException(option + " " + file + ": the JSON list holds a " + item.getNodeType() + ", not only strings.");
                 samples.add(item.asText());

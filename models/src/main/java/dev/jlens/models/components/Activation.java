@@ -29,8 +29,8 @@ public enum Activation {
             case "gelu" -> GELU;
             case "solu_ln" -> SOLU_LN;
             case "silu", "swish" -> SILU;
-            default -> throw new JlensException("activation function '" + name
-                    + "' is not supported (jlens knows gelu_new, gelu_pytorch_tanh, gelu_fast, gelu, solu_ln, silu).");
+            default -> throw new JlensException("activation function " + JlensException.quote(name)
+                    + " is not supported (jlens knows gelu_new, gelu_pytorch_tanh, gelu_fast, gelu, solu_ln, silu).");
         };
     }
 }

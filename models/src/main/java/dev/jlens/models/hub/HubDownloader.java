@@ -3,6 +3,7 @@ package dev.jlens.models.hub;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jlens.engine.JlensException;
+import dev.jlens.engine.io.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -212,11 +213,7 @@ public final class HubDownloader {
     }
 
     private static JsonNode readJson(Path file) {
-        try {
-            return new ObjectMapper().readTree(Files.readString(file));
-        } catch (IOException e) {
-            throw new JlensException(file + ": is not readable JSON (" + JlensException.describe(e) + ").", e);
-        }
+        return Json.read(file);
     }
 
     private <T> HttpResponse<T> send(HttpRequest.Builder request, String url, HttpResponse.BodyHandler<T> body) {

@@ -1,15 +1,12 @@
 package dev.jlens.models.loading;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.jlens.engine.JlensException;
+import dev.jlens.engine.io.Json;
 import dev.jlens.kernels.Rotary;
 import dev.jlens.models.Config;
 import dev.jlens.models.ModelFamily;
 import dev.jlens.models.components.Activation;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -21,19 +18,14 @@ public final class ConfigFile {
     private ConfigFile() {}
 
     public static Config read(Path file) {
-        JsonNode json;
-        try {
-            json = JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build().readTree(Files.readString(file));
-        } catch (IOException e) {
-            throw new JlensException(file + ": cannot be read as JSON (" + e.getMessage().lines().findFirst().orElse("") + ").", e);
-        }
-        if (json == null || !json.isObject()) throw new JlensException(file + ": is not a JSON object.");
+        JsonNode json = Json.read(file);
+        if (!json.isObject()) throw new JlensException(file + ": is not a JSON object.");
         if (!json.has("model_type") && json.has("d_model") && json.has("act_fn")) return transformerLens(file, json);
         String type = text(file, json, "model_type");
         return switch (type) {
             case "gpt2" -> gpt2(file, json);
             case "gpt_neox" -> gptNeox(file, json);
-            default -> throw new JlensException(file + ": model_type '" + type + "' is not supported (jlens reads gpt2 and gpt_neox).");
+            default -> throw new JlensException(file + ": model_type " + JlensException.quote(type) + " is not supported (jlens reads gpt2 and gpt_neox).");
         };
     }
 
@@ -79,8 +71,8 @@ public final class ConfigFile {
             case "LN", "LNPre" -> Config.Normalization.LN;
             case "RMS", "RMSPre" -> Config.Normalization.RMS;
             case "None" -> Config.Normalization.NONE;
-            default -> throw new JlensException(file + ": normalization '" + normNode.asText()
-                    + "' is not supported (jlens knows LN, LNPre, RMS, RMSPre and None).");
+            default -> throw new JlensException(file + ": normalization " + JlensException.quote(normNode.asText())
+                    + " is not supported (jlens knows LN, LNPre, RMS, RMSPre and None).");
         };
         String positions = json.path("shortformer_pos").asBoolean(false) ? "shortformer"
                 : json.path("positional_embedding_type").asText("standard");
@@ -112,8 +104,8 @@ public final class ConfigFile {
                             integer(file, json, "NTK_original_ctx_len")));
                 }
             }
-            default -> throw new JlensException(file + ": positional embeddings of type '" + positions
-                    + "' are not supported (jlens knows standard, rotary and shortformer).");
+            default -> throw new JlensException(file + ": positional embeddings of type " + JlensException.quote(positions)
+                    + " are not supported (jlens knows standard, rotary and shortformer).");
         }
         return cfg.build();
     }
@@ -129,7 +121,7 @@ public final class ConfigFile {
         JsonNode node = json.get(key);
         if (node == null) throw new JlensException(file + ": has no '" + key + "'.");
         if (!node.isIntegralNumber() || !node.canConvertToInt()) {
-            throw new JlensException(file + ": '" + key + "' is " + node + ", not a whole number jlens can hold.");
+            throw new JlensException(file + ": '" + key + "' is " + JlensException.quote(node.toString()) + ", not a whole number jlens can hold.");
         }
         return node.asInt();
     }

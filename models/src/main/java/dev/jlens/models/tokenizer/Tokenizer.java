@@ -1,8 +1,8 @@
 package dev.jlens.models.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jlens.engine.JlensException;
+import dev.jlens.engine.io.Json;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -84,14 +84,7 @@ public final class Tokenizer {
     }
 
     static Tokenizer fromVocabAndMerges(String vocabJson, String mergesTxt, String source) {
-        Map<String, Integer> vocab;
-        try {
-            // Bound straight into a map: a JSON tree of 50k entries would be garbage the size of the map again.
-            vocab = new ObjectMapper().readValue(vocabJson, new com.fasterxml.jackson.core.type.TypeReference<LinkedHashMap<String, Integer>>() {});
-        } catch (IOException e) {
-            throw new JlensException(source + ": is not a JSON object of token ids (" + e.getMessage().lines().findFirst().orElse("") + ").", e);
-        }
-        if (vocab.isEmpty()) throw new JlensException(source + ": has no vocabulary.");
+        Map<String, Integer> vocab = readVocab(Json.parse(vocabJson, source), source);
         List<String[]> merges = new ArrayList<>();
         mergesTxt.lines().forEach(line -> {
             if (!line.startsWith("#version") && !line.isBlank()) merges.add(splitMerge(line.stripTrailing(), source));
@@ -112,14 +105,14 @@ public final class Tokenizer {
     }
 
     static Tokenizer fromTokenizerJson(String json, String source) {
-        JsonNode root = parse(json, source);
+        JsonNode root = Json.parse(json, source);
         JsonNode model = root.path("model");
         if (!"BPE".equals(model.path("type").asText())) {
-            throw new JlensException(source + ": the tokenizer model is '" + model.path("type").asText() + "', but jlens reads BPE.");
+            throw new JlensException(source + ": the tokenizer model is " + JlensException.quote(model.path("type").asText()) + ", but jlens reads BPE.");
         }
         String preTokenizer = root.path("pre_tokenizer").path("type").asText();
         if (!preTokenizer.equals("ByteLevel")) {
-            throw new JlensException(source + ": the pre-tokenizer is '" + preTokenizer + "', but jlens reads ByteLevel.");
+            throw new JlensException(source + ": the pre-tokenizer is " + JlensException.quote(preTokenizer) + ", but jlens reads ByteLevel.");
         }
         if (root.path("pre_tokenizer").path("add_prefix_space").asBoolean(false)) {
             throw new JlensException(source + ": add_prefix_space is not supported.");
@@ -130,7 +123,7 @@ public final class Tokenizer {
             if (merge.isArray()) {
                 if (merge.size() != 2 || !merge.get(0).isTextual() || !merge.get(1).isTextual() || merge.get(0).asText().isEmpty()
                         || merge.get(1).asText().isEmpty()) {
-                    throw new JlensException(source + ": malformed merge " + merge + " (a merge is two non-empty tokens).");
+                    throw new JlensException(source + ": malformed merge " + JlensException.quote(merge.toString()) + " (a merge is two non-empty tokens).");
                 }
                 merges.add(new String[] {merge.get(0).asText(), merge.get(1).asText()});
             } else {
@@ -143,7 +136,7 @@ public final class Tokenizer {
         }
         String normalizer = root.path("normalizer").path("type").asText("");
         if (!normalizer.isEmpty() && !normalizer.equals("NFC")) {
-            throw new JlensException(source + ": the normalizer '" + normalizer + "' is not supported (jlens knows NFC).");
+            throw new JlensException(source + ": the normalizer " + JlensException.quote(normalizer) + " is not supported (jlens knows NFC).");
         }
         return new Tokenizer(checked(vocab, added, source), merges, added, normalizer.equals("NFC"));
     }
@@ -303,20 +296,16 @@ public final class Tokenizer {
 
     // ---- reading ----
 
-    private static JsonNode parse(String json, String source) {
-        try {
-            return new ObjectMapper().readTree(json);
-        } catch (IOException e) {
-            throw new JlensException(source + ": is not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ").", e);
-        }
-    }
-
     private static Map<String, Integer> readVocab(JsonNode node, String source) {
         if (!node.isObject() || node.isEmpty()) throw new JlensException(source + ": has no vocabulary.");
         Map<String, Integer> vocab = new LinkedHashMap<>(node.size() * 2);
         for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
-            vocab.put(e.getKey(), e.getValue().asInt());
+            JsonNode id = e.getValue();
+            if (!id.isIntegralNumber() || !id.canConvertToInt()) {
+                throw new JlensException(source + ": the id of token " + JlensException.quote(e.getKey()) + " is " + JlensException.quote(id.toString()) + ", not a whole number.");
+            }
+            vocab.put(e.getKey(), id.asInt());
         }
         return vocab;
     }
@@ -324,7 +313,7 @@ public final class Tokenizer {
     private static String[] splitMerge(String line, String source) {
         String[] parts = line.split(" ", -1);
         if (parts.length != 2 || parts[0].isEmpty() || parts[1].isEmpty()) {
-            throw new JlensException(source + ": malformed merge '" + line + "' (a merge is two tokens separated by one space).");
+            throw new JlensException(source + ": malformed merge " + JlensException.quote(line) + " (a merge is two tokens separated by one space).");
         }
         return parts;
     }
@@ -338,13 +327,13 @@ public final class Tokenizer {
         int bound = vocab.size() + added.size();
         for (Map.Entry<String, Integer> e : vocab.entrySet()) {
             if (e.getValue() == null || e.getValue() < 0 || e.getValue() >= bound) {
-                throw new JlensException(source + ": token '" + e.getKey() + "' has id " + e.getValue() + ", outside 0.." + (bound - 1) + ".");
+                throw new JlensException(source + ": token " + JlensException.quote(e.getKey()) + " has id " + e.getValue() + ", outside 0.." + (bound - 1) + ".");
             }
         }
         for (AddedToken t : added) {
             if (t.content().isEmpty()) throw new JlensException(source + ": an added token (id " + t.id() + ") is empty.");
             if (t.id() < 0 || t.id() >= bound) {
-                throw new JlensException(source + ": the added token '" + t.content() + "' has id " + t.id() + ", outside 0.." + (bound - 1) + ".");
+                throw new JlensException(source + ": the added token " + JlensException.quote(t.content()) + " has id " + t.id() + ", outside 0.." + (bound - 1) + ".");
             }
         }
         return vocab;
