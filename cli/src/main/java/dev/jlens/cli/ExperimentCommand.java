@@ -85,21 +85,23 @@ final class ExperimentCommand implements Runnable {
     static final class AnNeuronCommand implements Callable<Integer> {
         @Mixin ModelOption model;
         @Mixin OutOption out;
-        @Option(names = "--layer", defaultValue = "31", description = "the MLP layer to sweep (default ${DEFAULT-VALUE}; the last layer of a smaller model)") int layer;
-        @Option(names = "--neuron", defaultValue = "892", description = "the neuron to study (default ${DEFAULT-VALUE}; the sweep's best where the model has none)") int neuron;
+        // Unset, they are the notebook's, which a smaller model may not have; set, they must exist in the model.
+        @Option(names = "--layer", description = "the MLP layer to sweep (default 31, the notebook's; the last layer of a smaller model)") Integer layer;
+        @Option(names = "--neuron", description = "the neuron to study (default 892, the notebook's; the sweep's best where the model has none)") Integer neuron;
         @Option(names = "--token", defaultValue = " an", description = "the token of interest (default '${DEFAULT-VALUE}')") String token;
         @Option(names = "--book", paramLabel = "FILE", description = "any text file to read as the book (default: held-out prose that ships with jlens)") String book;
 
         @Override
         public Integer call() {
-            NumberFlag.require(layer >= 0, "--layer", layer, "0 or more");
-            NumberFlag.require(neuron >= 0, "--neuron", neuron, "0 or more");
+            if (layer != null) NumberFlag.require(layer >= 0, "--layer", layer, "0 or more");
+            if (neuron != null) NumberFlag.require(neuron >= 0, "--neuron", neuron, "0 or more");
             if (book != null && !java.nio.file.Files.isRegularFile(Path.of(book))) {
                 throw new JlensException("--book " + book + ": no such file.");
             }
             LoadedModel loaded = model.load(ShippedModels.GPT2, "default,refactor_factored_attn_matrices");
+            NumberFlag.requireInModel(loaded, layer, neuron);
             try (Report report = out.report("We Found An Neuron (notebook 003) on " + model.name(ShippedModels.GPT2))) {
-                AnNeuron.run(loaded, new AnNeuron.Options(layer, neuron, token, book, 64), report);
+                AnNeuron.run(loaded, new AnNeuron.Options(layer == null ? 31 : layer, neuron == null ? 892 : neuron, token, book, 64), report);
                 countPasses(report, loaded);
                 report.finish();
             }
@@ -173,7 +175,7 @@ final class ExperimentCommand implements Runnable {
         @Option(names = "--stories", paramLabel = "FILE", description = "stories, one per line (default: French stories that ship with jlens)") Path stories;
         @Option(names = "--layer", description = "the MLP layer (default: notebook 001's 3 where the model has the neuron there; "
                 + "otherwise the layer of the best single-neuron probe)") Integer layer;
-        @Option(names = "--neuron", defaultValue = "609", description = "the neuron to study (default ${DEFAULT-VALUE}; the best probe where the model has none)") int neuron;
+        @Option(names = "--neuron", description = "the neuron to study (default 609, the notebook's; the best probe where the model has none)") Integer neuron;
         @Option(names = "--samples", defaultValue = "200", description = "samples of each class to probe (default ${DEFAULT-VALUE})") int samples;
         @Option(names = "--seed", defaultValue = "0", description = "seed of the train/test splits (default ${DEFAULT-VALUE})") long seed;
 
@@ -182,7 +184,7 @@ final class ExperimentCommand implements Runnable {
             // Every sample's activations are held for the probes: past a hundred thousand per class they cannot be.
             NumberFlag.require(samples > 0 && samples <= 100_000, "--samples", samples, "from 1 to 100000");
             if (layer != null) NumberFlag.require(layer >= 0, "--layer", layer, "0 or more");
-            NumberFlag.require(neuron >= 0, "--neuron", neuron, "0 or more");
+            if (neuron != null) NumberFlag.require(neuron >= 0, "--neuron", neuron, "0 or more");
             Recipe recipe = Recipe.named(ShippedModels.NEOX);
             OrganismCorpus.HeldOut heldOut = french == null || nonFrench == null ? OrganismCorpus.heldOut(samples, recipe) : null;
             FrenchNeuron.Data data = new FrenchNeuron.Data(
@@ -190,10 +192,11 @@ final class ExperimentCommand implements Runnable {
                     nonFrench == null ? heldOut.english() : TextSamples.read(nonFrench, "--non-french"),
                     stories == null ? OrganismCorpus.frenchStories(20, recipe) : TextSamples.read(stories, "--stories"));
             LoadedModel loaded = model.load(ShippedModels.NEOX, "default");
+            NumberFlag.requireInModel(loaded, layer, neuron);
             FrenchNeuron.Options d = FrenchNeuron.Options.DEFAULTS;
             try (Report report = out.report("French neuron (notebook 001) on " + model.name(ShippedModels.NEOX))) {
                 int wantedLayer = layer == null ? FrenchNeuron.Options.ANY_LAYER : layer;
-                FrenchNeuron.run(loaded, data, new FrenchNeuron.Options(wantedLayer, neuron, samples, d.topK(), d.splits(), d.perNeuronK(), seed, d.batch()),
+                FrenchNeuron.run(loaded, data, new FrenchNeuron.Options(wantedLayer, neuron == null ? 609 : neuron, samples, d.topK(), d.splits(), d.perNeuronK(), seed, d.batch()),
                         report);
                 countPasses(report, loaded);
                 report.finish();

@@ -105,7 +105,7 @@ class BadInputTest {
 
         Path fractional = model("fractional");
         rewrite(fractional.resolve("config.json"), "\"n_layer\" : 2", "\"n_layer\" : 2.5");
-        refused("'n_layer' is 2.5, not a whole number", "predict", "--model", fractional.toString(), "--prompt", "x");
+        refused("'n_layer' is '2.5', not a whole number", "predict", "--model", fractional.toString(), "--prompt", "x");
 
         Path negativeEps = model("negative-eps");
         rewrite(negativeEps.resolve("config.json"), "\"layer_norm_epsilon\" : 1.0E-5", "\"layer_norm_epsilon\" : -1.0");
@@ -133,6 +133,9 @@ class BadInputTest {
         refused("tensor blocks.0.mlp.W_in holds NaN", "predict", "--model", nan.toString(), "--prompt", "x");
 
         refused("--model is empty; name a model directory", "predict", "--model", "", "--prompt", "x");
+        refused("--neuron must be below 512 (the model's neurons per layer), not 999999999", "experiment", "an-neuron", "--neuron", "999999999",
+                "--out", dir.resolve("an").toString());
+        refused("--layer must be below 4 (the model's layers), not 99", "experiment", "an-neuron", "--layer", "99", "--out", dir.resolve("an").toString());
 
         Path oneToken = model("one-token");
         refused("needs at least two tokens", "grads", "--model", oneToken.toString(), "--tokens", "5", "--out", dir.resolve("g.safetensors").toString());

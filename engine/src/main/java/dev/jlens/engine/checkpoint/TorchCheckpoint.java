@@ -151,7 +151,8 @@ public final class TorchCheckpoint implements Checkpoint {
         try {
             byte[] bytes = readAtMost(zip, entry, declared);
             if (bytes.length != declared) {
-                throw new JlensException(path + ": storage " + JlensException.quote(t.storage().key()) + " holds " + bytes.length + " bytes, not the " + declared + " its tensors declare.");
+                throw new JlensException(path + ": storage " + JlensException.quote(t.storage().key()) + (bytes.length > declared ? " inflates past" : " holds " + bytes.length + " bytes, not")
+                        + " the " + declared + " bytes its tensors declare.");
             }
             return ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         } catch (IOException e) {

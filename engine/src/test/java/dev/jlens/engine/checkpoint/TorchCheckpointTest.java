@@ -77,6 +77,37 @@ class TorchCheckpointTest {
     }
 
     @Test
+    void aStorageThatInflatesPastItsDeclaredSizeIsRefusedAfterReadingOnlyThat() throws IOException {
+        PickleBuilder p = new PickleBuilder();
+        p.op(0x80).op(2).op('}').op('(');
+        p.string("w").tensor("FloatStorage", "0", 4, 0, new int[] {4}, new int[] {1});
+        p.op('u').op('.');
+        // 256 MiB of zeros deflate to a few hundred kilobytes; the tensor declares 16 bytes.
+        Path file = zip("bomb.pth", p.bytes(), Map.of("0", new byte[256 << 20]));
+        assertTrue(Files.size(file) < (2 << 20), "the file is small: " + Files.size(file));
+        try (TorchCheckpoint checkpoint = TorchCheckpoint.open(file)) {
+            JlensException e = assertThrows(JlensException.class, () -> checkpoint.read("w"));
+            assertTrue(e.getMessage().contains("storage '0' inflates past the 16 bytes its tensors declare"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aViewReachingOutsideItsStorageOrSizedToOverflowIsRefused() throws IOException {
+        PickleBuilder p = new PickleBuilder();
+        p.op(0x80).op(2).op('}').op('(');
+        p.string("past").tensor("FloatStorage", "0", 4, 2, new int[] {3}, new int[] {1});
+        p.string("negative").tensor("FloatStorage", "0", 4, 0, new int[] {-2}, new int[] {1});
+        p.string("huge").tensor("FloatStorage", "0", 4, 0, new int[] {65536, 65536}, new int[] {0, 0});
+        p.op('u').op('.');
+        Path file = zip("views.pth", p.bytes(), Map.of("0", floats(1, 2, 3, 4)));
+        try (TorchCheckpoint checkpoint = TorchCheckpoint.open(file)) {
+            assertTrue(assertThrows(JlensException.class, () -> checkpoint.read("past")).getMessage().contains("reaches outside its storage of 4 elements"));
+            assertTrue(assertThrows(JlensException.class, () -> checkpoint.read("negative")).getMessage().contains("has a negative size, -2"));
+            assertTrue(assertThrows(JlensException.class, () -> checkpoint.read("huge")).getMessage().contains("too many for one float array"));
+        }
+    }
+
+    @Test
     void aPickleThatNamesAnyOtherGlobalIsRefusedWithoutRunningIt() throws IOException {
         PickleBuilder p = new PickleBuilder();
         p.op(0x80).op(2).global("os", "system").string("touch " + dir.resolve("pwned")).op(0x85).op('R').op('.');
@@ -151,7 +182,10 @@ class TorchCheckpointTest {
         }
 
         PickleBuilder integer(int v) {
-            return op('K').op(v);
+            if (v >= 0 && v < 256) return op('K').op(v);
+            op('J'); // BININT: four bytes, little-endian, signed
+            for (int i = 0; i < 4; i++) op((v >>> (8 * i)) & 0xff);
+            return this;
         }
 
         PickleBuilder tensor(String storage, String key, int elements, int offset, int[] size, int[] stride) {
