@@ -34,7 +34,9 @@ final class StepBench implements Callable<Integer> {
     public Integer call() {
         if (update != null && !update.equals("adamw")) throw new JlensException("--update knows only adamw, not '" + update + "'.");
         if (update != null && forwardOnly) throw new JlensException("--update and --forward-only cannot be combined.");
-        if (batch <= 0 || seq <= 0 || steps <= 0) throw new JlensException("--batch, --seq and --steps must be positive.");
+        if (batch <= 0 || seq <= 0) throw new JlensException("--batch and --seq must be positive.");
+        NumberFlag.require(steps > 0 && steps <= 10_000, "--steps", steps, "from 1 to 10000");
+        NumberFlag.require(warmup >= 0 && warmup <= 10_000, "--warmup", warmup, "from 0 to 10000");
         HookedTransformer model = modelOption.load().model();
         Config cfg = model.cfg();
         Tokens tokens = randomTokens(cfg, batch, seq);

@@ -184,7 +184,8 @@ public final class Tensor {
             if (extent < 0) throw new IllegalArgumentException("negative extent in shape " + Arrays.toString(shape));
             size *= extent;
             if (size > Integer.MAX_VALUE - 8) {
-                throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " is too large for one float array");
+                // Sizes come from what the user asked for (a batch, a sequence, a model's shape): a mistake, not a bug.
+                throw new JlensException("a tensor of shape " + Arrays.toString(shape) + " would hold more than 2^31 floats, more than jlens can hold in one tensor.");
             }
         }
         return (int) size;
