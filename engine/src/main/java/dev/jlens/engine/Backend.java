@@ -108,6 +108,9 @@ public interface Backend {
 
     void attentionPattern(Tensor scores, Tensor pattern, int b, int t, int h);
 
+    /** A sliding window on scores [b, h, t, t]: key j is masked to −∞ for query i when i − j ≥ window. */
+    void maskOutsideWindow(Tensor scores, int b, int t, int h, int window);
+
     void attentionMix(Tensor pattern, Tensor v, Tensor z, int b, int t, int h, int d);
 
     void attentionMixBackward(Tensor dz, Tensor pattern, Tensor v, Tensor dpattern, Tensor dv, int b, int t, int h, int d);

@@ -221,6 +221,11 @@ final class CpuBackend implements Backend {
     }
 
     @Override
+    public void maskOutsideWindow(Tensor scores, int b, int t, int h, int window) {
+        CausalAttention.maskOutsideWindow(scores.data(), b * h, t, window);
+    }
+
+    @Override
     public void attentionMix(Tensor pattern, Tensor v, Tensor z, int b, int t, int h, int d) {
         CausalAttention.mix(pattern.data(), v.data(), z.data(), b, t, h, d);
     }

@@ -280,6 +280,11 @@ final class CudaBackend implements Backend {
     }
 
     @Override
+    public void maskOutsideWindow(Tensor scores, int b, int t, int h, int window) {
+        kernels.elementwise("mask_outside_window", (long) b * h * t * t, at(scores, 0), t, window, (long) b * h);
+    }
+
+    @Override
     public void attentionPattern(Tensor scores, Tensor pattern, int b, int t, int h) {
         kernels.perRow("causal_softmax", (long) b * h * t, at(scores, 0), at(pattern, 0), t);
     }

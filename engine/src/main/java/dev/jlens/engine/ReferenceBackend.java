@@ -298,6 +298,13 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
+    public void maskOutsideWindow(Tensor scores, int b, int t, int h, int window) {
+        for (int n = 0; n < b; n++) for (int head = 0; head < h; head++) for (int i = 0; i < t; i++) for (int j = 0; j < t; j++) {
+            if (i - j >= window) scores.data()[square(n, head, i, j, t, h)] = Float.NEGATIVE_INFINITY;
+        }
+    }
+
+    @Override
     public void attentionPattern(Tensor scores, Tensor pattern, int b, int t, int h) {
         float[] s = scores.data(), p = pattern.data();
         for (int n = 0; n < b; n++) for (int head = 0; head < h; head++) for (int i = 0; i < t; i++) {

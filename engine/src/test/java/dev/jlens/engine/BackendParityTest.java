@@ -164,6 +164,7 @@ class BackendParityTest {
             current.attentionPattern(x[3], x[4], b, t, h);
             current.attentionMix(x[4], x[2], x[5], b, t, h, d);
         }, q, k, v, random(1, b, h, t, t), random(1, b, h, t, t), random(1, b, t, h, d));
+        same(candidate, 0, (current, x) -> current.maskOutsideWindow(x[0], b, t, h, 5), random(1, b, h, t, t));
         Tensor scores = Tensor.zeros(b, h, t, t), pattern = Tensor.zeros(b, h, t, t);
         reference.attentionScores(q, k, scores, b, t, h, d, scale);
         reference.attentionPattern(scores, pattern, b, t, h);

@@ -29,6 +29,13 @@ public final class CausalAttention {
         });
     }
 
+    /** Scores of {@code count} [t, t] blocks: key j masked to −∞ for query i when i − j ≥ window (Mistral's sliding window). */
+    public static void maskOutsideWindow(float[] scores, int count, int t, int window) {
+        Parallel.forEach(count, c -> {
+            for (int i = window; i < t; i++) java.util.Arrays.fill(scores, (c * t + i) * t, (c * t + i) * t + i - window + 1, Float.NEGATIVE_INFINITY);
+        });
+    }
+
     /** dq += dscores·k·scale; dk += dscoresᵀ·q·scale (dscores is 0 where masked). */
     public static void scoresBackward(float[] dscores, float[] q, float[] k, float[] dq, float[] dk,
                                       int b, int t, int h, int d, float scale) {

@@ -12,12 +12,27 @@ package dev.jlens.kernels;
 public final class Rotary {
     private Rotary() {}
 
+    /** A rope_scaling of Hugging Face's: how each inverse frequency changes for a longer context. */
+    public sealed interface Scaling {
+        double adjust(double invFreq);
+    }
+
+    /** {@code rope_type} linear: every frequency divided by {@code factor} (positions stretched). */
+    public record LinearScaling(double factor) implements Scaling {
+        @Override
+        public double adjust(double invFreq) {
+            return invFreq / factor;
+        }
+    }
+
     /**
      * Llama 3's rope_scaling ({@code rope_type} llama3): frequencies whose wavelength is longer than
      * the original context / lowFreqFactor are divided by {@code factor}, those shorter than original
-     * context / highFreqFactor are kept, and those between move smoothly from one to the other.
+     * context / highFreqFactor are kept, and those between move smoothly from one to the other
+     * (Hugging Face's {@code _compute_llama3_parameters}).
      */
-    public record Scaling(double factor, double lowFreqFactor, double highFreqFactor, int originalMaxPositions) {
+    public record Llama3Scaling(double factor, double lowFreqFactor, double highFreqFactor, int originalMaxPositions) implements Scaling {
+        @Override
         public double adjust(double invFreq) {
             double wavelength = 2 * Math.PI / invFreq;
             double lowFreqWavelength = originalMaxPositions / lowFreqFactor, highFreqWavelength = originalMaxPositions / highFreqFactor;

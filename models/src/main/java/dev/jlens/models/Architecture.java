@@ -67,7 +67,9 @@ final class Architecture {
                 return new Attention(hooks, p + ".attn",
                         new Parameter[] {params.get(a + "W_Q"), keyValue(p, "W_K"), keyValue(p, "W_V")},
                         new Parameter[] {params.get(a + "b_Q"), keyValue(p, "b_K"), keyValue(p, "b_V")},
-                        params.get(a + "W_O"), params.get(a + "b_O"), rotary, cfg.useAttnResult(), fusedQkv);
+                        params.get(a + "W_O"), params.get(a + "b_O"), rotary,
+                        cfg.qkNorm() ? new Attention.QkNorm(params.get(a + "q_norm.w"), params.get(a + "k_norm.w"), cfg.eps()) : null,
+                        cfg.slidingWindow(), cfg.useAttnResult(), fusedQkv);
             }
 
             @Override

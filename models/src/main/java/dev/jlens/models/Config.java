@@ -16,7 +16,11 @@ import dev.jlens.models.components.Activation;
  * @param positions         how positions enter: learned W_pos added to the residual, rotary on q and k,
  *                          or shortformer (W_pos added to the query and key inputs, never the residual)
  * @param rotaryDim         dimensions of each head that rotary embeddings turn (0 without them)
- * @param rotaryScaling     null, or Llama 3's rescaling of the rotary frequencies
+ * @param rotaryScaling     null, or a rescaling of the rotary frequencies (Llama 3's, or linear)
+ * @param qkNorm            Qwen3's RMS norms of each head's q and k (attn.q_norm, attn.k_norm), after
+ *                          hook_q/hook_k and before rotary
+ * @param slidingWindow     0, or how many positions a query sees, itself included (Mistral): key j is
+ *                          masked for query i when i − j ≥ slidingWindow
  * @param parallelAttnMlp   GPT-NeoX's parallel residual: attention and MLP both read resid_pre
  * @param useAttnResult     whether attention materialises {@code hook_result} (per-head outputs)
  * @param bosToken          the token {@code prepend_bos} puts first
@@ -39,6 +43,8 @@ public record Config(
         int rotaryDim,
         double rotaryBase,
         Rotary.Scaling rotaryScaling,
+        boolean qkNorm,
+        int slidingWindow,
         boolean parallelAttnMlp,
         boolean useAttnResult,
         int bosToken) {
@@ -62,6 +68,8 @@ public record Config(
             throw new JlensException("the " + nHeads + " query heads cannot be shared evenly among " + nKeyValueHeads + " key/value heads.");
         }
         if (gatedMlp && actFn == Activation.SOLU_LN) throw new JlensException("a gated MLP cannot use solu_ln.");
+        if (slidingWindow < 0) throw new JlensException("the sliding window must be 0 (none) or a number of positions, not " + slidingWindow + ".");
+        if (qkNorm && normalization != Normalization.RMS) throw new JlensException("q and k norms (Qwen3) come with RMS norms only.");
         if (!(eps > 0) || Float.isInfinite(eps)) throw new JlensException("the norms' eps must be a positive number, not " + eps + ".");
         if (positions == PositionalEmbedding.ROTARY && (!(rotaryBase > 1) || Double.isInfinite(rotaryBase))) {
             throw new JlensException("the rotary base must be a number above 1, not " + rotaryBase + ".");
@@ -92,7 +100,7 @@ public record Config(
     public Builder toBuilder() {
         return new Builder().family(family).nLayers(nLayers).dModel(dModel).nHeads(nHeads).dHead(dHead).nKeyValueHeads(nKeyValueHeads)
                 .dMlp(dMlp).dVocab(dVocab).nCtx(nCtx).normalization(normalization).eps(eps).actFn(actFn).gatedMlp(gatedMlp).positions(positions)
-                .rotaryDim(rotaryDim).rotaryBase(rotaryBase).rotaryScaling(rotaryScaling).parallelAttnMlp(parallelAttnMlp).useAttnResult(useAttnResult).bosToken(bosToken);
+                .rotaryDim(rotaryDim).rotaryBase(rotaryBase).rotaryScaling(rotaryScaling).qkNorm(qkNorm).slidingWindow(slidingWindow).parallelAttnMlp(parallelAttnMlp).useAttnResult(useAttnResult).bosToken(bosToken);
     }
 
     public boolean rotary() {
@@ -121,14 +129,14 @@ public record Config(
      */
     public static final class Builder {
         private ModelFamily family;
-        private int nLayers, dModel, nHeads, dHead, nKeyValueHeads, dMlp, dVocab, nCtx, rotaryDim, bosToken;
+        private int nLayers, dModel, nHeads, dHead, nKeyValueHeads, dMlp, dVocab, nCtx, rotaryDim, slidingWindow, bosToken;
         private Normalization normalization = Normalization.LN;
         private float eps = 1e-5f;
         private Activation actFn;
         private PositionalEmbedding positions = PositionalEmbedding.STANDARD;
         private double rotaryBase = 10000;
         private Rotary.Scaling rotaryScaling;
-        private boolean gatedMlp, parallelAttnMlp, useAttnResult;
+        private boolean gatedMlp, qkNorm, parallelAttnMlp, useAttnResult;
 
         private Builder() {}
 
@@ -149,6 +157,8 @@ public record Config(
         public Builder rotaryDim(int v) { rotaryDim = v; return this; }
         public Builder rotaryBase(double v) { rotaryBase = v; return this; }
         public Builder rotaryScaling(Rotary.Scaling v) { rotaryScaling = v; return this; }
+        public Builder qkNorm(boolean v) { qkNorm = v; return this; }
+        public Builder slidingWindow(int v) { slidingWindow = v; return this; }
         public Builder parallelAttnMlp(boolean v) { parallelAttnMlp = v; return this; }
         public Builder useAttnResult(boolean v) { useAttnResult = v; return this; }
         public Builder bosToken(int v) { bosToken = v; return this; }
@@ -160,7 +170,7 @@ public record Config(
             int heads = nHeads, head = dHead != 0 ? dHead : heads > 0 && dModel % heads == 0 ? dModel / heads : 0;
             return new Config(family, nLayers, dModel, heads, head, nKeyValueHeads != 0 ? nKeyValueHeads : heads,
                     dMlp != 0 ? dMlp : 4 * dModel, dVocab, nCtx, normalization, eps, actFn, gatedMlp, positions, rotaryDim, rotaryBase,
-                    rotaryScaling, parallelAttnMlp, useAttnResult, bosToken);
+                    rotaryScaling, qkNorm, slidingWindow, parallelAttnMlp, useAttnResult, bosToken);
         }
     }
 }

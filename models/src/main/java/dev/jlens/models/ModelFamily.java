@@ -10,6 +10,14 @@ public enum ModelFamily {
     GPT2("gpt2", "GPT2LMHeadModel"),
     /** Hugging Face's GPTNeoXForCausalLM ({@code model_type} gpt_neox): Pythia. */
     GPT_NEOX("gpt_neox", "GPTNeoXForCausalLM"),
+    /** Hugging Face's LlamaForCausalLM: Llama 2, 3, 3.1, 3.2. */
+    LLAMA("llama", "LlamaForCausalLM"),
+    /** Qwen2ForCausalLM (Qwen2, Qwen2.5): biases on q, k and v. */
+    QWEN2("qwen2", "Qwen2ForCausalLM"),
+    /** Qwen3ForCausalLM: RMS norms of each head's q and k. */
+    QWEN3("qwen3", "Qwen3ForCausalLM"),
+    /** MistralForCausalLM: a sliding window. */
+    MISTRAL("mistral", "MistralForCausalLM"),
     /** A TransformerLens config and state dict (Neel Nanda's SoLU and GELU models, jlens's SoLU organism). */
     HOOKED_TRANSFORMER("hooked_transformer", null);
 
@@ -19,6 +27,19 @@ public enum ModelFamily {
     ModelFamily(String modelType, String huggingFaceClass) {
         this.modelType = modelType;
         this.huggingFaceClass = huggingFaceClass;
+    }
+
+    /** Whether it is one of the Llama family's layouts (model.layers.{i}.self_attn.q_proj, ...). */
+    public boolean llamaLayout() {
+        return this == LLAMA || this == QWEN2 || this == QWEN3 || this == MISTRAL;
+    }
+
+    /** The family whose {@code model_type} is {@code name}, or null. */
+    public static ModelFamily ofModelType(String name) {
+        for (ModelFamily f : values()) {
+            if (f.huggingFaceClass != null && name.equals(f.modelType)) return f;
+        }
+        return null;
     }
 
     /** Hugging Face's class for this layout ({@code architectures} in its config.json), or null for TransformerLens's own. */

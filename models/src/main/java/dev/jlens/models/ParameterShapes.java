@@ -22,6 +22,10 @@ public final class ParameterShapes {
                 shapes.put(p + keyValueName(c, "W_" + kv), new int[] {g, d, dh});
                 shapes.put(p + keyValueName(c, "b_" + kv), new int[] {g, dh});
             }
+            if (c.qkNorm()) {
+                shapes.put(p + "attn.q_norm.w", new int[] {dh});
+                shapes.put(p + "attn.k_norm.w", new int[] {dh});
+            }
             shapes.put(p + "attn.W_O", new int[] {h, dh, d});
             shapes.put(p + "attn.b_O", new int[] {d});
             norm(shapes, c, p + "ln2", d);

@@ -38,14 +38,30 @@ public final class TestModels {
      * so the scaling matters within 24 positions).
      */
     public static Config llamaLike() {
-        return Config.builder().family(ModelFamily.HOOKED_TRANSFORMER).nLayers(2).dModel(16).nHeads(4).nKeyValueHeads(2).dHead(4).dMlp(24)
+        return Config.builder().family(ModelFamily.LLAMA).nLayers(2).dModel(16).nHeads(4).nKeyValueHeads(2).dHead(4).dMlp(24)
                 .dVocab(37).nCtx(24).normalization(Config.Normalization.RMS).eps(1e-6f).actFn(Activation.SILU).gatedMlp(true)
-                .rotary(4).rotaryBase(500000).rotaryScaling(new dev.jlens.kernels.Rotary.Scaling(8, 1, 4, 8)).build();
+                .rotary(4).rotaryBase(500000).rotaryScaling(new dev.jlens.kernels.Rotary.Llama3Scaling(8, 1, 4, 8)).build();
+    }
+
+    /** Qwen2: as Llama without frequency scaling, with biases on q, k and v. */
+    public static Config qwen2Like() {
+        return llamaLike().toBuilder().family(ModelFamily.QWEN2).rotaryScaling(null).rotaryBase(1000000).build();
+    }
+
+    /** Qwen3: per-head RMS norms of q and k, and d_head 6, so that n_heads·d_head (24) is not d_model (16). */
+    public static Config qwen3Like() {
+        return llamaLike().toBuilder().family(ModelFamily.QWEN3).dHead(6).rotary(6).rotaryScaling(null).qkNorm(true).build();
+    }
+
+    /** Mistral: one key/value head for four query heads, and a sliding window of 5 positions (shorter than the tests' sequences). */
+    public static Config mistralLike() {
+        return llamaLike().toBuilder().family(ModelFamily.MISTRAL).nKeyValueHeads(1).rotaryScaling(new dev.jlens.kernels.Rotary.LinearScaling(2))
+                .slidingWindow(5).build();
     }
 
     /** Every architecture the micro configs cover. */
     public static java.util.stream.Stream<Config> all() {
-        return java.util.stream.Stream.of(gpt2(), neox(), solu(), shortformer(), groupedQuery(), llamaLike());
+        return java.util.stream.Stream.of(gpt2(), neox(), solu(), shortformer(), groupedQuery(), llamaLike(), qwen3Like(), mistralLike());
     }
 
     public static HookedTransformer random(Config cfg, long seed) {

@@ -58,6 +58,15 @@ extern "C" __global__ void mask_future(float* scores, int t, long count) {
     }
 }
 
+// Every row of [count, t, t] scores: key j is masked to −∞ for query i when i − j ≥ window.
+extern "C" __global__ void mask_outside_window(float* scores, int t, int window, long count) {
+    long n = count * t * t;
+    for (long idx = blockIdx.x * (long) blockDim.x + threadIdx.x; idx < n; idx += (long) gridDim.x * blockDim.x) {
+        int j = idx % t, i = (idx / t) % t;
+        if (i - j >= window) scores[idx] = NEG_INF;
+    }
+}
+
 // The row's largest value m and Σ exp(x − m) over its first n entries: what a softmax divides by.
 __device__ float2 max_and_sum_exp(const float* x, int n, float* shared) {
     float m = NEG_INF;

@@ -18,6 +18,10 @@ import dev.jlens.kernels.Rotary;
  * the H query heads: query head h reads key/value head h / (H/G) (TransformerLens's
  * repeat_interleave), and the gradients of the H/G query heads sharing one key/value head add up.
  *
+ * <p>Qwen3 normalizes each head's q and k (RMS over d_head, {@code attn.q_norm}, {@code attn.k_norm})
+ * after {@code hook_q}/{@code hook_k} and before rotary. Mistral's sliding window masks, as the
+ * future is masked, every key {@code window} or more positions before the query.
+ *
  * <p>Shapes: x, out [B, T, D]; q, z [B, T, H, Dh]; k, v [B, T, G, Dh]; scores, pattern [B, H, T, T];
  * result [B, T, H, D]. W_Q [H, D, Dh], W_K, W_V [G, D, Dh]; b_Q [H, Dh], b_K, b_V [G, Dh];
  * W_O [H, Dh, D]; b_O [D].
@@ -25,7 +29,9 @@ import dev.jlens.kernels.Rotary;
 public final class Attention {
     public final Parameter W_Q, W_K, W_V, b_Q, b_K, b_V, W_O, b_O;
     public final HookPoint hookQ, hookK, hookV, hookRotQ, hookRotK, hookAttnScores, hookPattern, hookZ, hookResult;
-    private final int dModel, nHeads, nKeyValueHeads, dHead;
+    /** Qwen3's per-head norms of q and k, or null. */
+    public final RmsNorm qNorm, kNorm;
+    private final int dModel, nHeads, nKeyValueHeads, dHead, slidingWindow;
     private final Rotary.Table rotary;
     private boolean useAttnResult;
 
@@ -34,8 +40,12 @@ public final class Attention {
     /** Shared by every layer of a model, which run one at a time: the fused [D, (H + 2G)·Dh] projection. */
     private final FusedQkvBuffer fused;
 
+    /**
+     * @param qkNorm        null, or the weights of q_norm and k_norm (each [d_head]) with their eps
+     * @param slidingWindow 0, or the positions each query sees, itself included
+     */
     public Attention(HookPoints hooks, String prefix, Parameter[] qkv, Parameter[] qkvBias, Parameter wO, Parameter bO,
-                     Rotary.Table rotary, boolean useAttnResult, FusedQkvBuffer fused) {
+                     Rotary.Table rotary, QkNorm qkNorm, int slidingWindow, boolean useAttnResult, FusedQkvBuffer fused) {
         this.W_Q = qkv[0];
         this.W_K = qkv[1];
         this.W_V = qkv[2];
@@ -49,11 +59,14 @@ public final class Attention {
         this.dModel = W_Q.value().dim(1);
         this.dHead = W_Q.value().dim(2);
         this.rotary = rotary;
+        this.slidingWindow = slidingWindow;
         this.useAttnResult = useAttnResult;
         this.fused = fused;
         hookQ = hooks.register(prefix + ".hook_q");
         hookK = hooks.register(prefix + ".hook_k");
         hookV = hooks.register(prefix + ".hook_v");
+        qNorm = qkNorm == null ? null : new RmsNorm(hooks, prefix + ".q_norm", qkNorm.q(), dHead, qkNorm.eps());
+        kNorm = qkNorm == null ? null : new RmsNorm(hooks, prefix + ".k_norm", qkNorm.k(), dHead, qkNorm.eps());
         hookRotQ = rotary == null ? null : hooks.register(prefix + ".hook_rot_q");
         hookRotK = rotary == null ? null : hooks.register(prefix + ".hook_rot_k");
         hookAttnScores = hooks.register(prefix + ".hook_attn_scores");
@@ -61,6 +74,9 @@ public final class Attention {
         hookZ = hooks.register(prefix + ".hook_z");
         hookResult = hooks.register(prefix + ".hook_result");
     }
+
+    /** Qwen3's q_norm and k_norm weights, and the eps of their RMS. */
+    public record QkNorm(Parameter q, Parameter k, float eps) {}
 
     /** Whether {@code hook_result} (per-head outputs) is computed, as TransformerLens's use_attn_result. */
     public void setUseAttnResult(boolean on) {
@@ -89,6 +105,10 @@ public final class Attention {
         Tensor q = hookQ.forward(columns(ops, qkv, 0, nHeads, batch, pos));
         Tensor k = hookK.forward(columns(ops, qkv, hd, nKeyValueHeads, batch, pos));
         Tensor v = hookV.forward(columns(ops, qkv, hd + keyValueWidth(), nKeyValueHeads, batch, pos));
+        if (qNorm != null) {
+            q = qNorm.forward(q, keep);
+            k = kNorm.forward(k, keep);
+        }
         Tensor rotQ = q, rotK = k;
         if (rotary != null) {
             rotQ = hookRotQ.forward(rotate(ops, q));
@@ -97,6 +117,7 @@ public final class Attention {
         Tensor keys = everyQueryHead(ops, rotK), values = everyQueryHead(ops, v);
         Tensor scores = ops.empty(batch, nHeads, pos, pos);
         ops.attentionScores(rotQ, keys, scores, batch, pos, nHeads, dHead, scale());
+        if (slidingWindow > 0 && pos > slidingWindow) ops.maskOutsideWindow(scores, batch, pos, nHeads, slidingWindow);
         Tensor pattern = ops.empty(batch, nHeads, pos, pos);
         ops.attentionPattern(hookAttnScores.forward(scores), pattern, batch, pos, nHeads);
         Tensor patternT = hookPattern.forward(pattern);
@@ -160,6 +181,10 @@ public final class Attention {
         if (rotary != null) {
             dq = unrotate(ops, hookRotQ.backward(dq));
             dk = unrotate(ops, hookRotK.backward(dk));
+        }
+        if (qNorm != null) {
+            dq = qNorm.backward(dq);
+            dk = kNorm.backward(dk);
         }
         Tensor dQkv = ops.empty(n, width);
         ops.copyRows(Matrix.of(hookQ.backward(dq), n, hd), Matrix.of(dQkv, 0, n, hd, width));
@@ -303,5 +328,9 @@ public final class Attention {
 
     public void release() {
         x = v = rotQ = rotK = pattern = z = qkPositions = positionGradient = null;
+        if (qNorm != null) {
+            qNorm.release();
+            kNorm.release();
+        }
     }
 }

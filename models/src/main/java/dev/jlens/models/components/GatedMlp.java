@@ -8,9 +8,13 @@ import dev.jlens.engine.hooks.HookPoint;
 import dev.jlens.engine.hooks.HookPoints;
 
 /**
- * TransformerLens's GatedMLP (Llama, Qwen, Mistral, Gemma): {@code hook_pre} = x·W_gate,
- * {@code hook_pre_linear} = x·W_in, {@code hook_post} = act(pre) ⊙ pre_linear + b_in, and
- * out = post·W_out + b_out.
+ * The gated MLP of the Llama family (Llama, Qwen, Mistral, Gemma) under TransformerLens's names:
+ * {@code hook_pre} = x·W_gate, {@code hook_pre_linear} = x·W_in + b_in, {@code hook_post} =
+ * act(pre) ⊙ pre_linear, and out = post·W_out + b_out.
+ *
+ * <p>b_in is the linear branch's bias, as Hugging Face's up_proj bias is and as the golden float64
+ * reference has it; TransformerLens's GatedMLP adds it after the product instead. Every Llama-family
+ * checkpoint has b_in = 0, where the two agree; a trained or edited b_in does not.
  *
  * <p>Shapes: x, out [B, T, D]; pre, pre_linear, post [B, T, M]. W_gate, W_in [D, M], b_in [M],
  * W_out [M, D], b_out [D].
@@ -45,12 +49,11 @@ public final class GatedMlp implements Mlp {
         int batch = x.dim(0), pos = x.dim(1), n = batch * pos;
         Tensor gate = ops.empty(batch, pos, dMlp), linear = ops.empty(batch, pos, dMlp);
         Linear.forward(ops, Matrix.of(x, n, dModel), Matrix.of(W_gate.value(), dModel, dMlp), null, Matrix.of(gate, n, dMlp));
-        Linear.forward(ops, Matrix.of(x, n, dModel), Matrix.of(W_in.value(), dModel, dMlp), null, Matrix.of(linear, n, dMlp));
+        Linear.forward(ops, Matrix.of(x, n, dModel), Matrix.of(W_in.value(), dModel, dMlp), b_in.value(), Matrix.of(linear, n, dMlp));
         Tensor pre = hookPre.forward(gate), preLinear = hookPreLinear.forward(linear);
         Tensor activated = activation.forward(ops, pre, keep);
         Tensor gated = ops.empty(batch, pos, dMlp);
         ops.multiply(activated, preLinear, gated);
-        ops.addRows(Matrix.of(b_in.value(), 0, n, dMlp, 0), Matrix.of(gated, n, dMlp));
         Tensor post = hookPost.forward(gated);
         Tensor out = ops.empty(batch, pos, dModel);
         Linear.forward(ops, Matrix.of(post, n, dMlp), Matrix.of(W_out.value(), dMlp, dModel), b_out.value(), Matrix.of(out, n, dModel));
@@ -65,17 +68,17 @@ public final class GatedMlp implements Mlp {
         return out;
     }
 
-    /** dpost = dout·W_outᵀ; db_in += Σ dpost; dpre_linear = dpost ⊙ act(pre); dpre = act'(pre)·(dpost ⊙ pre_linear). */
+    /** dpost = dout·W_outᵀ; dpre_linear = dpost ⊙ act(pre), and db_in += Σ dpre_linear; dpre = act'(pre)·(dpost ⊙ pre_linear). */
     @Override
     public Tensor backward(Tensor dOut) {
         Backend ops = Backend.of(W_in.value());
         int batch = dOut.dim(0), pos = dOut.dim(1), n = batch * pos;
         Tensor dPost = hookPost.backward(Linear.backward(ops, dOut, post, W_out, b_out));
-        if (b_in.requiresGrad()) Linear.biasGradient(ops, Matrix.of(dPost, n, dMlp), b_in.grad());
         Tensor dActivated = ops.empty(batch, pos, dMlp), dLinear = ops.empty(batch, pos, dMlp);
         ops.multiply(dPost, preLinear, dActivated);
         ops.multiply(dPost, activated, dLinear);
         Tensor dPreLinear = hookPreLinear.backward(dLinear);
+        if (b_in.requiresGrad()) Linear.biasGradient(ops, Matrix.of(dPreLinear, n, dMlp), b_in.grad());
         Tensor dPre = hookPre.backward(activation.backward(ops, pre, dActivated));
         if (W_gate.requiresGrad()) Linear.weightGradient(ops, Matrix.of(x, n, dModel), Matrix.of(dPre, n, dMlp), Matrix.of(W_gate.grad(), dModel, dMlp));
         if (W_in.requiresGrad()) Linear.weightGradient(ops, Matrix.of(x, n, dModel), Matrix.of(dPreLinear, n, dMlp), Matrix.of(W_in.grad(), dModel, dMlp));

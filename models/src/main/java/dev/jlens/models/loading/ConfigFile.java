@@ -22,10 +22,15 @@ public final class ConfigFile {
         if (!json.isObject()) throw new JlensException(file + ": is not a JSON object.");
         if (!json.has("model_type") && json.has("d_model") && json.has("act_fn")) return transformerLens(file, json);
         String type = text(file, json, "model_type");
-        return switch (type) {
-            case "gpt2" -> gpt2(file, json);
-            case "gpt_neox" -> gptNeox(file, json);
-            default -> throw new JlensException(file + ": model_type " + JlensException.quote(type) + " is not supported (jlens reads gpt2 and gpt_neox).");
+        ModelFamily family = ModelFamily.ofModelType(type);
+        if (family == null) {
+            throw new JlensException(file + ": model_type " + JlensException.quote(type)
+                    + " is not supported (jlens reads gpt2, gpt_neox, llama, qwen2, qwen3 and mistral).");
+        }
+        return switch (family) {
+            case GPT2 -> gpt2(file, json);
+            case GPT_NEOX -> gptNeox(file, json);
+            default -> llamaFamily(file, json, family);
         };
     }
 
@@ -62,6 +67,56 @@ public final class ConfigFile {
         return cfg.build();
     }
 
+    /**
+     * LlamaForCausalLM and its kin (Qwen2, Qwen3, Mistral): RMS norms, a gated MLP, grouped-query
+     * attention and rotary over the whole head, as Hugging Face's config.json describes them.
+     */
+    private static Config llamaFamily(Path file, JsonNode json, ModelFamily family) {
+        int d = integer(file, json, "hidden_size"), heads = integer(file, json, "num_attention_heads");
+        int kv = json.hasNonNull("num_key_value_heads") ? integer(file, json, "num_key_value_heads") : heads;
+        if (kv <= 0 || heads % kv != 0) {
+            throw new JlensException(file + ": num_attention_heads " + heads + " is not a multiple of num_key_value_heads " + kv + ".");
+        }
+        int dHead = json.hasNonNull("head_dim") ? integer(file, json, "head_dim") : headDim(file, d, heads);
+        if (json.path("mlp_bias").asBoolean(false)) {
+            throw new JlensException(file + ": mlp_bias is true, but TransformerLens's gated MLP has no biases on gate_proj and up_proj.");
+        }
+        if (json.path("use_sliding_window").asBoolean(false)) {
+            throw new JlensException(file + ": use_sliding_window is true; jlens applies a sliding window to Mistral only, not Qwen's per-layer one.");
+        }
+        int window = family == ModelFamily.MISTRAL && json.hasNonNull("sliding_window") ? integer(file, json, "sliding_window") : 0;
+        return Config.builder().family(family)
+                .nLayers(integer(file, json, "num_hidden_layers")).dModel(d).nHeads(heads).nKeyValueHeads(kv).dHead(dHead)
+                .dMlp(integer(file, json, "intermediate_size"))
+                .dVocab(integer(file, json, "vocab_size"))
+                .nCtx(integer(file, json, "max_position_embeddings"))
+                .normalization(Config.Normalization.RMS)
+                .eps((float) number(file, json, "rms_norm_eps", 1e-6))
+                .actFn(Activation.fromName(json.path("hidden_act").asText("silu")))
+                .gatedMlp(true)
+                .rotary(dHead).rotaryBase(number(file, json, "rope_theta", 10000))
+                .rotaryScaling(ropeScaling(file, json.get("rope_scaling")))
+                .qkNorm(family == ModelFamily.QWEN3)
+                .slidingWindow(window)
+                .bosToken(json.hasNonNull("bos_token_id") ? integer(file, json, "bos_token_id") : 0)
+                .build();
+    }
+
+    /** Hugging Face's rope_scaling: none, linear, or Llama 3's; any other kind is refused. */
+    private static Rotary.Scaling ropeScaling(Path file, JsonNode node) {
+        if (node == null || node.isNull()) return null;
+        if (!node.isObject()) throw new JlensException(file + ": rope_scaling is not an object.");
+        String type = node.hasNonNull("rope_type") ? node.get("rope_type").asText() : node.path("type").asText("");
+        return switch (type) {
+            case "default" -> null;
+            case "linear" -> new Rotary.LinearScaling(number(file, node, "factor", 1));
+            case "llama3" -> new Rotary.Llama3Scaling(number(file, node, "factor", 8), number(file, node, "low_freq_factor", 1),
+                    number(file, node, "high_freq_factor", 4), integer(file, node, "original_max_position_embeddings"));
+            default -> throw new JlensException(file + ": rope_scaling of type " + JlensException.quote(type)
+                    + " is not supported (jlens computes linear and llama3).");
+        };
+    }
+
     /** TransformerLens's HookedTransformerConfig fields, as Neel Nanda's models' config.json holds them. */
     private static Config transformerLens(Path file, JsonNode json) {
         if (json.path("attn_only").asBoolean(false)) throw new JlensException(file + ": attention-only models are not supported yet.");
@@ -90,6 +145,8 @@ public final class ConfigFile {
                 .normalization(normalization)
                 .actFn(Activation.fromName(text(file, json, "act_fn")))
                 .gatedMlp(json.path("gated_mlp").asBoolean(false))
+                .qkNorm(json.path("use_qk_norm").asBoolean(false))
+                .slidingWindow(localWindow(file, json))
                 .rotaryBase(number(file, json, "rotary_base", 10000))
                 .parallelAttnMlp(json.path("parallel_attn_mlp").asBoolean(false))
                 .bosToken(json.path("bos_token_id").asInt(0));
@@ -97,9 +154,9 @@ public final class ConfigFile {
             case "standard" -> cfg.positions(Config.PositionalEmbedding.STANDARD);
             case "shortformer" -> cfg.positions(Config.PositionalEmbedding.SHORTFORMER);
             case "rotary" -> {
-                cfg.rotary(json.path("rotary_dim").asInt(dHead));
+                cfg.rotary(json.path("rotary_dim").asInt(dHead)).rotaryScaling(ropeScaling(file, json.get("rope_scaling")));
                 if (json.path("use_NTK_by_parts_rope").asBoolean(false)) {
-                    cfg.rotaryScaling(new Rotary.Scaling(number(file, json, "NTK_by_parts_factor", 8),
+                    cfg.rotaryScaling(new Rotary.Llama3Scaling(number(file, json, "NTK_by_parts_factor", 8),
                             number(file, json, "NTK_by_parts_low_freq_factor", 1), number(file, json, "NTK_by_parts_high_freq_factor", 4),
                             integer(file, json, "NTK_original_ctx_len")));
                 }
@@ -108,6 +165,19 @@ public final class ConfigFile {
                     + " are not supported (jlens knows standard, rotary and shortformer).");
         }
         return cfg.build();
+    }
+
+    /** TransformerLens's window_size with attn_types: jlens applies a window to every layer or none. */
+    private static int localWindow(Path file, JsonNode json) {
+        JsonNode types = json.get("attn_types");
+        if (types == null || types.isNull()) return 0;
+        java.util.Set<String> kinds = new java.util.HashSet<>();
+        for (JsonNode t : types) kinds.add(t.asText());
+        if (kinds.equals(java.util.Set.of("global"))) return 0;
+        if (!kinds.equals(java.util.Set.of("local"))) {
+            throw new JlensException(file + ": attn_types mixes local and global layers, which jlens does not compute yet.");
+        }
+        return integer(file, json, "window_size");
     }
 
     private static int headDim(Path file, int d, int heads) {

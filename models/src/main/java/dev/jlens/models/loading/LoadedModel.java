@@ -43,8 +43,8 @@ public record LoadedModel(HookedTransformer model, Tokenizer tokenizer) {
         return switch (cfg.family()) {
             case GPT2 -> Tokenizer.gpt2();
             case GPT_NEOX -> Tokenizer.gptNeox();
-            case HOOKED_TRANSFORMER -> throw new JlensException(dir + ": has no tokenizer.json (nor vocab.json and merges.txt), "
-                    + "and a TransformerLens-format model names no tokenizer of its own.");
+            default -> throw new JlensException(dir + ": has no tokenizer.json (nor vocab.json and merges.txt), and jlens bundles no "
+                    + cfg.family().modelType() + " tokenizer.");
         };
     }
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.safetensors.SafetensorsWriter;
+import dev.jlens.kernels.Rotary;
 import dev.jlens.models.Config;
 import dev.jlens.models.ModelFamily;
 import java.io.IOException;
@@ -50,6 +51,9 @@ public final class ModelExport {
         } else if (cfg.family() == ModelFamily.GPT2) {
             tensors = gpt2(cfg, state);
             config = gpt2Config(cfg, tensors.containsKey("lm_head.weight"));
+        } else if (cfg.family().llamaLayout()) {
+            tensors = LlamaExport.tensors(cfg, state);
+            config = LlamaExport.config(cfg, state, !tensors.containsKey("lm_head.weight"));
         } else {
             tensors = neox(cfg, state);
             config = neoxConfig(cfg);
@@ -70,6 +74,10 @@ public final class ModelExport {
         if (hfClass == null) return new Layout(null, "a TransformerLens model");
         if (!state.containsKey("ln_final.w")) return new Layout(hfClass, hfClass + " cannot hold folded layer norms");
         if (!allZero(state.get("unembed.b_U"))) return new Layout(hfClass, hfClass + " has no unembedding bias, which this model has");
+        if (cfg.family().llamaLayout()) {
+            String whyNot = LlamaExport.whyNot(cfg, state);
+            return new Layout(hfClass, whyNot);
+        }
         if (cfg.family() == ModelFamily.GPT_NEOX && !cfg.rotary() && !allZero(state.get("pos_embed.W_pos"))) {
             return new Layout(hfClass, hfClass + " has no learned positions, which this model has");
         }
@@ -191,13 +199,25 @@ public final class ModelExport {
         if (c.rotary()) {
             j.put("rotary_dim", c.rotaryDim());
             j.put("rotary_base", c.rotaryBase());
-            if (c.rotaryScaling() != null) {
-                j.put("use_NTK_by_parts_rope", true);
-                j.put("NTK_by_parts_factor", c.rotaryScaling().factor());
-                j.put("NTK_by_parts_low_freq_factor", c.rotaryScaling().lowFreqFactor());
-                j.put("NTK_by_parts_high_freq_factor", c.rotaryScaling().highFreqFactor());
-                j.put("NTK_original_ctx_len", c.rotaryScaling().originalMaxPositions());
+            switch (c.rotaryScaling()) {
+                case null -> { }
+                case Rotary.Llama3Scaling s -> {
+                    j.put("use_NTK_by_parts_rope", true);
+                    j.put("NTK_by_parts_factor", s.factor());
+                    j.put("NTK_by_parts_low_freq_factor", s.lowFreqFactor());
+                    j.put("NTK_by_parts_high_freq_factor", s.highFreqFactor());
+                    j.put("NTK_original_ctx_len", s.originalMaxPositions());
+                }
+                // TransformerLens's config has no linear scaling: kept in Hugging Face's words, which ConfigFile reads.
+                case Rotary.LinearScaling s -> j.putObject("rope_scaling").put("rope_type", "linear").put("factor", s.factor());
             }
+        }
+        if (c.qkNorm()) j.put("use_qk_norm", true);
+        if (c.slidingWindow() > 0) {
+            // TransformerLens's local attention (Gemma 2's), on every layer: Mistral's window.
+            j.put("window_size", c.slidingWindow());
+            var types = j.putArray("attn_types");
+            for (int l = 0; l < c.nLayers(); l++) types.add("local");
         }
         j.put("parallel_attn_mlp", c.parallelAttnMlp());
         j.put("attn_only", false);

@@ -94,6 +94,7 @@ public final class ModelLoader {
         return switch (cfg.family()) {
             case GPT2 -> Gpt2Weights.read(file, cfg);
             case GPT_NEOX -> NeoxWeights.read(file, cfg);
+            case LLAMA, QWEN2, QWEN3, MISTRAL -> LlamaWeights.read(file, cfg);
             case HOOKED_TRANSFORMER -> throw new JlensException(file.path() + ": has no TransformerLens-named weights (embed.W_E, ...), "
                     + "which a model with a TransformerLens config needs.");
         };

@@ -68,24 +68,33 @@ class ComponentGradientTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"NONE", "ROTARY", "RESULT", "GROUPED", "GROUPED_ROTARY_SCALED"})
+    @EnumSource(AttentionKind.class)
     void attention(AttentionKind kind) {
         int g = kind.grouped ? 1 : H;
         Rotary.Table rotary = switch (kind) {
             case ROTARY -> Rotary.Table.of(2, T, 10000);
-            case GROUPED_ROTARY_SCALED -> Rotary.Table.of(DH, T, 500000, new Rotary.Scaling(8, 1, 4, 2));
+            case GROUPED_ROTARY_SCALED -> Rotary.Table.of(DH, T, 500000, new Rotary.Llama3Scaling(8, 1, 4, 2));
+            case QK_NORM -> Rotary.Table.of(DH, T, 1000000);
+            case LINEAR_SCALED_WINDOW -> Rotary.Table.of(DH, T, 10000, new Rotary.LinearScaling(4));
             default -> null;
         };
         Attention attn = new Attention(new HookPoints(), "attn",
                 new Parameter[] {param("W_Q", H, D, DH), param("W_K", g, D, DH), param("W_V", g, D, DH)},
                 new Parameter[] {param("b_Q", H, DH), param("b_K", g, DH), param("b_V", g, DH)},
-                param("W_O", H, DH, D), param("b_O", D), rotary, kind == AttentionKind.RESULT, new FusedQkvBuffer());
-        check(x -> attn.forward(x, true), attn::backward,
-                List.of(attn.W_Q, attn.W_K, attn.W_V, attn.b_Q, attn.b_V, attn.W_O, attn.b_O), B, T, D);
+                param("W_O", H, DH, D), param("b_O", D), rotary,
+                kind == AttentionKind.QK_NORM ? new Attention.QkNorm(param("q_norm.w", DH), param("k_norm.w", DH), 1e-6f) : null,
+                kind == AttentionKind.LINEAR_SCALED_WINDOW ? 2 : 0, kind == AttentionKind.RESULT, new FusedQkvBuffer());
+        List<Parameter> checked = new java.util.ArrayList<>(List.of(attn.W_Q, attn.W_K, attn.W_V, attn.b_Q, attn.b_V, attn.W_O, attn.b_O));
+        if (attn.qNorm != null) checked.addAll(List.of(attn.qNorm.w, attn.kNorm.w));
+        check(x -> attn.forward(x, true), attn::backward, checked, B, T, D);
     }
 
     enum AttentionKind {
-        NONE(false), ROTARY(false), RESULT(false), GROUPED(true), GROUPED_ROTARY_SCALED(true);
+        NONE(false), ROTARY(false), RESULT(false), GROUPED(true), GROUPED_ROTARY_SCALED(true),
+        /** Qwen3: per-head RMS of q and k before rotary. */
+        QK_NORM(true),
+        /** Mistral's sliding window (2 positions, shorter than the sequence), with linearly scaled rotary. */
+        LINEAR_SCALED_WINDOW(false);
 
         final boolean grouped;
 

@@ -37,7 +37,16 @@ final class HuggingFaceClasses {
         return switch (huggingFaceClass) {
             case "GPT2LMHeadModel" -> gpt2LmHeadModel(c, tied);
             case "GPTNeoXForCausalLM" -> gptNeoxForCausalLM(c, tied);
+            case "LlamaForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM", "MistralForCausalLM" -> llamaFamily(huggingFaceClass, c, tied, false);
             default -> throw new IllegalArgumentException(huggingFaceClass);
+        };
+    }
+
+    /** With {@code attention_bias} (Llama, Qwen3): q, k, v and o biases. */
+    static Parameters of(String huggingFaceClass, Config c, boolean tied, boolean attentionBias) {
+        return switch (huggingFaceClass) {
+            case "LlamaForCausalLM", "Qwen3ForCausalLM" -> llamaFamily(huggingFaceClass, c, tied, attentionBias);
+            default -> of(huggingFaceClass, c, tied);
         };
     }
 
@@ -92,6 +101,43 @@ final class HuggingFaceClasses {
         p.put("gpt_neox.final_layer_norm.bias", shape(d));
         if (!tied) p.put("embed_out.weight", shape(v, d));
         return new Parameters("gpt_neox.", p);
+    }
+
+    /**
+     * LlamaForCausalLM (modeling_llama.py) and the classes built like it: Qwen2 (q, k and v always
+     * biased, modeling_qwen2.py), Qwen3 (q_norm and k_norm over head_dim, modeling_qwen3.py),
+     * Mistral (no biases, modeling_mistral.py). nn.Linear weights are [out, in].
+     */
+    private static Parameters llamaFamily(String hfClass, Config c, boolean tied, boolean attentionBias) {
+        int d = c.dModel(), m = c.dMlp(), v = c.dVocab(), q = c.nHeads() * c.dHead(), kv = c.nKeyValueHeads() * c.dHead();
+        boolean qkvBias = attentionBias || hfClass.equals("Qwen2ForCausalLM");
+        Map<String, List<Integer>> p = new TreeMap<>();
+        p.put("model.embed_tokens.weight", shape(v, d));
+        for (int l = 0; l < c.nLayers(); l++) {
+            String h = "model.layers." + l + ".";
+            p.put(h + "input_layernorm.weight", shape(d));
+            p.put(h + "self_attn.q_proj.weight", shape(q, d));
+            p.put(h + "self_attn.k_proj.weight", shape(kv, d));
+            p.put(h + "self_attn.v_proj.weight", shape(kv, d));
+            p.put(h + "self_attn.o_proj.weight", shape(d, q));
+            if (qkvBias) {
+                p.put(h + "self_attn.q_proj.bias", shape(q));
+                p.put(h + "self_attn.k_proj.bias", shape(kv));
+                p.put(h + "self_attn.v_proj.bias", shape(kv));
+            }
+            if (attentionBias) p.put(h + "self_attn.o_proj.bias", shape(d));
+            if (hfClass.equals("Qwen3ForCausalLM")) {
+                p.put(h + "self_attn.q_norm.weight", shape(c.dHead()));
+                p.put(h + "self_attn.k_norm.weight", shape(c.dHead()));
+            }
+            p.put(h + "post_attention_layernorm.weight", shape(d));
+            p.put(h + "mlp.gate_proj.weight", shape(m, d));
+            p.put(h + "mlp.up_proj.weight", shape(m, d));
+            p.put(h + "mlp.down_proj.weight", shape(d, m));
+        }
+        p.put("model.norm.weight", shape(d));
+        if (!tied) p.put("lm_head.weight", shape(v, d));
+        return new Parameters("model.", p);
     }
 
     private static List<Integer> shape(int... dims) {

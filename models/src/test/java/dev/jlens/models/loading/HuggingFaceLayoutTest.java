@@ -41,14 +41,15 @@ class HuggingFaceLayoutTest {
     Path dir;
 
     static Stream<Config> huggingFaceFamilies() {
-        return Stream.of(TestModels.gpt2(), TestModels.neox());
+        return Stream.of(TestModels.gpt2(), TestModels.neox(), TestModels.llamaLike(), TestModels.qwen2Like(), TestModels.qwen3Like(),
+                TestModels.mistralLike());
     }
 
     @ParameterizedTest
     @MethodSource("huggingFaceFamilies")
     void aModelItsClassCanHoldIsWrittenAsExactlyTheClassParameters(Config cfg) throws IOException {
         Map<String, Tensor> state = state(TestModels.random(cfg, 51));
-        Arrays.fill(state.get("unembed.b_U").data(), 0f);
+        withoutBiasesTheClassLacks(cfg, state);
         Path out = dir.resolve("hf");
         ModelExport.Layout layout = ModelExport.write(out, cfg, state);
         assertTrue(layout.huggingFace(), layout.describe());
@@ -105,12 +106,32 @@ class HuggingFaceLayoutTest {
         String hfClass = config.get("architectures").get(0).asText();
         Config cfg = ModelLoader.config(model);
         assertEquals(hfClass, cfg.family().huggingFaceClass());
-        boolean tied = config.path("tie_word_embeddings").asBoolean(true);
+        boolean tied = config.path("tie_word_embeddings").asBoolean(true), attentionBias = config.path("attention_bias").asBoolean(false);
         Map<String, List<Integer>> found = new TreeMap<>();
         try (SafetensorsFile file = SafetensorsFile.open(model.resolve("model.safetensors"))) {
             for (String name : file.names()) found.put(name, Arrays.stream(file.info(name).shape()).mapToObj(Math::toIntExact).toList());
         }
-        assertEquals(HuggingFaceClasses.of(hfClass, cfg, tied).asCheckpointNames(found.keySet()), found, model + " as " + hfClass);
+        assertEquals(HuggingFaceClasses.of(hfClass, cfg, tied, attentionBias).asCheckpointNames(found.keySet()), found, model + " as " + hfClass);
+    }
+
+    /**
+     * Zeroes what the family's class has no place for: the unembedding bias everywhere; the MLP
+     * biases and, but for Qwen2's q/k/v and Llama's attention_bias, the attention biases of the Llama family.
+     */
+    private static void withoutBiasesTheClassLacks(Config cfg, Map<String, Tensor> state) {
+        Arrays.fill(state.get("unembed.b_U").data(), 0f);
+        if (!cfg.family().llamaLayout()) return;
+        for (Map.Entry<String, Tensor> e : state.entrySet()) {
+            String name = e.getKey();
+            boolean mlp = name.endsWith("mlp.b_in") || name.endsWith("mlp.b_out");
+            boolean qkv = name.matches(".*attn\\._?b_[QKV]"), out = name.endsWith("attn.b_O");
+            boolean kept = switch (cfg.family()) {
+                case LLAMA -> qkv || out;
+                case QWEN2 -> qkv;
+                default -> false;
+            };
+            if (mlp || ((qkv || out) && !kept)) Arrays.fill(e.getValue().data(), 0f);
+        }
     }
 
     private static void assertSameModel(Config cfg, Map<String, Tensor> state, Path out) {
