@@ -17,9 +17,10 @@ import picocli.CommandLine.Option;
         description = "Writes a random-weight model of a real shape (config.json + model.safetensors: Hugging Face layout for gpt2 "
                 + "and gpt-neox, TransformerLens's for solu, with a tokenizer.json of its vocabulary's size).")
 final class InitCommand implements Callable<Integer> {
-    @Option(names = "--arch", required = true, description = "gpt2, gpt-neox or solu") String arch;
+    @Option(names = "--arch", required = true, description = "gpt2, gpt-neox, solu, llama, qwen2, qwen3 or mistral") String arch;
     @Option(names = "--preset", required = true, description = "gpt2: tiny, small, medium, large, xl; gpt-neox: tiny, pythia-70m, pythia-160m; "
-            + "solu: tiny, solu-1l, solu-2l")
+            + "solu: tiny, solu-1l, solu-2l; llama: tiny, llama-3.2-1b, llama-3.2-3b, llama-3.1-8b; qwen2: tiny, qwen2.5-0.5b; "
+            + "qwen3: tiny, qwen3-0.6b; mistral: tiny, mistral-7b")
     String preset;
     @Option(names = "--seed", defaultValue = "0", description = "random seed (default ${DEFAULT-VALUE})") long seed;
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "directory to write (its other files are left alone)") Path out;
@@ -36,6 +37,9 @@ final class InitCommand implements Callable<Integer> {
         });
         System.out.printf("wrote a random %s %s model (%d layers, d_model %d, %d heads, %,d matmul parameters) to %s%n",
                 arch, preset, cfg.nLayers(), cfg.dModel(), cfg.nHeads(), cfg.matmulParameters(), out);
+        if (tokenizer == null && cfg.family().llamaLayout()) {
+            System.out.printf("no tokenizer: jlens ships none of %,d tokens; put the model's tokenizer.json beside it, or give --tokens%n", cfg.dVocab());
+        }
         return 0;
     }
 }

@@ -39,6 +39,12 @@ final class StepBench implements Callable<Integer> {
         NumberFlag.require(warmup >= 0 && warmup <= 10_000, "--warmup", warmup, "from 0 to 10000");
         HookedTransformer model = modelOption.load().model();
         Config cfg = model.cfg();
+        if (seq > cfg.nCtx()) throw new JlensException("--seq " + seq + " is longer than the model's context (n_ctx) of " + cfg.nCtx() + " tokens.");
+        // The widest activation is the logits: check it before allocating anything of this size.
+        long logits = (long) batch * seq * cfg.dVocab();
+        if (logits > Integer.MAX_VALUE - 8) {
+            throw new JlensException("--batch " + batch + " x --seq " + seq + " makes logits of " + logits + " floats, more than jlens can hold in one tensor (2^31).");
+        }
         Tokens tokens = randomTokens(cfg, batch, seq);
         Backend ops = Backend.of(model.device());
         tokens.check(cfg);

@@ -135,7 +135,7 @@ class BadInputTest {
         refused("--model is empty; name a model directory", "predict", "--model", "", "--prompt", "x");
         refused("--neuron must be below 512 (the model's neurons per layer), not 999999999", "experiment", "an-neuron", "--neuron", "999999999",
                 "--out", dir.resolve("an").toString());
-        refused("would hold more than 2^31 floats", "bench", "step", "--batch", "100000000", "--seq", "8");
+        refused("more than jlens can hold in one tensor", "bench", "step", "--batch", "100000000", "--seq", "8");
         refused("--warmup must be from 0 to 10000, not -1", "bench", "step", "--warmup", "-1");
         refused("--layer must be below 4 (the model's layers), not 99", "experiment", "an-neuron", "--layer", "99", "--out", dir.resolve("an").toString());
 

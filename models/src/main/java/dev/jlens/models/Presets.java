@@ -1,6 +1,7 @@
 package dev.jlens.models;
 
 import dev.jlens.engine.JlensException;
+import dev.jlens.kernels.Rotary;
 import dev.jlens.models.components.Activation;
 import dev.jlens.models.tokenizer.BpeTrainer;
 import java.util.LinkedHashMap;
@@ -29,6 +30,41 @@ public final class Presets {
         solu.put("solu-1l", solu(1, 512, 8, 2048, SOLU_VOCAB));
         solu.put("solu-2l", solu(2, 512, 8, 2048, SOLU_VOCAB));
         BY_ARCH.put("solu", solu);
+
+        // The Llama family at the shapes of their config.json files on the hub.
+        Rotary.Llama3Scaling llama31 = new Rotary.Llama3Scaling(8, 1, 4, 8192), llama32 = new Rotary.Llama3Scaling(32, 1, 4, 8192);
+        Map<String, Config> llama = new LinkedHashMap<>();
+        llama.put("tiny", llama(ModelFamily.LLAMA, 2, 128, 4, 2, 32, 384, 512, 1024, 500000, 1e-5f).rotaryScaling(new Rotary.Llama3Scaling(32, 1, 4, 256))
+                .bosToken(511).build());
+        llama.put("llama-3.2-1b", llama(ModelFamily.LLAMA, 16, 2048, 32, 8, 64, 8192, 128256, 131072, 500000, 1e-5f).rotaryScaling(llama32)
+                .bosToken(128000).build());
+        llama.put("llama-3.2-3b", llama(ModelFamily.LLAMA, 28, 3072, 24, 8, 128, 8192, 128256, 131072, 500000, 1e-5f).rotaryScaling(llama32)
+                .bosToken(128000).build());
+        llama.put("llama-3.1-8b", llama(ModelFamily.LLAMA, 32, 4096, 32, 8, 128, 14336, 128256, 131072, 500000, 1e-5f).rotaryScaling(llama31)
+                .bosToken(128000).build());
+        BY_ARCH.put("llama", llama);
+        Map<String, Config> qwen2 = new LinkedHashMap<>();
+        qwen2.put("tiny", llama(ModelFamily.QWEN2, 2, 128, 4, 2, 32, 384, 512, 1024, 1000000, 1e-6f).bosToken(511).build());
+        qwen2.put("qwen2.5-0.5b", llama(ModelFamily.QWEN2, 24, 896, 14, 2, 64, 4864, 151936, 32768, 1000000, 1e-6f).bosToken(151643).build());
+        BY_ARCH.put("qwen2", qwen2);
+        Map<String, Config> qwen3 = new LinkedHashMap<>();
+        qwen3.put("tiny", llama(ModelFamily.QWEN3, 2, 128, 4, 2, 64, 384, 512, 1024, 1000000, 1e-6f).qkNorm(true).bosToken(511).build());
+        qwen3.put("qwen3-0.6b", llama(ModelFamily.QWEN3, 28, 1024, 16, 8, 128, 3072, 151936, 40960, 1000000, 1e-6f).qkNorm(true)
+                .bosToken(151643).build());
+        BY_ARCH.put("qwen3", qwen3);
+        Map<String, Config> mistral = new LinkedHashMap<>();
+        mistral.put("tiny", llama(ModelFamily.MISTRAL, 2, 128, 4, 1, 32, 384, 512, 1024, 10000, 1e-5f).slidingWindow(64).bosToken(1).build());
+        mistral.put("mistral-7b", llama(ModelFamily.MISTRAL, 32, 4096, 32, 8, 128, 14336, 32000, 32768, 10000, 1e-5f).slidingWindow(4096)
+                .bosToken(1).build());
+        BY_ARCH.put("mistral", mistral);
+    }
+
+    /** A Llama-family shape: RMS norms, gated SiLU MLP, grouped-query attention, rotary over the whole head. */
+    private static Config.Builder llama(ModelFamily family, int layers, int d, int heads, int kvHeads, int dHead, int dMlp, int vocab, int nCtx,
+                                        double ropeTheta, float eps) {
+        return Config.builder().family(family).nLayers(layers).dModel(d).nHeads(heads).nKeyValueHeads(kvHeads).dHead(dHead).dMlp(dMlp)
+                .dVocab(vocab).nCtx(nCtx).normalization(Config.Normalization.RMS).eps(eps).actFn(Activation.SILU).gatedMlp(true)
+                .rotary(dHead).rotaryBase(ropeTheta);
     }
 
     private Presets() {}
@@ -59,9 +95,12 @@ public final class Presets {
      * GPT-NeoX's). A TransformerLens-format model names none, so it gets GPT-2's byte-level BPE cut to
      * its vocabulary (SoLU's own 48,262-token tokenizer is not shipped): its first d_vocab − 257
      * merges, then {@code <|endoftext|>}. Random weights read any tokenizer of the right size alike.
+     * So does a Llama-family model small enough; the real shapes' vocabularies (128,256, 151,936) are
+     * larger than GPT-2's, and get none: their own tokenizer.json goes beside them.
      */
     public static BpeTrainer.Vocabulary tokenizer(Config cfg) {
-        return cfg.family() == ModelFamily.HOOKED_TRANSFORMER ? BpeTrainer.Vocabulary.gpt2Merges(cfg.dVocab()) : null;
+        boolean noneShipped = cfg.family() == ModelFamily.HOOKED_TRANSFORMER || cfg.family().llamaLayout();
+        return noneShipped && cfg.dVocab() <= GPT2_VOCAB ? BpeTrainer.Vocabulary.gpt2Merges(cfg.dVocab()) : null;
     }
 
     /** Pythia: rotary on a quarter of each head, parallel residual, exact GELU. */

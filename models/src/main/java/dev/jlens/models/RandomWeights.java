@@ -20,10 +20,12 @@ public final class RandomWeights {
         for (Map.Entry<String, int[]> entry : ParameterShapes.of(cfg).entrySet()) {
             String name = entry.getKey();
             Tensor t = Tensor.zeros(entry.getValue());
+            String last = name.substring(name.lastIndexOf('.') + 1);
+            boolean bias = last.equals("b") || last.startsWith("b_") || last.startsWith("_b_"); // _b_K: grouped-query key bias
             if (name.endsWith(".w")) java.util.Arrays.fill(t.data(), 1f);
             else if (name.equals("unembed.W_U")) continue; // tied below
             else if (name.endsWith("W_O") || name.endsWith("W_out")) fill(t, rng, writeStd);
-            else if (!name.contains(".b")) fill(t, rng, std);
+            else if (!bias) fill(t, rng, std);
             state.put(name, t);
         }
         state.put("unembed.W_U", state.get("embed.W_E").transposeLastTwo());
