@@ -8,7 +8,8 @@ import java.util.Map;
 
 /**
  * TransformerLens's model names and aliases, as {@code from_pretrained} resolves them (case-insensitive),
- * for the architectures jlens runs: GPT-2, Pythia (GPT-NeoX) and Neel Nanda's SoLU and GELU models.
+ * for the architectures jlens runs: GPT-2, Pythia (GPT-NeoX), Neel Nanda's SoLU and GELU models, and
+ * the Llama family (Llama 3.x, Qwen2 and 2.5, Qwen3, Mistral).
  * Any {@code org/name} Hugging Face repository id is taken as it is.
  */
 public final class ModelNames {
@@ -40,6 +41,28 @@ public final class ModelNames {
                 official("NeelNanda/" + kind + "_" + layers + "L512W_C4_Code", alias, alias + "-new", alias + "-c4-code");
             }
         }
+        for (String size : List.of("1B", "3B")) {
+            official("meta-llama/Llama-3.2-" + size);
+            official("meta-llama/Llama-3.2-" + size + "-Instruct");
+        }
+        for (String size : List.of("8B", "70B")) {
+            official("meta-llama/Llama-3.1-" + size);
+            official("meta-llama/Llama-3.1-" + size + "-Instruct");
+            official("meta-llama/Meta-Llama-3-" + size);
+            official("meta-llama/Meta-Llama-3-" + size + "-Instruct");
+        }
+        for (String size : List.of("0.5B", "1.5B", "3B", "7B", "14B", "32B", "72B")) {
+            official("Qwen/Qwen2.5-" + size);
+            official("Qwen/Qwen2.5-" + size + "-Instruct");
+        }
+        for (String size : List.of("0.5B", "1.5B", "7B", "72B")) {
+            official("Qwen/Qwen2-" + size);
+            official("Qwen/Qwen2-" + size + "-Instruct");
+        }
+        for (String size : List.of("0.6B", "1.7B", "4B", "8B", "14B", "32B")) official("Qwen/Qwen3-" + size);
+        official("mistralai/Mistral-7B-v0.1", "mistral-7b");
+        official("mistralai/Mistral-7B-Instruct-v0.1", "mistral-7b-instruct");
+        official("mistralai/Mistral-Nemo-Base-2407", "mistral-nemo-base-2407");
     }
 
     private ModelNames() {}
@@ -64,6 +87,6 @@ public final class ModelNames {
         if (repo != null) return repo;
         if (name.matches("[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*")) return name;
         throw new JlensException("'" + name + "' is neither a model directory, a model that ships with jlens, a TransformerLens model name "
-                + "(gpt2-small, gpt2-large, pythia-70m, pythia-70m-v0, solu-1l, ...) nor a Hugging Face repository id (org/name).");
+                + "(gpt2-small, pythia-70m, solu-1l, meta-llama/Llama-3.2-1B, Qwen/Qwen3-0.6B, mistral-7b, ...) nor a Hugging Face repository id (org/name).");
     }
 }

@@ -31,6 +31,8 @@ public final class FakeHub implements AutoCloseable {
     final List<String> authorizations = new CopyOnWriteArrayList<>();
     final Map<String, Long> dropOnceAfter = new ConcurrentHashMap<>();
     final Map<String, Boolean> corrupt = new ConcurrentHashMap<>();
+    /** Gated repositories and the token each accepts: anything else gets 401, as the hub answers. */
+    final Map<String, String> gates = new ConcurrentHashMap<>();
 
     public FakeHub() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
@@ -44,6 +46,11 @@ public final class FakeHub implements AutoCloseable {
 
     public void put(String repo, Map<String, byte[]> files) {
         repos.put(repo, new LinkedHashMap<>(files));
+    }
+
+    /** Makes {@code repo} gated: only requests bearing {@code token} get in. */
+    public void gate(String repo, String token) {
+        gates.put(repo, token);
     }
 
     static boolean isLarge(String file) {
@@ -82,6 +89,14 @@ public final class FakeHub implements AutoCloseable {
         String auth = ex.getRequestHeaders().getFirst("Authorization");
         if (auth != null) authorizations.add(auth);
         try (ex) {
+            for (Map.Entry<String, String> gate : gates.entrySet()) {
+                boolean inRepo = path.startsWith("/api/models/" + gate.getKey() + "/") || path.startsWith("/" + gate.getKey() + "/resolve/")
+                        || path.startsWith("/storage/" + gate.getKey().replace("/", "--") + "/");
+                if (inRepo && !("Bearer " + gate.getValue()).equals(auth)) {
+                    ex.sendResponseHeaders(401, -1);
+                    return;
+                }
+            }
             if (path.startsWith("/api/models/")) {
                 String rest = path.substring("/api/models/".length());
                 String repo = rest.substring(0, rest.indexOf("/revision/"));

@@ -13,8 +13,10 @@ import dev.jlens.engine.safetensors.SafetensorsWriter;
 import dev.jlens.models.Tokens;
 import dev.jlens.models.loading.LoadedModel;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -170,6 +172,73 @@ class HubTest {
         Path snapshot = new HubDownloader(settings(false, null)).snapshot("org/sharded", "main", "org/sharded", HubDownloader.Listener.NONE);
         Tokens tokens = Tokens.of(1987, 40, 41, 42);
         assertArrayEquals(LoadedModel.load(organism).model().forward(tokens).data(), LoadedModel.load(snapshot).model().forward(tokens).data());
+    }
+
+    /**
+     * A gated Llama-family repository, as meta-llama's are: refused in one sentence naming HF_TOKEN
+     * without it; with it, a checkpoint sharded in two BF16 files by its index loads as the model
+     * whose float32 weights are those BF16 values.
+     */
+    @Test
+    void aGatedLlamaRepositoryNeedsHfTokenAndItsBf16ShardsLoadAsOneModel() throws IOException {
+        Path golden = dev.jlens.testkit.Shared.path("golden/llama-micro");
+        Map<String, Tensor> rounded = new LinkedHashMap<>();
+        try (SafetensorsFile whole = SafetensorsFile.open(golden.resolve("model.safetensors"))) {
+            for (String name : whole.names()) rounded.put(name, toBf16AndBack(whole.read(name)));
+        }
+        List<String> names = new ArrayList<>(rounded.keySet());
+        Map<String, Tensor> first = new LinkedHashMap<>(), second = new LinkedHashMap<>();
+        StringBuilder index = new StringBuilder("{\"metadata\":{\"total_size\":0},\"weight_map\":{");
+        for (int i = 0; i < names.size(); i++) {
+            String shard = i < names.size() / 2 ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors";
+            (i < names.size() / 2 ? first : second).put(names.get(i), rounded.get(names.get(i)));
+            index.append(i > 0 ? "," : "").append('"').append(names.get(i)).append("\":\"").append(shard).append('"');
+        }
+        Map<String, byte[]> repo = new LinkedHashMap<>();
+        repo.put("config.json", Files.readAllBytes(golden.resolve("config.json")));
+        repo.put("model.safetensors.index.json", index.append("}}").toString().getBytes(StandardCharsets.UTF_8));
+        repo.put("model-00001-of-00002.safetensors", bf16Safetensors(first));
+        repo.put("model-00002-of-00002.safetensors", bf16Safetensors(second));
+        hub.put("meta-llama/Llama-3.2-1B", repo);
+        hub.gate("meta-llama/Llama-3.2-1B", "hf_granted");
+
+        JlensException refused = assertThrows(JlensException.class, () -> new HubDownloader(settings(false, null))
+                .snapshot("meta-llama/Llama-3.2-1B", "main", "meta-llama/Llama-3.2-1B", HubDownloader.Listener.NONE));
+        assertTrue(refused.getMessage().endsWith("the hub refused access (HTTP 401); a gated or private model needs HF_TOKEN."), refused.getMessage());
+
+        Path snapshot = new HubDownloader(settings(false, "hf_granted"))
+                .snapshot("meta-llama/Llama-3.2-1B", "main", "meta-llama/Llama-3.2-1B", HubDownloader.Listener.NONE);
+        Path f32 = dir.resolve("llama-f32");
+        Files.createDirectories(f32);
+        Files.copy(golden.resolve("config.json"), f32.resolve("config.json"));
+        SafetensorsWriter.write(f32.resolve("model.safetensors"), rounded, Map.of("format", "pt"));
+        Tokens tokens = Tokens.of(1, 40, 41, 42, 300, 7);
+        assertArrayEquals(dev.jlens.models.loading.ModelLoader.load(f32).forward(tokens).data(),
+                dev.jlens.models.loading.ModelLoader.load(snapshot).forward(tokens).data());
+    }
+
+    private static Tensor toBf16AndBack(Tensor t) {
+        float[] out = t.data().clone();
+        for (int i = 0; i < out.length; i++) out[i] = Float.intBitsToFloat(Float.floatToIntBits(out[i]) & 0xffff0000);
+        return Tensor.of(out, t.shape());
+    }
+
+    /** A safetensors file of BF16 tensors (the top 16 bits of each float, which toBf16AndBack kept). */
+    private static byte[] bf16Safetensors(Map<String, Tensor> tensors) {
+        StringBuilder header = new StringBuilder("{");
+        long offset = 0;
+        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+            long bytes = 2L * e.getValue().size();
+            header.append(offset > 0 ? "," : "").append('"').append(e.getKey()).append("\":{\"dtype\":\"BF16\",\"shape\":")
+                    .append(java.util.Arrays.toString(e.getValue().shape()).replace(" ", "")).append(",\"data_offsets\":[")
+                    .append(offset).append(',').append(offset + bytes).append("]}");
+            offset += bytes;
+        }
+        byte[] json = header.append('}').toString().getBytes(StandardCharsets.UTF_8);
+        java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(8 + json.length + (int) offset).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        out.putLong(json.length).put(json);
+        for (Tensor t : tensors.values()) for (float v : t.data()) out.putShort((short) (Float.floatToIntBits(v) >>> 16));
+        return out.array();
     }
 
     @Test

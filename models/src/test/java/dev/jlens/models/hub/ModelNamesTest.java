@@ -24,6 +24,11 @@ class ModelNamesTest {
         assertEquals("NeelNanda/SoLU_1L512W_C4_Code", ModelNames.repository("solu-1l"));
         assertEquals("NeelNanda/SoLU_1L_v9_old", ModelNames.repository("solu-1l-pile"));
         assertEquals("NeelNanda/GELU_2L512W_C4_Code", ModelNames.repository("gelu-2l"));
+        assertEquals("meta-llama/Llama-3.2-1B", ModelNames.repository("meta-llama/llama-3.2-1b"));
+        assertEquals("Qwen/Qwen2.5-0.5B", ModelNames.repository("Qwen/Qwen2.5-0.5B"));
+        assertEquals("Qwen/Qwen3-0.6B", ModelNames.repository("qwen/qwen3-0.6b"));
+        assertEquals("mistralai/Mistral-7B-v0.1", ModelNames.repository("mistral-7b"));
+        assertTrue(ModelNames.isKnown("meta-llama/Llama-3.1-8B-Instruct"));
         assertEquals("someone/their-model", ModelNames.repository("someone/their-model"));
         assertTrue(ModelNames.isKnown("Pythia-70M-V0"));
         JlensException e = assertThrows(JlensException.class, () -> ModelNames.repository("gpt3"));
