@@ -36,7 +36,7 @@ class BpeTrainerTest {
         Map<String, Long> frequency = new LinkedHashMap<>();
         for (String text : texts) {
             for (String segment : text.split(java.util.regex.Pattern.quote(Tokenizer.END_OF_TEXT), -1)) {
-                Matcher m = Tokenizer.WORDS.matcher(segment);
+                Matcher m = PreTokenizer.GPT2_WORDS.matcher(segment);
                 while (m.find()) frequency.merge(m.group(), 1L, Long::sum);
             }
         }
