@@ -31,6 +31,19 @@ public record LoadedModel(HookedTransformer model, Tokenizer tokenizer) {
         return loaded;
     }
 
+    /**
+     * The tokenizer of a model directory, or of a directory that holds only tokenizer files: its
+     * tokenizer.json (or vocab.json and merges.txt), else, where its config.json names GPT-2 or
+     * GPT-NeoX, the one jlens ships.
+     */
+    public static Tokenizer tokenizerOf(Path dir) {
+        boolean own = Files.exists(dir.resolve("tokenizer.json")) || Files.exists(dir.resolve("vocab.json")) || Files.exists(dir.resolve("merges.txt"));
+        if (!own && !Files.exists(dir.resolve("config.json"))) {
+            throw new JlensException(dir + ": has no tokenizer.json (nor vocab.json and merges.txt), and no config.json naming a tokenizer jlens ships.");
+        }
+        return tokenizerFor(dir, own ? null : ModelLoader.config(dir));
+    }
+
     /** The directory's own tokenizer files, whose errors are reported; jlens's own for the family only where it has none at all. */
     static Tokenizer tokenizerFor(Path dir, Config cfg) {
         Path json = dir.resolve("tokenizer.json"), vocab = dir.resolve("vocab.json"), merges = dir.resolve("merges.txt");
