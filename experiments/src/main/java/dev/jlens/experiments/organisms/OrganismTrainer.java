@@ -51,9 +51,12 @@ public final class OrganismTrainer {
         Recipe.Training t = r.training();
         HookedTransformer model = HookedTransformer.fromStateDict(cfg, RandomWeights.of(cfg, r.seed(), 0.02)).to(device);
         long start = System.nanoTime();
-        List<Trainer.Progress> history = Trainer.train(model, train, eval,
-                new Trainer.Options(t.batch(), t.seq(), t.schedule(), t.weightDecay(), t.gradClip(), Math.max(1, t.steps() / 10), 8, r.seed()),
-                onStep);
+        List<Trainer.Progress> history;
+        try (HookedTransformer.GradientScope frozen = model.requiresGradOnly(name -> r.biases() || !isBias(name))) {
+            history = Trainer.train(model, train, eval,
+                    new Trainer.Options(t.batch(), t.seq(), t.schedule(), t.weightDecay(), t.gradClip(), Math.max(1, t.steps() / 10), 8, r.seed()),
+                    onStep);
+        }
         double seconds = (System.nanoTime() - start) / 1e9;
         Trainer.Progress last = history.getLast();
         Map<String, Tensor> state = new LinkedHashMap<>();
@@ -66,6 +69,11 @@ public final class OrganismTrainer {
             writeCard(staging, summary);
         });
         return summary;
+    }
+
+    /** b_Q, _b_K, b_O, b_in, b_U, ...: a bias, by TransformerLens's naming. */
+    static boolean isBias(String name) {
+        return name.substring(name.lastIndexOf('.') + 1).matches("_?b(_.*)?");
     }
 
     /** What {@link #make} writes. */

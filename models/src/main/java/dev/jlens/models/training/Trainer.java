@@ -32,7 +32,8 @@ public final class Trainer {
             throw new JlensException("the training and evaluation texts must be longer than one window of " + o.seq() + " tokens.");
         }
         if (o.seq() > model.cfg().nCtx()) throw new JlensException("windows of " + o.seq() + " tokens exceed the context of " + model.cfg().nCtx() + ".");
-        List<Parameter> params = new ArrayList<>(model.parameters().values());
+        // What requires no gradient (an organism's frozen biases) is neither clipped nor updated.
+        List<Parameter> params = new ArrayList<>(model.parameters().values().stream().filter(Parameter::requiresGrad).toList());
         AdamW adamw = new AdamW(params, 0.9f, 0.95f, 1e-8f, o.weightDecay());
         SplittableRandom rng = new SplittableRandom(o.seed());
         List<Progress> history = new ArrayList<>();
