@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 final class ModelOption {
     @Option(names = "--model", paramLabel = "M",
             description = "a model directory (config.json + weights); a model that ships with jlens (gpt2-organism, neox-organism, "
-                    + "solu-organism); or a TransformerLens name (gpt2-small, pythia-70m-v0, solu-1l, ...) or Hugging Face id, taken from the "
+                    + "solu-organism, llama-organism); or a TransformerLens name (gpt2-small, pythia-70m-v0, solu-1l, ...) or Hugging Face id, taken from the "
                     + "Hugging Face cache or downloaded into it (default: the command's own, gpt2-organism for most)")
     String model;
 

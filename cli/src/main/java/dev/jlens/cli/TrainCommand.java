@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
         description = "Trains a model organism from its recipe (corpus, tokenizer, AdamW schedule; all seeded) and writes it "
                 + "in Hugging Face layout with its tokenizer.json and a model card.")
 final class TrainCommand implements Callable<Integer> {
-    @Option(names = "--recipe", required = true, description = "one of: gpt2-organism, neox-organism, solu-organism") String recipe;
+    @Option(names = "--recipe", required = true, description = "one of: gpt2-organism, neox-organism, solu-organism, llama-organism") String recipe;
     @Option(names = "--steps", description = "override the recipe's number of steps") Integer steps;
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "directory to write (its other files are left alone)") Path out;
     @Option(names = "--overwrite", description = "replace the model files of an earlier run in --out") boolean overwrite;

@@ -34,7 +34,7 @@ class TrainCommandTest {
         assertEquals("the user's", Files.readString(out.resolve("notes.txt")), "--overwrite replaces jlens's files only");
         assertTrue(Files.readString(out.resolve("README.md")).contains("| training | 2 steps"));
         CommandLineRun unknown = CommandLineRun.of("train", "--recipe", "llama", "--out", dir.resolve("x").toString());
-        assertEquals("jlens: unknown recipe 'llama' (known: gpt2-organism, neox-organism, solu-organism).", unknown.err().trim());
+        assertEquals("jlens: unknown recipe 'llama' (known: gpt2-organism, neox-organism, solu-organism, llama-organism).", unknown.err().trim());
     }
 
     @Test

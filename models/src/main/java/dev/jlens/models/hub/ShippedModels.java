@@ -10,9 +10,9 @@ import java.util.List;
  * The model organisms that ship with jlens, in {@code organisms/NAME} of the jlens checkout.
  */
 public final class ShippedModels {
-    public static final String GPT2 = "gpt2-organism", NEOX = "neox-organism", SOLU = "solu-organism";
+    public static final String GPT2 = "gpt2-organism", NEOX = "neox-organism", SOLU = "solu-organism", LLAMA = "llama-organism";
     public static final String DEFAULT = GPT2;
-    public static final List<String> NAMES = List.of(GPT2, NEOX, SOLU);
+    public static final List<String> NAMES = List.of(GPT2, NEOX, SOLU, LLAMA);
 
     private ShippedModels() {}
 
