@@ -55,6 +55,7 @@ final class ModelOption {
             options = WeightProcessing.Options.parse(steps.replace(",refactor_factored_attn_matrices", ""));
             System.out.println("note: " + name + " is a rotary model, so refactor_factored_attn_matrices is left out of the processing.");
         }
+        if (process != null) for (String note : options.skippedFor(ModelLoader.config(dir))) System.out.println("note: " + note);
         LoadedModel loaded = LoadedModel.load(dir, options);
         loaded.model().to(where);
         located = dir;

@@ -49,6 +49,19 @@ public final class WeightProcessing {
             }
             return new Options(on[0], on[1], on[2], on[3], on[4]);
         }
+
+        /** One line for each asked-for step that {@link #applyInPlace} skips for {@code cfg}, as TransformerLens skips it. */
+        public List<String> skippedFor(Config cfg) {
+            List<String> notes = new java.util.ArrayList<>();
+            if (foldLn && cfg.shortformer()) {
+                notes.add("fold_ln is skipped: shortformer positions join the queries and keys after ln1, so its weights cannot be folded.");
+            }
+            if (centerWritingWeights && cfg.normalization() != Config.Normalization.LN) {
+                notes.add("center_writing_weights is skipped: the model's " + (cfg.normalization() == Config.Normalization.RMS ? "RMS norms keep"
+                        : "lack of norms keeps") + " the residual stream's mean, so centring would change its outputs.");
+            }
+            return notes;
+        }
     }
 
     private WeightProcessing() {}

@@ -123,4 +123,13 @@ class WeightProcessingTest {
         }
         return Tensor.of(out, logits.shape());
     }
+
+    @org.junit.jupiter.api.Test
+    void aStepThatCannotApplyIsNamedInOneLine() {
+        java.util.List<String> llama = WeightProcessing.Options.DEFAULTS.skippedFor(TestModels.llamaLike());
+        org.junit.jupiter.api.Assertions.assertEquals(1, llama.size());
+        org.junit.jupiter.api.Assertions.assertTrue(llama.getFirst().startsWith("center_writing_weights is skipped: the model's RMS norms keep"), llama.getFirst());
+        org.junit.jupiter.api.Assertions.assertEquals(java.util.List.of(), WeightProcessing.Options.DEFAULTS.skippedFor(TestModels.gpt2()));
+        org.junit.jupiter.api.Assertions.assertEquals(java.util.List.of(), WeightProcessing.Options.parse("fold_ln,center_unembed").skippedFor(TestModels.llamaLike()));
+    }
 }
