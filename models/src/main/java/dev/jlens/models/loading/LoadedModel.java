@@ -12,9 +12,30 @@ import java.nio.file.Path;
 /**
  * A model with its tokenizer, as a model directory provides them: the tokenizer is the directory's
  * {@code tokenizer.json}, else its {@code vocab.json} + {@code merges.txt}, else the tokenizer of
- * its architecture that ships with jlens (GPT-2's, or GPT-NeoX-20B's for Pythia).
+ * its architecture that ships with jlens (GPT-2's, or GPT-NeoX-20B's for Pythia). A directory with
+ * none (a random Llama of a real shape) still loads: what needs no tokenizer (token ids given as
+ * they are, benchmarks) runs, and asking for the tokenizer says what is missing.
  */
-public record LoadedModel(HookedTransformer model, Tokenizer tokenizer) {
+public final class LoadedModel {
+    private final HookedTransformer model;
+    private final Tokenizer tokenizer;
+    private final JlensException noTokenizer;
+
+    private LoadedModel(HookedTransformer model, Tokenizer tokenizer, JlensException noTokenizer) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.noTokenizer = noTokenizer;
+    }
+
+    public HookedTransformer model() {
+        return model;
+    }
+
+    public Tokenizer tokenizer() {
+        if (tokenizer == null) throw noTokenizer;
+        return tokenizer;
+    }
+
     /** The model as its checkpoint has it, unprocessed. */
     public static LoadedModel load(Path dir) {
         return load(dir, WeightProcessing.Options.NONE);
@@ -23,12 +44,22 @@ public record LoadedModel(HookedTransformer model, Tokenizer tokenizer) {
     public static LoadedModel load(Path dir, WeightProcessing.Options processing) {
         // The tokenizer first: its parsing garbage dies while the heap is small, not on top of the weights.
         Config cfg = ModelLoader.config(dir);
-        Tokenizer tokenizer = tokenizerFor(dir, cfg);
-        LoadedModel loaded = new LoadedModel(ModelLoader.load(dir, processing), tokenizer);
+        Tokenizer tokenizer = null;
+        JlensException noTokenizer = null;
+        if (hasTokenizer(dir, cfg)) tokenizer = tokenizerFor(dir, cfg);
+        else noTokenizer = new JlensException(dir + ": has no tokenizer.json (nor vocab.json and merges.txt), and jlens bundles no "
+                + cfg.family().modelType() + " tokenizer; give token ids (--tokens) or put the model's tokenizer.json beside it.");
+        LoadedModel loaded = new LoadedModel(ModelLoader.load(dir, processing), tokenizer, noTokenizer);
         // Loading leaves the file's conversions behind as garbage; collecting it now, while it is the
         // only garbage, keeps the collector from growing the heap around it during the first runs.
         System.gc();
         return loaded;
+    }
+
+    /** Whether the directory has tokenizer files, or its family a tokenizer jlens ships. */
+    private static boolean hasTokenizer(Path dir, Config cfg) {
+        return Files.exists(dir.resolve("tokenizer.json")) || Files.exists(dir.resolve("vocab.json")) || Files.exists(dir.resolve("merges.txt"))
+                || cfg.family() == dev.jlens.models.ModelFamily.GPT2 || cfg.family() == dev.jlens.models.ModelFamily.GPT_NEOX;
     }
 
     /**
@@ -63,6 +94,6 @@ public record LoadedModel(HookedTransformer model, Tokenizer tokenizer) {
 
     /** {@code to_tokens} for this model: BOS first when asked, and a clear error if it does not fit the context. */
     public Tokens toTokens(String text, boolean prependBos) {
-        return Tokens.of(tokenizer.toTokens(text, prependBos));
+        return Tokens.of(tokenizer().toTokens(text, prependBos));
     }
 }

@@ -83,6 +83,16 @@ class LlamaFamilyLoadingTest {
         assertTrue(e.getMessage().endsWith(ending), e.getMessage());
     }
 
+    /** A Llama of a real shape has no tokenizer jlens ships: the model still loads for token ids, and asking for text says what is missing. */
+    @Test
+    void aModelWithoutATokenizerLoadsAndSaysWhatIsMissingWhenTextIsAsked() throws IOException {
+        LoadedModel loaded = LoadedModel.load(withConfig("no-tokenizer", null));
+        assertEquals(512, loaded.model().forward(Tokens.of(1, 2, 3)).dim(2));
+        JlensException e = assertThrows(JlensException.class, () -> loaded.toTokens("hello", true));
+        assertTrue(e.getMessage().endsWith("jlens bundles no llama tokenizer; give token ids (--tokens) or put the model's tokenizer.json beside it."),
+                e.getMessage());
+    }
+
     /** Keys window or more positions back are masked: the first window positions are as without it, later ones differ. */
     @Test
     void mistralsSlidingWindowMasksOnlyBeyondTheWindow() {
