@@ -56,6 +56,11 @@ public final class ParameterShapes {
         if (c.normalization() == Config.Normalization.LN) shapes.put(name + ".b", new int[] {width});
     }
 
+    /** A bias by TransformerLens's naming: b_Q, _b_K (grouped-query), b_O, b_in, b_out, b_U, a norm's b. */
+    public static boolean isBias(String name) {
+        return name.substring(name.lastIndexOf('.') + 1).matches("_?b(_.*)?");
+    }
+
     /** Layer-norm weights and biases, which a model with folded layer norms does not have. */
     public static boolean isLayerNormParameter(String name) {
         return name.matches(".*(ln1|ln2|ln_final|mlp\\.ln)\\.[wb]");

@@ -20,8 +20,7 @@ public final class RandomWeights {
         for (Map.Entry<String, int[]> entry : ParameterShapes.of(cfg).entrySet()) {
             String name = entry.getKey();
             Tensor t = Tensor.zeros(entry.getValue());
-            String last = name.substring(name.lastIndexOf('.') + 1);
-            boolean bias = last.equals("b") || last.startsWith("b_") || last.startsWith("_b_"); // _b_K: grouped-query key bias
+            boolean bias = ParameterShapes.isBias(name);
             if (name.endsWith(".w")) java.util.Arrays.fill(t.data(), 1f);
             else if (name.equals("unembed.W_U")) continue; // tied below
             else if (name.endsWith("W_O") || name.endsWith("W_out")) fill(t, rng, writeStd);

@@ -7,6 +7,7 @@ import dev.jlens.engine.Tensor;
 import dev.jlens.engine.io.Outputs;
 import dev.jlens.models.Config;
 import dev.jlens.models.HookedTransformer;
+import dev.jlens.models.ParameterShapes;
 import dev.jlens.models.RandomWeights;
 import dev.jlens.models.loading.ModelExport;
 import dev.jlens.models.tokenizer.BpeTrainer;
@@ -52,7 +53,7 @@ public final class OrganismTrainer {
         HookedTransformer model = HookedTransformer.fromStateDict(cfg, RandomWeights.of(cfg, r.seed(), 0.02)).to(device);
         long start = System.nanoTime();
         List<Trainer.Progress> history;
-        try (HookedTransformer.GradientScope frozen = model.requiresGradOnly(name -> r.biases() || !isBias(name))) {
+        try (HookedTransformer.GradientScope frozen = model.requiresGradOnly(name -> r.biases() || !ParameterShapes.isBias(name))) {
             history = Trainer.train(model, train, eval,
                     new Trainer.Options(t.batch(), t.seq(), t.schedule(), t.weightDecay(), t.gradClip(), Math.max(1, t.steps() / 10), 8, r.seed()),
                     onStep);
@@ -69,11 +70,6 @@ public final class OrganismTrainer {
             writeCard(staging, summary);
         });
         return summary;
-    }
-
-    /** b_Q, _b_K, b_O, b_in, b_U, ...: a bias, by TransformerLens's naming. */
-    static boolean isBias(String name) {
-        return name.substring(name.lastIndexOf('.') + 1).matches("_?b(_.*)?");
     }
 
     /** What {@link #make} writes. */

@@ -124,11 +124,7 @@ final class LlamaExport {
         return columns.transposeLastTwo();
     }
 
-    static boolean allZero(Tensor t) {
-        if (t == null) return true;
-        for (float v : t.data()) {
-            if (v != 0f) return false;
-        }
-        return true;
+    private static boolean allZero(Tensor t) {
+        return ModelExport.allZero(t);
     }
 }

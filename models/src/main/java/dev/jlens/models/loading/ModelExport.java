@@ -84,7 +84,7 @@ public final class ModelExport {
         return new Layout(hfClass, null);
     }
 
-    private static boolean allZero(Tensor t) {
+    static boolean allZero(Tensor t) {
         if (t == null) return true;
         for (float v : t.data()) {
             if (v != 0f) return false;
