@@ -28,18 +28,19 @@ class LlamaFamilyLoadingTest {
     @TempDir
     Path dir;
 
-    private Path withConfig(String name, String edit) throws IOException {
+    /** llama-micro's golden model with {@code from} replaced by {@code to} in its config.json (nothing, when from is null). */
+    private Path withConfig(String name, String from, String to) throws IOException {
         Path golden = Shared.path("golden/llama-micro");
         Path d = Files.createDirectories(dir.resolve(name));
         String config = Files.readString(golden.resolve("config.json"));
-        Files.writeString(d.resolve("config.json"), edit == null ? config : config.replaceFirst("\\{", "{" + edit + ","));
+        Files.writeString(d.resolve("config.json"), from == null ? config : config.replace(from, to));
         Files.copy(golden.resolve("model.safetensors"), d.resolve("model.safetensors"));
         return d;
     }
 
     @Test
     void theLlama3ConfigIsReadFieldByField() throws IOException {
-        Config c = ModelLoader.config(withConfig("llama", null));
+        Config c = ModelLoader.config(withConfig("llama", null, null));
         assertEquals(64, c.dModel());
         assertEquals(4, c.nHeads());
         assertEquals(2, c.nKeyValueHeads());
@@ -53,20 +54,16 @@ class LlamaFamilyLoadingTest {
 
     @Test
     void badConfigsAndCheckpointsAreNamedInOneSentence() throws IOException {
-        Path yarn = withConfig("yarn", null);
-        Files.writeString(yarn.resolve("config.json"), Files.readString(yarn.resolve("config.json")).replace("\"rope_type\": \"llama3\"", "\"rope_type\": \"yarn\""));
-        refused(yarn, "rope_scaling of type 'yarn' is not supported (jlens computes linear and llama3).");
-        Path phi = withConfig("phi", null);
-        Files.writeString(phi.resolve("config.json"), Files.readString(phi.resolve("config.json")).replace("\"model_type\": \"llama\"", "\"model_type\": \"phi3\""));
-        refused(phi, "model_type 'phi3' is not supported (jlens reads gpt2, gpt_neox, llama, qwen2, qwen3 and mistral).");
-        Path heads = withConfig("heads", null);
-        Files.writeString(heads.resolve("config.json"), Files.readString(heads.resolve("config.json")).replace("\"num_key_value_heads\": 2", "\"num_key_value_heads\": 3"));
-        refused(heads, "num_attention_heads 4 is not a multiple of num_key_value_heads 3.");
-        Path mlpBias = withConfig("mlpbias", null);
-        Files.writeString(mlpBias.resolve("config.json"), Files.readString(mlpBias.resolve("config.json")).replace("\"mlp_bias\": false", "\"mlp_bias\": true"));
-        refused(mlpBias, "mlp_bias is true, but TransformerLens's gated MLP has no biases on gate_proj and up_proj.");
+        refused(withConfig("yarn", "\"rope_type\": \"llama3\"", "\"rope_type\": \"yarn\""),
+                "rope_scaling of type 'yarn' is not supported (jlens computes linear and llama3).");
+        refused(withConfig("phi", "\"model_type\": \"llama\"", "\"model_type\": \"phi3\""),
+                "model_type 'phi3' is not supported (jlens reads gpt2, gpt_neox, llama, qwen2, qwen3 and mistral).");
+        refused(withConfig("heads", "\"num_key_value_heads\": 2", "\"num_key_value_heads\": 3"),
+                "num_attention_heads 4 is not a multiple of num_key_value_heads 3.");
+        refused(withConfig("mlpbias", "\"mlp_bias\": false", "\"mlp_bias\": true"),
+                "mlp_bias is true, but TransformerLens's gated MLP has no biases on gate_proj and up_proj.");
 
-        Path missing = withConfig("missing", null);
+        Path missing = withConfig("missing", null, null);
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         try (SafetensorsFile f = SafetensorsFile.open(missing.resolve("model.safetensors"))) {
             for (String n : f.names()) tensors.put(n, f.read(n));
@@ -86,7 +83,7 @@ class LlamaFamilyLoadingTest {
     /** A Llama of a real shape has no tokenizer jlens ships: the model still loads for token ids, and asking for text says what is missing. */
     @Test
     void aModelWithoutATokenizerLoadsAndSaysWhatIsMissingWhenTextIsAsked() throws IOException {
-        LoadedModel loaded = LoadedModel.load(withConfig("no-tokenizer", null));
+        LoadedModel loaded = LoadedModel.load(withConfig("no-tokenizer", null, null));
         assertEquals(512, loaded.model().forward(Tokens.of(1, 2, 3)).dim(2));
         JlensException e = assertThrows(JlensException.class, () -> loaded.toTokens("hello", true));
         assertTrue(e.getMessage().endsWith("jlens bundles no llama tokenizer; give token ids (--tokens) or put the model's tokenizer.json beside it."),
