@@ -5,6 +5,8 @@ import dev.jlens.engine.Device;
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Matrix;
 import dev.jlens.engine.Tensor;
+import dev.jlens.kernels.Gemm;
+import dev.jlens.kernels.GemmBf16;
 import dev.jlens.kernels.Parallel;
 import dev.jlens.kernels.cuda.Cuda;
 import java.util.Arrays;
@@ -16,7 +18,8 @@ import picocli.CommandLine.Option;
 
 /** {@code jlens bench matmul}: C[M×N] = A[M×K]·B[K×N] in float32 on every core. */
 @Command(name = "matmul", mixinStandardHelpOptions = true,
-        description = "Times C[M×N] = A[M×K]·B[K×N] (float32) and prints GFLOP/s.")
+        description = "Times C[M×N] = A[M×K]·B[K×N] (float32) and prints GFLOP/s; with --dtype bfloat16, B (the weights) held as bf16, "
+                + "beside float32 in the same run.")
 final class MatmulBench implements Callable<Integer> {
     @Option(names = "--m", required = true, description = "rows of A and C") int m;
     @Option(names = "--k", required = true, description = "columns of A, rows of B") int k;
@@ -28,11 +31,18 @@ final class MatmulBench implements Callable<Integer> {
     @Option(names = "--warmup-seconds", defaultValue = "2", description = "untimed runs first (default ${DEFAULT-VALUE})")
     double warmupSeconds;
 
+    @Option(names = "--dtype", defaultValue = "float32", description = "float32, or bfloat16: B held as bf16 (CPU), timed beside float32")
+    String dtype;
+
     @Mixin DeviceOption device;
 
     @Override
     public Integer call() {
+        if (!dtype.equals("float32") && !dtype.equals("bfloat16")) {
+            throw new JlensException("--dtype must be float32 or bfloat16, not " + JlensException.quote(dtype) + ".");
+        }
         Backend ops = Backend.of(device.select());
+        if (dtype.equals("bfloat16")) return bf16BesideFloat32(ops);
         if (m <= 0 || k <= 0 || n <= 0) throw new JlensException("--m, --k and --n must be positive, got " + m + ", " + k + ", " + n + ".");
         if (repeats <= 0) throw new JlensException("--repeats must be positive, got " + repeats + ".");
         if ((long) m * k > Integer.MAX_VALUE || (long) k * n > Integer.MAX_VALUE || (long) m * n > Integer.MAX_VALUE) {
@@ -66,6 +76,43 @@ final class MatmulBench implements Callable<Integer> {
                 m, k, n, where, median * 1e3, flops / median / 1e9, best * 1e3, flops / best / 1e9);
         System.out.printf("RESULT matmul %.1f GFLOP/s%n", flops / median / 1e9);
         return 0;
+    }
+
+    /**
+     * The same product with B (the weights) as float32 and as bf16, timed in one run: what holding
+     * weights in half the bytes gains when decoding (M = 1, memory-bound) and costs when not.
+     */
+    private int bf16BesideFloat32(Backend ops) {
+        if (ops.device() != Device.CPU) throw new JlensException("--dtype bfloat16 runs on the CPU; bf16 weights on the GPU are not implemented yet.");
+        if (!form.matches("NN|NT")) throw new JlensException("--dtype bfloat16 takes --form NN or NT (B, the weights, stored K×N or N×K).");
+        if (m <= 0 || k <= 0 || n <= 0) throw new JlensException("--m, --k and --n must be positive, got " + m + ", " + k + ", " + n + ".");
+        if ((long) m * k > Integer.MAX_VALUE || (long) k * n > Integer.MAX_VALUE || (long) m * n > Integer.MAX_VALUE) {
+            throw new JlensException("a " + m + "x" + k + "x" + n + " product has a matrix too large for one float array.");
+        }
+        float[] a = randomMatrix(m * k, 1), b = randomMatrix(k * n, 2), c = new float[m * n];
+        short[] b16 = dev.jlens.kernels.Bf16.narrow(b);
+        Gemm.Op opB = form.charAt(1) == 'N' ? Gemm.Op.N : Gemm.Op.T;
+        int ldb = opB == Gemm.Op.N ? n : k;
+        double f32 = medianSeconds(() -> Gemm.gemm(Gemm.Op.N, opB, m, n, k, a, 0, k, b, 0, ldb, c, 0, n, false, null, 0));
+        double bf16 = medianSeconds(() -> GemmBf16.gemm(opB, m, n, k, a, 0, k, b16, 0, ldb, c, 0, n, false, null, 0));
+        double flops = 2.0 * m * k * n;
+        System.out.printf("matmul " + form + " %dx%dx%d on %d threads: float32 B median %.3f ms (%.1f GFLOP/s); bfloat16 B median %.3f ms (%.1f GFLOP/s); "
+                        + "bfloat16 / float32 %.2fx%n", m, k, n, Parallel.threads(), f32 * 1e3, flops / f32 / 1e9, bf16 * 1e3, flops / bf16 / 1e9, f32 / bf16);
+        System.out.printf("RESULT matmul %.1f GFLOP/s%n", flops / bf16 / 1e9);
+        return 0;
+    }
+
+    private double medianSeconds(Runnable multiply) {
+        long warmupEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+        do multiply.run(); while (System.nanoTime() < warmupEnd);
+        double[] seconds = new double[repeats];
+        for (int r = 0; r < repeats; r++) {
+            long start = System.nanoTime();
+            multiply.run();
+            seconds[r] = (System.nanoTime() - start) / 1e9;
+        }
+        Arrays.sort(seconds);
+        return seconds[repeats / 2];
     }
 
     private static float[] randomMatrix(int size, long seed) {
