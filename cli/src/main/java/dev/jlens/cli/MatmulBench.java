@@ -41,14 +41,14 @@ final class MatmulBench implements Callable<Integer> {
         if (!dtype.equals("float32") && !dtype.equals("bfloat16")) {
             throw new JlensException("--dtype must be float32 or bfloat16, not " + JlensException.quote(dtype) + ".");
         }
-        Backend ops = Backend.of(device.select());
-        if (dtype.equals("bfloat16")) return bf16BesideFloat32(ops);
         if (m <= 0 || k <= 0 || n <= 0) throw new JlensException("--m, --k and --n must be positive, got " + m + ", " + k + ", " + n + ".");
         if (repeats <= 0) throw new JlensException("--repeats must be positive, got " + repeats + ".");
         if ((long) m * k > Integer.MAX_VALUE || (long) k * n > Integer.MAX_VALUE || (long) m * n > Integer.MAX_VALUE) {
             throw new JlensException("a " + m + "x" + k + "x" + n + " product has a matrix too large for one float array.");
         }
         if (!form.matches("NN|NT|TN")) throw new JlensException("--form must be NN, NT or TN, not '" + form + "'.");
+        Backend ops = Backend.of(device.select());
+        if (dtype.equals("bfloat16")) return bf16BesideFloat32(ops);
         Tensor a = ops.place(Tensor.of(randomMatrix(m * k, 1), m * k)), b = ops.place(Tensor.of(randomMatrix(k * n, 2), k * n));
         Tensor c = ops.empty(m * n);
         // A transposed operand is stored the other way round and read through a transposed view.
@@ -59,16 +59,7 @@ final class MatmulBench implements Callable<Integer> {
             ops.matmul(left, right, null, product);
             ops.synchronize();
         };
-        long warmupEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
-        do multiply.run(); while (System.nanoTime() < warmupEnd);
-
-        double[] seconds = new double[repeats];
-        for (int r = 0; r < repeats; r++) {
-            long start = System.nanoTime();
-            multiply.run();
-            seconds[r] = (System.nanoTime() - start) / 1e9;
-        }
-        Arrays.sort(seconds);
+        double[] seconds = sortedSeconds(multiply);
         double flops = 2.0 * m * k * n;
         double median = seconds[repeats / 2], best = seconds[0];
         String where = ops.device() == Device.CUDA ? Cuda.get().deviceName() + " (cuBLAS)" : Parallel.threads() + " threads";
@@ -85,16 +76,12 @@ final class MatmulBench implements Callable<Integer> {
     private int bf16BesideFloat32(Backend ops) {
         if (ops.device() != Device.CPU) throw new JlensException("--dtype bfloat16 runs on the CPU; bf16 weights on the GPU are not implemented yet.");
         if (!form.matches("NN|NT")) throw new JlensException("--dtype bfloat16 takes --form NN or NT (B, the weights, stored K×N or N×K).");
-        if (m <= 0 || k <= 0 || n <= 0) throw new JlensException("--m, --k and --n must be positive, got " + m + ", " + k + ", " + n + ".");
-        if ((long) m * k > Integer.MAX_VALUE || (long) k * n > Integer.MAX_VALUE || (long) m * n > Integer.MAX_VALUE) {
-            throw new JlensException("a " + m + "x" + k + "x" + n + " product has a matrix too large for one float array.");
-        }
         float[] a = randomMatrix(m * k, 1), b = randomMatrix(k * n, 2), c = new float[m * n];
         short[] b16 = dev.jlens.kernels.Bf16.narrow(b);
         Gemm.Op opB = form.charAt(1) == 'N' ? Gemm.Op.N : Gemm.Op.T;
         int ldb = opB == Gemm.Op.N ? n : k;
-        double f32 = medianSeconds(() -> Gemm.gemm(Gemm.Op.N, opB, m, n, k, a, 0, k, b, 0, ldb, c, 0, n, false, null, 0));
-        double bf16 = medianSeconds(() -> GemmBf16.gemm(opB, m, n, k, a, 0, k, b16, 0, ldb, c, 0, n, false, null, 0));
+        double f32 = sortedSeconds(() -> Gemm.gemm(Gemm.Op.N, opB, m, n, k, a, 0, k, b, 0, ldb, c, 0, n, false, null, 0))[repeats / 2];
+        double bf16 = sortedSeconds(() -> GemmBf16.gemm(opB, m, n, k, a, 0, k, b16, 0, ldb, c, 0, n, false, null, 0))[repeats / 2];
         double flops = 2.0 * m * k * n;
         System.out.printf("matmul " + form + " %dx%dx%d on %d threads: float32 B median %.3f ms (%.1f GFLOP/s); bfloat16 B median %.3f ms (%.1f GFLOP/s); "
                         + "bfloat16 / float32 %.2fx%n", m, k, n, Parallel.threads(), f32 * 1e3, flops / f32 / 1e9, bf16 * 1e3, flops / bf16 / 1e9, f32 / bf16);
@@ -102,7 +89,8 @@ final class MatmulBench implements Callable<Integer> {
         return 0;
     }
 
-    private double medianSeconds(Runnable multiply) {
+    /** Seconds of each of --repeats timed runs after --warmup-seconds of untimed ones, fastest first. */
+    private double[] sortedSeconds(Runnable multiply) {
         long warmupEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
         do multiply.run(); while (System.nanoTime() < warmupEnd);
         double[] seconds = new double[repeats];
@@ -112,7 +100,7 @@ final class MatmulBench implements Callable<Integer> {
             seconds[r] = (System.nanoTime() - start) / 1e9;
         }
         Arrays.sort(seconds);
-        return seconds[repeats / 2];
+        return seconds;
     }
 
     private static float[] randomMatrix(int size, long seed) {

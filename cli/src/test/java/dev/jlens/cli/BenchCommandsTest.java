@@ -29,6 +29,11 @@ class BenchCommandsTest {
     void matmul() {
         assertResult(CommandLineRun.of("bench", "matmul", "--m", "37", "--k", "65", "--n", "50", "--form", "NT",
                 "--repeats", "3", "--warmup-seconds", "0"), "matmul", "GFLOP/s");
+        CommandLineRun bf16 = CommandLineRun.of("bench", "matmul", "--m", "3", "--k", "65", "--n", "50", "--dtype", "bfloat16",
+                "--repeats", "3", "--warmup-seconds", "0");
+        assertResult(bf16, "matmul", "GFLOP/s");
+        org.junit.jupiter.api.Assertions.assertTrue(bf16.out().contains("float32 B median") && bf16.out().contains("bfloat16 / float32"),
+                "both dtypes in one run: " + bf16.out());
     }
 
     @Test
