@@ -25,10 +25,10 @@ final class LlamaExport {
         String hfClass = c.family().huggingFaceClass();
         for (int l = 0; l < c.nLayers(); l++) {
             String p = "blocks." + l + ".";
-            if (!allZero(s.get(p + "mlp.b_in")) || !allZero(s.get(p + "mlp.b_out"))) return hfClass + " has no MLP biases, which this model has";
-            boolean qkvBias = !allZero(s.get(p + "attn.b_Q")) || !allZero(s.get(p + ParameterShapes.keyValueName(c, "b_K")))
-                    || !allZero(s.get(p + ParameterShapes.keyValueName(c, "b_V")));
-            boolean outBias = !allZero(s.get(p + "attn.b_O"));
+            if (!ModelExport.allZero(s.get(p + "mlp.b_in")) || !ModelExport.allZero(s.get(p + "mlp.b_out"))) return hfClass + " has no MLP biases, which this model has";
+            boolean qkvBias = !ModelExport.allZero(s.get(p + "attn.b_Q")) || !ModelExport.allZero(s.get(p + ParameterShapes.keyValueName(c, "b_K")))
+                    || !ModelExport.allZero(s.get(p + ParameterShapes.keyValueName(c, "b_V")));
+            boolean outBias = !ModelExport.allZero(s.get(p + "attn.b_O"));
             if (c.family() == ModelFamily.MISTRAL && (qkvBias || outBias)) return hfClass + " has no attention biases, which this model has";
             if (c.family() == ModelFamily.QWEN2 && outBias) return hfClass + " has no bias on o_proj, which this model has";
         }
@@ -111,7 +111,7 @@ final class LlamaExport {
         for (int l = 0; l < c.nLayers(); l++) {
             String p = "blocks." + l + ".";
             for (String name : new String[] {"attn.b_Q", ParameterShapes.keyValueName(c, "b_K"), ParameterShapes.keyValueName(c, "b_V"), "attn.b_O"}) {
-                if (!allZero(s.get(p + name))) return true;
+                if (!ModelExport.allZero(s.get(p + name))) return true;
             }
         }
         return false;
@@ -122,9 +122,5 @@ final class LlamaExport {
         Tensor columns = Tensor.zeros(d, n * dHead);
         Layouts.headsToColumns(heads, columns, 0, dHead);
         return columns.transposeLastTwo();
-    }
-
-    private static boolean allZero(Tensor t) {
-        return ModelExport.allZero(t);
     }
 }
