@@ -1,9 +1,11 @@
 package dev.jlens.bench;
 
-import dev.jlens.kernels.Bf16;
 import dev.jlens.kernels.Gemm;
 import dev.jlens.kernels.Gemm.Op;
-import dev.jlens.kernels.GemmBf16;
+import dev.jlens.kernels.GemmHalf;
+import dev.jlens.kernels.Half;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -39,14 +41,14 @@ public class GemmBf16Benchmark {
     private final int k = 4096, n = 14336;
     private Op opB;
     private float[] a, b, c;
-    private short[] b16;
+    private MemorySegment b16;
 
     @Setup
     public void setUp() {
         opB = Op.valueOf(form);
         a = GemmBenchmark.Data.random(m * k, 1);
         b = GemmBenchmark.Data.random(k * n, 2);
-        b16 = Bf16.narrow(b);
+        b16 = Half.BF16.narrow(b, Arena.ofAuto());
         c = new float[m * n];
     }
 
@@ -58,7 +60,7 @@ public class GemmBf16Benchmark {
 
     @Benchmark
     public float[] bfloat16Weights() {
-        GemmBf16.gemm(opB, m, n, k, a, 0, k, b16, 0, opB == Op.N ? n : k, c, 0, n, false, null, 0);
+        GemmHalf.gemm(opB, m, n, k, a, 0, k, Half.BF16, b16, 0, opB == Op.N ? n : k, c, 0, n, false, null, 0);
         return c;
     }
 }

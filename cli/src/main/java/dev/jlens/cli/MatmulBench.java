@@ -6,9 +6,12 @@ import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Matrix;
 import dev.jlens.engine.Tensor;
 import dev.jlens.kernels.Gemm;
-import dev.jlens.kernels.GemmBf16;
+import dev.jlens.kernels.GemmHalf;
+import dev.jlens.kernels.Half;
 import dev.jlens.kernels.Parallel;
 import dev.jlens.kernels.cuda.Cuda;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
@@ -77,11 +80,11 @@ final class MatmulBench implements Callable<Integer> {
         if (ops.device() != Device.CPU) throw new JlensException("--dtype bfloat16 runs on the CPU; bf16 weights on the GPU are not implemented yet.");
         if (!form.matches("NN|NT")) throw new JlensException("--dtype bfloat16 takes --form NN or NT (B, the weights, stored K×N or N×K).");
         float[] a = randomMatrix(m * k, 1), b = randomMatrix(k * n, 2), c = new float[m * n];
-        short[] b16 = dev.jlens.kernels.Bf16.narrow(b);
+        MemorySegment b16 = Half.BF16.narrow(b, Arena.ofAuto());
         Gemm.Op opB = form.charAt(1) == 'N' ? Gemm.Op.N : Gemm.Op.T;
         int ldb = opB == Gemm.Op.N ? n : k;
         double f32 = sortedSeconds(() -> Gemm.gemm(Gemm.Op.N, opB, m, n, k, a, 0, k, b, 0, ldb, c, 0, n, false, null, 0))[repeats / 2];
-        double bf16 = sortedSeconds(() -> GemmBf16.gemm(opB, m, n, k, a, 0, k, b16, 0, ldb, c, 0, n, false, null, 0))[repeats / 2];
+        double bf16 = sortedSeconds(() -> GemmHalf.gemm(opB, m, n, k, a, 0, k, Half.BF16, b16, 0, ldb, c, 0, n, false, null, 0))[repeats / 2];
         double flops = 2.0 * m * k * n;
         System.out.printf("matmul " + form + " %dx%dx%d on %d threads: float32 B median %.3f ms (%.1f GFLOP/s); bfloat16 B median %.3f ms (%.1f GFLOP/s); "
                         + "bfloat16 / float32 %.2fx%n", m, k, n, Parallel.threads(), f32 * 1e3, flops / f32 / 1e9, bf16 * 1e3, flops / bf16 / 1e9, f32 / bf16);

@@ -1,5 +1,6 @@
 package dev.jlens.kernels;
 
+import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -66,28 +67,28 @@ public final class Gemm {
     public static void gemm(Op opA, Op opB, int m, int n, int k,
                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                             float[] c, int cOff, int ldc, boolean accumulate, float[] bias, int biasOff) {
-        gemm(opA, opB, m, n, k, a, aOff, lda, b, null, bOff, ldb, c, cOff, ldc, accumulate, bias, biasOff);
+        gemm(opA, opB, m, n, k, a, aOff, lda, b, null, null, bOff, ldb, c, cOff, ldc, accumulate, bias, biasOff);
     }
 
     /**
-     * As {@link #gemm}, with B held as bf16 ({@code b16}, {@code b} null), widened to float32 as it
-     * is packed: the packed kernel then runs exactly as for float32 weights ({@link GemmBf16}).
+     * As {@link #gemm}, with B held 16-bit ({@code b16} in {@code format}, {@code b} null), widened to
+     * float32 as it is packed: the packed kernel then runs exactly as for float32 weights ({@link GemmHalf}).
      */
-    static void gemm(Op opA, Op opB, int m, int n, int k, float[] a, int aOff, int lda, float[] b, short[] b16, int bOff, int ldb,
+    static void gemm(Op opA, Op opB, int m, int n, int k, float[] a, int aOff, int lda, float[] b, Half format, MemorySegment b16, int bOff, int ldb,
                      float[] c, int cOff, int ldc, boolean accumulate, float[] bias, int biasOff) {
         if (m <= 0 || n <= 0) return;
         initialiseC(m, n, c, cOff, ldc, accumulate, bias, biasOff);
         if (k <= 0) return;
         int kSplits = kSplits(m, n, k);
         if (kSplits > 1) {
-            multiplySplitK(kSplits, opA, opB, m, n, k, a, aOff, lda, b, b16, bOff, ldb, c, cOff, ldc);
+            multiplySplitK(kSplits, opA, opB, m, n, k, a, aOff, lda, b, format, b16, bOff, ldb, c, cOff, ldc);
             return;
         }
         Grid grid = Grid.of(m, n, k);
         Parallel.forEach(grid.tasks(), t -> {
             int i0 = (t / grid.colBlocks) * grid.rowsPerTask, j0 = (t % grid.colBlocks) * grid.colsPerTask;
             int rows = Math.min(grid.rowsPerTask, m - i0), cols = Math.min(grid.colsPerTask, n - j0);
-            multiplyBlock(opA, opB, rows, cols, k, a, aOff, lda, i0, b, b16, bOff, ldb, j0, c, cOff + i0 * ldc + j0, ldc);
+            multiplyBlock(opA, opB, rows, cols, k, a, aOff, lda, i0, b, format, b16, bOff, ldb, j0, c, cOff + i0 * ldc + j0, ldc);
         });
     }
 
@@ -110,7 +111,7 @@ public final class Gemm {
     }
 
     private static void multiplySplitK(int splits, Op opA, Op opB, int m, int n, int k,
-                                       float[] a, int aOff, int lda, float[] b, short[] b16, int bOff, int ldb,
+                                       float[] a, int aOff, int lda, float[] b, Half format, MemorySegment b16, int bOff, int ldb,
                                        float[] c, int cOff, int ldc) {
         // The caller's buffers: reused call after call, as allocating them each time churns the heap.
         float[][] partial = WORKSPACE.get().partials(splits, m * n);
@@ -122,7 +123,7 @@ public final class Gemm {
             used[s] = true;
             java.util.Arrays.fill(partial[s], 0, m * n, 0f);
             int aAt = aOff + (opA == Op.N ? k0 : k0 * lda), bAt = bOff + (opB == Op.N ? k0 * ldb : k0);
-            multiplyBlock(opA, opB, m, n, kLen, a, aAt, lda, 0, b, b16, bAt, ldb, 0, partial[s], 0, n);
+            multiplyBlock(opA, opB, m, n, kLen, a, aAt, lda, 0, b, format, b16, bAt, ldb, 0, partial[s], 0, n);
         });
         Parallel.forEach(m, i -> {
             for (int s = 0; s < splits; s++) if (used[s]) Simd.add(partial[s], i * n, c, cOff + i * ldc, n);
@@ -148,7 +149,7 @@ public final class Gemm {
         if (m <= 0 || n <= 0) return;
         initialiseC(m, n, c, cOff, ldc, accumulate, null, 0);
         if (k <= 0) return;
-        multiplyBlock(opA, opB, m, n, k, a, aOff, lda, 0, b, null, bOff, ldb, 0, c, cOff, ldc);
+        multiplyBlock(opA, opB, m, n, k, a, aOff, lda, 0, b, null, null, bOff, ldb, 0, c, cOff, ldc);
     }
 
     /** The plain triple loop every form is tested against (double accumulation). */
@@ -216,7 +217,7 @@ public final class Gemm {
     /** C block (rows × cols at cOff) += op(A)[i0.., :]·op(B)[:, j0..], serially, with this thread's buffers. */
     private static void multiplyBlock(Op opA, Op opB, int rows, int cols, int k,
                                       float[] a, int aOff, int lda, int i0,
-                                      float[] b, short[] b16, int bOff, int ldb, int j0,
+                                      float[] b, Half format, MemorySegment b16, int bOff, int ldb, int j0,
                                       float[] c, int cOff, int ldc) {
         Workspace ws = WORKSPACE.get();
         for (int jc = 0; jc < cols; jc += NC_MAX) {
@@ -226,7 +227,7 @@ public final class Gemm {
                 int kc = Math.min(KC, k - pc);
                 float[] bPacked = ws.packedB(panels * kc * NR);
                 if (b16 == null) packB(opB, b, bOff, ldb, pc, kc, j0 + jc, nc, bPacked);
-                else packBf16B(opB, b16, bOff, ldb, pc, kc, j0 + jc, nc, bPacked);
+                else packHalfB(opB, format, b16, bOff, ldb, pc, kc, j0 + jc, nc, bPacked);
                 for (int ic = 0; ic < rows; ic += MC) {
                     int mc = Math.min(MC, rows - ic);
                     int strips = ceilDiv(mc, MR);
@@ -286,8 +287,8 @@ public final class Gemm {
         }
     }
 
-    /** As {@link #packB}, reading bf16 and widening each value to the float32 it stands for. */
-    private static void packBf16B(Op opB, short[] b, int bOff, int ldb, int pc, int kc, int j0, int nc, float[] out) {
+    /** As {@link #packB}, reading 16-bit values and widening each to the float32 it stands for. */
+    private static void packHalfB(Op opB, Half format, MemorySegment b, int bOff, int ldb, int pc, int kc, int j0, int nc, float[] out) {
         int panels = ceilDiv(nc, NR);
         for (int jr = 0; jr < panels; jr++) {
             int j = j0 + jr * NR, nr = Math.min(NR, nc - jr * NR), base = jr * kc * NR;
@@ -295,10 +296,10 @@ public final class Gemm {
                 for (int p = 0; p < kc; p++) {
                     int src = bOff + (pc + p) * ldb + j, dst = base + p * NR;
                     if (nr == NR) {
-                        Bf16.widen(b, src).intoArray(out, dst);
-                        Bf16.widen(b, src + L).intoArray(out, dst + L);
+                        format.widen(b, src).intoArray(out, dst);
+                        format.widen(b, src + L).intoArray(out, dst + L);
                     } else {
-                        for (int q = 0; q < nr; q++) out[dst + q] = Bf16.toFloat(b[src + q]);
+                        for (int q = 0; q < nr; q++) out[dst + q] = format.get(b, src + q);
                         java.util.Arrays.fill(out, dst + nr, dst + NR, 0f);
                     }
                 }
@@ -309,7 +310,7 @@ public final class Gemm {
                     int p1 = Math.min(kc, p0 + TILE);
                     for (int q = 0; q < nr; q++) {
                         int row = src + q * ldb;
-                        for (int p = p0; p < p1; p++) out[base + p * NR + q] = Bf16.toFloat(b[row + p]);
+                        for (int p = p0; p < p1; p++) out[base + p * NR + q] = format.get(b, row + p);
                     }
                 }
             }
