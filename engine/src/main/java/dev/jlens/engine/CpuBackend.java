@@ -5,6 +5,7 @@ import dev.jlens.kernels.CausalAttention;
 import dev.jlens.kernels.Gelu;
 import dev.jlens.kernels.Gemm.Op;
 import dev.jlens.kernels.Gemm;
+import dev.jlens.kernels.GemmHalf;
 import dev.jlens.kernels.LayerNorm;
 import dev.jlens.kernels.Parallel;
 import dev.jlens.kernels.RmsNorm;
@@ -40,7 +41,7 @@ final class CpuBackend implements Backend {
 
     @Override
     public Tensor place(Tensor t) {
-        t.data();
+        if (t.isOnDevice()) t.data();
         return t;
     }
 
@@ -78,6 +79,12 @@ final class CpuBackend implements Backend {
 
     private static void gemm(Matrix a, Matrix b, Matrix c, boolean accumulate, Tensor bias) {
         Matrix.checkProduct(a, b, c);
+        Tensor weights = b.data();
+        if (weights.dtype().isHalf() && !a.transposed()) {
+            GemmHalf.gemm(op(b), c.rows(), c.cols(), a.cols(), a.data().data(), a.offset(), a.ld(), weights.dtype().half(),
+                    weights.halfValues(), b.offset(), b.ld(), c.data().data(), c.offset(), c.ld(), accumulate, host(bias), 0);
+            return;
+        }
         Gemm.gemm(op(a), op(b), c.rows(), c.cols(), a.cols(), a.data().data(), a.offset(), a.ld(), b.data().data(), b.offset(), b.ld(),
                 c.data().data(), c.offset(), c.ld(), accumulate, host(bias), 0);
     }
@@ -91,14 +98,27 @@ final class CpuBackend implements Backend {
         if (a.transposed() || x.size() < a.cols() || y.size() < a.rows()) {
             throw new IllegalArgumentException("matvec takes a row-major matrix, a vector of its columns and one of its rows");
         }
-        float[] m = a.data().data(), v = x.data(), out = y.data();
+        Tensor matrix = a.data();
+        if (matrix.dtype().isHalf()) {
+            // y = x·Aᵀ: the 16-bit product streams each row of A once.
+            GemmHalf.gemm(Op.T, 1, a.rows(), a.cols(), x.data(), 0, a.cols(), matrix.dtype().half(), matrix.halfValues(), a.offset(), a.ld(),
+                    y.data(), 0, a.rows(), false, null, 0);
+            return;
+        }
+        float[] m = matrix.data(), v = x.data(), out = y.data();
         for (int i = 0; i < a.rows(); i++) out[i] = Simd.dot(m, a.index(i, 0), v, 0, a.cols());
     }
 
     @Override
     public void copyRows(Matrix src, Matrix dst) {
         Matrix.checkSameShape(src, dst);
-        float[] s = rowMajor(src).data().data(), d = dst.data().data();
+        Tensor from = rowMajor(src).data();
+        float[] d = dst.data().data();
+        if (from.dtype().isHalf()) {
+            for (int r = 0; r < dst.rows(); r++) from.dtype().half().widen(from.halfValues(), src.index(r, 0), d, dst.index(r, 0), dst.cols());
+            return;
+        }
+        float[] s = from.data();
         for (int r = 0; r < dst.rows(); r++) System.arraycopy(s, src.index(r, 0), d, dst.index(r, 0), dst.cols());
     }
 
@@ -247,8 +267,13 @@ final class CpuBackend implements Backend {
 
     @Override
     public void embed(Tensor table, int[] tokens, Tensor out) {
-        float[] w = table.data(), o = out.data();
+        float[] o = out.data();
         int d = table.dim(1);
+        if (table.dtype().isHalf()) {
+            for (int i = 0; i < tokens.length; i++) table.dtype().half().widen(table.halfValues(), (long) tokens[i] * d, o, i * d, d);
+            return;
+        }
+        float[] w = table.data();
         for (int i = 0; i < tokens.length; i++) System.arraycopy(w, tokens[i] * d, o, i * d, d);
     }
 

@@ -47,6 +47,49 @@ class BackendParityTest {
         }
     }
 
+    /**
+     * As {@link #same}, with input {@code weights} held as {@code type} by the candidate and as the
+     * same rounded values in float32 by the reference: the kernels that read 16-bit weights must
+     * give what float32 weights of those values give, and (on the CPU) leave the weights 16-bit.
+     */
+    private void sameWithWeights(DataType type, Backend candidate, double tolerance, BiConsumer<Backend, Tensor[]> op, int weights, Tensor... inputs) {
+        inputs[weights].convertTo(type);
+        inputs[weights].convertTo(DataType.FLOAT32);
+        Tensor[] expected = new Tensor[inputs.length], actual = new Tensor[inputs.length];
+        for (int i = 0; i < inputs.length; i++) {
+            expected[i] = inputs[i] == null ? null : Tensor.of(inputs[i].data().clone(), inputs[i].shape());
+            actual[i] = inputs[i] == null ? null : Tensor.of(inputs[i].data().clone(), inputs[i].shape());
+        }
+        actual[weights].convertTo(type);
+        op.accept(reference, expected);
+        op.accept(candidate, actual);
+        if (candidate.device() == Device.CPU) assertEquals(type, actual[weights].dtype(), "the weights stay " + type);
+        for (int i = 0; i < inputs.length; i++) {
+            if (inputs[i] != null) assertCloseToScale(expected[i].data(), actual[i].data(), tolerance, "argument " + i);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void sixteenBitWeightsInProductsRowCopiesAndEmbeddings(Backend candidate) {
+        int m = 37, n = 53, k = 29;
+        for (DataType type : new DataType[] {DataType.BFLOAT16, DataType.FLOAT16}) {
+            for (int rows : new int[] {1, m}) {
+                for (boolean tb : new boolean[] {false, true}) {
+                    int lda = k + 3, ldb = (tb ? k : n) + 5, ldc = n + 2;
+                    sameWithWeights(type, candidate, 1e-5, (ops, t) -> ops.matmul(view(t[0], 3, rows, k, lda, false), view(t[1], 2, k, n, ldb, tb), t[3],
+                            Matrix.of(t[2], 4, rows, n, ldc)), 1, random(1, 3 + rows * lda), random(1, 2 + (tb ? n : k) * ldb), random(1, 4 + rows * ldc), random(1, n));
+                    sameWithWeights(type, candidate, 1e-5, (ops, t) -> ops.matmulAdd(view(t[0], 3, rows, k, lda, false), view(t[1], 2, k, n, ldb, tb),
+                            Matrix.of(t[2], 4, rows, n, ldc)), 1, random(1, 3 + rows * lda), random(1, 2 + (tb ? n : k) * ldb), random(1, 4 + rows * ldc));
+                }
+            }
+            sameWithWeights(type, candidate, 1e-5, (ops, t) -> ops.matvec(Matrix.of(t[0], 5, 41, 67, 70), t[1], t[2]), 0, random(1, 5 + 41 * 70), random(1, 67), random(1, 41));
+            sameWithWeights(type, candidate, 0, (ops, t) -> ops.copyRows(Matrix.of(t[0], 2, 7, 13, 17), Matrix.of(t[1], 1, 7, 13, 19)), 0, random(1, 2 + 7 * 17), random(1, 1 + 7 * 19));
+            int[] tokens = {4, 0, 9, 4, 4, 7, 2};
+            sameWithWeights(type, candidate, 0, (ops, x) -> ops.embed(x[0], tokens, x[1]), 0, random(1, 10, 24), random(1, tokens.length, 24));
+        }
+    }
+
     private Tensor random(double scale, int... shape) {
         float[] v = new float[Tensor.checkedSize(shape)];
         for (int i = 0; i < v.length; i++) v[i] = (float) (rng.nextGaussian() * scale);

@@ -1,5 +1,6 @@
 package dev.jlens.engine.checkpoint;
 
+import dev.jlens.engine.DataType;
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Tensor;
 import java.io.IOException;
@@ -87,9 +88,30 @@ public final class TorchCheckpoint implements Checkpoint {
     }
 
     @Override
-    public Tensor read(String name, float[] reuse) {
+    public DataType storedType(String name) {
+        return switch (ref(name).storage().type()) {
+            case "HalfStorage" -> DataType.FLOAT16;
+            case "BFloat16Storage" -> DataType.BFLOAT16;
+            default -> DataType.FLOAT32;
+        };
+    }
+
+    @Override
+    public long elements(String name) {
+        long n = 1;
+        for (long extent : ref(name).size()) n *= extent;
+        return n;
+    }
+
+    private Unpickler.TensorRef ref(String name) {
         Unpickler.TensorRef t = tensors.get(name);
         if (t == null) throw new JlensException(path + ": has no tensor " + JlensException.quote(name) + ".");
+        return t;
+    }
+
+    @Override
+    public Tensor read(String name, float[] reuse) {
+        Unpickler.TensorRef t = ref(name);
         int[] shape = checkView(name, t);
         int count = 1;
         for (int extent : shape) count *= extent;

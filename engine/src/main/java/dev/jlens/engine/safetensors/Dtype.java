@@ -26,6 +26,15 @@ public enum Dtype {
         return readableAsFloat;
     }
 
+    /** How jlens holds a tensor of this type as it is stored: 16-bit floats stay 16-bit, the rest become float32. */
+    public dev.jlens.engine.DataType heldAs() {
+        return switch (this) {
+            case BF16 -> dev.jlens.engine.DataType.BFLOAT16;
+            case F16 -> dev.jlens.engine.DataType.FLOAT16;
+            default -> dev.jlens.engine.DataType.FLOAT32;
+        };
+    }
+
     public static Optional<Dtype> parse(String name) {
         for (Dtype d : values()) if (d.name().equals(name)) return Optional.of(d);
         return Optional.empty();

@@ -2,6 +2,7 @@ package dev.jlens.engine.safetensors;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.jlens.engine.DataType;
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.io.Json;
@@ -207,6 +208,55 @@ public final class SafetensorsFile implements dev.jlens.engine.checkpoint.Checkp
      */
     @Override
     public Tensor read(String name, float[] reuse) {
+        TensorInfo info = readable(name);
+        int n = (int) info.elements();
+        float[] out = reuse != null && reuse.length == n ? reuse : new float[n];
+        readFloats(info, 0, n, out);
+        return Tensor.of(out, info.intShape());
+    }
+
+    /**
+     * A tensor held as {@code type} (as stored when null). When the file already holds that 16-bit
+     * type, the tensor is the file's bytes, mapped read-only into {@code arena}: nothing is copied
+     * and pages are read as kernels touch them (a tensor edited later is copied first; the file is
+     * never written). Other 16-bit requests are converted window by window into memory of {@code arena}.
+     */
+    @Override
+    public Tensor read(String name, DataType type, Arena arena) {
+        TensorInfo info = readable(name);
+        DataType stored = info.dtype().heldAs(), target = type == null ? stored : type;
+        if (!target.isHalf()) return read(name, (float[]) null);
+        int n = (int) info.elements();
+        try {
+            if (stored == target) {
+                MemorySegment values = n == 0 ? arena.allocate(0) : channel.map(FileChannel.MapMode.READ_ONLY, dataStart + info.begin(), 2L * n, arena);
+                return Tensor.ofHalf(target, values, info.intShape());
+            }
+        } catch (IOException e) {
+            throw unreadable(name, e);
+        }
+        MemorySegment out = arena.allocate(2L * n, 64);
+        float[] window = new float[(int) Math.min(n, WINDOW / 4)];
+        for (int first = 0; first < n; first += window.length) {
+            int count = Math.min(window.length, n - first);
+            readFloats(info, first, count, window);
+            target.half().narrow(window, 0, out, first, count);
+        }
+        return Tensor.ofHalf(target, out, info.intShape());
+    }
+
+    @Override
+    public DataType storedType(String name) {
+        return info(name).dtype().heldAs();
+    }
+
+    @Override
+    public long elements(String name) {
+        return info(name).elements();
+    }
+
+    /** The tensor's entry, refused with one sentence if jlens cannot hold it as weights. */
+    private TensorInfo readable(String name) {
         TensorInfo info = info(name);
         if (!info.dtype().readableAsFloat()) {
             // F8 types are floating point too, but quantised checkpoints need a scale jlens does not read.
@@ -215,22 +265,29 @@ public final class SafetensorsFile implements dev.jlens.engine.checkpoint.Checkp
         if (info.elements() > Integer.MAX_VALUE - 8) {
             throw tensorError(path, name, "has " + info.elements() + " elements, more than one float array holds");
         }
-        int n = (int) info.elements(), bytes = info.dtype().bytes();
-        float[] out = reuse != null && reuse.length == n ? reuse : new float[n];
+        return info;
+    }
+
+    /** Elements [first, first + count) of the tensor as float32 into out[0..count), a bounded window mapped at a time. */
+    private void readFloats(TensorInfo info, long first, int count, float[] out) {
+        int bytes = info.dtype().bytes();
         long perWindow = WINDOW / bytes;
         try {
-            for (long first = 0; first < n; first += perWindow) {
-                int count = (int) Math.min(perWindow, n - first);
+            for (long done = 0; done < count; done += perWindow) {
+                int chunk = (int) Math.min(perWindow, count - done);
                 try (Arena arena = Arena.ofConfined()) {
-                    MemorySegment src = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + info.begin() + first * bytes,
-                            (long) count * bytes, arena);
-                    convert(info.dtype(), src, out, (int) first, count);
+                    MemorySegment src = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + info.begin() + (first + done) * bytes,
+                            (long) chunk * bytes, arena);
+                    convert(info.dtype(), src, out, (int) done, chunk);
                 }
             }
         } catch (IOException e) {
-            throw new JlensException(path + ": tensor " + JlensException.quote(name) + " cannot be read (" + JlensException.describe(e) + ").", e);
+            throw unreadable(info.name(), e);
         }
-        return Tensor.of(out, info.intShape());
+    }
+
+    private JlensException unreadable(String name, IOException e) {
+        return new JlensException(path + ": tensor " + JlensException.quote(name) + " cannot be read (" + JlensException.describe(e) + ").", e);
     }
 
     private static void convert(Dtype dtype, MemorySegment src, float[] out, int at, int n) {

@@ -3,10 +3,12 @@ package dev.jlens.engine.safetensors;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.jlens.engine.DataType;
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.io.Outputs;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -16,7 +18,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Map;
 
 /**
- * Writes float32 tensors as a safetensors file. The file appears whole or not at all: it is
+ * Writes tensors as a safetensors file, each in the type it is held in (F32, BF16 or F16). The file appears whole or not at all: it is
  * written beside its destination under a temporary name and moved into place at the end.
  */
 public final class SafetensorsWriter {
@@ -42,10 +44,10 @@ public final class SafetensorsWriter {
         for (Map.Entry<String, Tensor> entry : tensors.entrySet()) {
             Tensor t = entry.getValue();
             ObjectNode node = header.putObject(entry.getKey());
-            node.put("dtype", Dtype.F32.name());
+            node.put("dtype", stored(t.dtype()).name());
             ArrayNode shape = node.putArray("shape");
             for (int extent : t.shape()) shape.add(extent);
-            long bytes = 4L * t.size();
+            long bytes = (long) t.dtype().bytes() * t.size();
             node.putArray("data_offsets").add(offset).add(offset + bytes);
             offset += bytes;
         }
@@ -61,6 +63,14 @@ public final class SafetensorsWriter {
                 writeFully(out, head.flip());
                 ByteBuffer chunk = ByteBuffer.allocateDirect(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
                 for (Tensor t : tensors.values()) {
+                    if (t.dtype().isHalf()) {
+                        // The 16-bit values are already little-endian, as the file wants them; a byte buffer holds < 2 GB.
+                        MemorySegment values = t.halfValues();
+                        for (long at = 0; at < values.byteSize(); at += 1L << 30) {
+                            writeFully(out, values.asSlice(at, Math.min(1L << 30, values.byteSize() - at)).asByteBuffer());
+                        }
+                        continue;
+                    }
                     float[] values = t.data();
                     for (int i = 0; i < values.length; ) {
                         int n = Math.min(values.length - i, chunk.capacity() / 4);
@@ -77,6 +87,14 @@ public final class SafetensorsWriter {
             if (temp != null) Outputs.discard(temp);
             throw new JlensException(path + ": cannot be written (" + JlensException.describe(e) + ").", e);
         }
+    }
+
+    private static Dtype stored(DataType type) {
+        return switch (type) {
+            case FLOAT32 -> Dtype.F32;
+            case BFLOAT16 -> Dtype.BF16;
+            case FLOAT16 -> Dtype.F16;
+        };
     }
 
     private static void writeFully(FileChannel out, ByteBuffer buffer) throws IOException {

@@ -2,7 +2,9 @@ package dev.jlens.engine.safetensors;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.jlens.engine.JlensException;
+import dev.jlens.engine.DataType;
 import dev.jlens.engine.Tensor;
+import java.lang.foreign.Arena;
 import dev.jlens.engine.checkpoint.Checkpoint;
 import dev.jlens.engine.io.Json;
 import java.nio.file.Files;
@@ -60,9 +62,28 @@ public final class ShardedCheckpoint implements Checkpoint {
 
     @Override
     public Tensor read(String name, float[] reuse) {
+        return shard(name).read(name, reuse);
+    }
+
+    @Override
+    public DataType storedType(String name) {
+        return shard(name).storedType(name);
+    }
+
+    @Override
+    public long elements(String name) {
+        return shard(name).elements(name);
+    }
+
+    private SafetensorsFile shard(String name) {
         String shard = shardOf.get(name);
-        if (shard == null) throw new JlensException(index + ": has no tensor " + name + ".");
-        return open.computeIfAbsent(shard, s -> SafetensorsFile.open(index.resolveSibling(s))).read(name, reuse);
+        if (shard == null) throw new JlensException(index + ": has no tensor " + JlensException.quote(name) + ".");
+        return open.computeIfAbsent(shard, s -> SafetensorsFile.open(index.resolveSibling(s)));
+    }
+
+    @Override
+    public Tensor read(String name, DataType type, Arena arena) {
+        return shard(name).read(name, type, arena);
     }
 
     @Override
