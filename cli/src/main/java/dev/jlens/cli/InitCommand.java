@@ -1,5 +1,6 @@
 package dev.jlens.cli;
 
+import dev.jlens.engine.DataType;
 import dev.jlens.engine.io.Outputs;
 import dev.jlens.models.Config;
 import dev.jlens.models.Presets;
@@ -24,19 +25,22 @@ final class InitCommand implements Callable<Integer> {
     String preset;
     @Option(names = "--seed", defaultValue = "0", description = "random seed (default ${DEFAULT-VALUE})") long seed;
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "directory to write (its other files are left alone)") Path out;
+    @Option(names = "--dtype", paramLabel = "TYPE", defaultValue = "float32",
+            description = "the type the weight matrices are stored in: float32, bfloat16 or float16 (default ${DEFAULT-VALUE})") String dtype;
     @Option(names = "--overwrite", description = "replace config.json, model.safetensors and tokenizer.json if --out has them") boolean overwrite;
 
     @Override
     public Integer call() throws Exception {
         Config cfg = Presets.get(arch, preset);
+        DataType type = DataType.parse(dtype);
         Outputs.checkDirectory(out, List.of("config.json", "model.safetensors", "tokenizer.json"), overwrite, "--out");
         BpeTrainer.Vocabulary tokenizer = Presets.tokenizer(cfg);
         Outputs.writeDirectory(out, overwrite, staging -> {
-            ModelExport.write(staging, cfg, RandomWeights.of(cfg, seed, 0.02));
+            ModelExport.write(staging, cfg, RandomWeights.of(cfg, seed, 0.02, type));
             if (tokenizer != null) tokenizer.write(staging);
         });
-        System.out.printf("wrote a random %s %s model (%d layers, d_model %d, %d heads, %,d matmul parameters) to %s%n",
-                arch, preset, cfg.nLayers(), cfg.dModel(), cfg.nHeads(), cfg.matmulParameters(), out);
+        System.out.printf("wrote a random %s %s model (%d layers, d_model %d, %d heads, %,d matmul parameters, %s) to %s%n",
+                arch, preset, cfg.nLayers(), cfg.dModel(), cfg.nHeads(), cfg.matmulParameters(), type, out);
         if (tokenizer == null && cfg.family().llamaLayout()) {
             System.out.printf("no tokenizer: jlens ships none of %,d tokens; put the model's tokenizer.json beside it, or give --tokens%n", cfg.dVocab());
         }

@@ -1,5 +1,6 @@
 package dev.jlens.cli;
 
+import dev.jlens.engine.DataType;
 import dev.jlens.engine.Device;
 import dev.jlens.engine.JlensException;
 import dev.jlens.models.ParameterShapes;
@@ -12,7 +13,7 @@ import java.nio.file.Path;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code --model M} (a model directory or a shipped model's name) and {@code --process STEPS}. */
+/** {@code --model M} (a model directory or a shipped model's name), {@code --process STEPS} and {@code --dtype TYPE}. */
 final class ModelOption {
     @Option(names = "--model", paramLabel = "M",
             description = "a model directory (config.json + weights); a model that ships with jlens (gpt2-organism, neox-organism, "
@@ -26,6 +27,11 @@ final class ModelOption {
                     + "e.g. default,refactor_factored_attn_matrices (default: default, or the notebook's flags for an experiment)")
     String process;
 
+    @Option(names = "--dtype", paramLabel = "TYPE",
+            description = "how the weight matrices are held: float32, bfloat16 or float16 (default: as the checkpoint stores them; "
+                    + "activations and gradients are float32 either way)")
+    String dtype;
+
     /** The directory the last {@link #load} read the model from; and the one it was reading, from the moment it was found. */
     private Path located, reading;
 
@@ -38,6 +44,7 @@ final class ModelOption {
     /** The model given, else {@code defaultModel}; processed as asked, else as {@code defaultProcess}. */
     LoadedModel load(String defaultModel, String defaultProcess) {
         Device where = device.select();
+        DataType held = dtype == null ? null : DataType.parse(dtype);
         if (model != null && model.isBlank()) throw new JlensException("--model is empty; name a model directory, a shipped model or a Hugging Face name.");
         String name = model == null ? defaultModel : model;
         Path dir;
@@ -56,7 +63,7 @@ final class ModelOption {
             System.out.println("note: " + name + " is a rotary model, so refactor_factored_attn_matrices is left out of the processing.");
         }
         if (process != null) for (String note : options.skippedFor(ModelLoader.config(dir))) System.out.println("note: " + note);
-        LoadedModel loaded = LoadedModel.load(dir, options);
+        LoadedModel loaded = LoadedModel.load(dir, options, held);
         loaded.model().to(where);
         located = dir;
         return loaded;

@@ -94,6 +94,11 @@ public final class HookedTransformer {
     /** A NaN or infinite weight makes every table NaN: refused when the model is made, naming the tensor. */
     private static void requireFinite(String name, Tensor value) {
         if (value.isOnDevice()) return; // moved there after a check on the host
+        if (value.dtype().isHalf()) {
+            long at = value.dtype().half().firstNonFinite(value.halfValues(), value.size());
+            if (at >= 0) throw new JlensException("tensor " + name + " holds " + value.dtype().half().get(value.halfValues(), at) + "; the model would compute NaN from it.");
+            return;
+        }
         for (float v : value.data()) {
             if (!Float.isFinite(v)) throw new JlensException("tensor " + name + " holds " + v + "; the model would compute NaN from it.");
         }
@@ -117,12 +122,16 @@ public final class HookedTransformer {
         return Collections.unmodifiableMap(all);
     }
 
-    /** Elements of every weight the model holds now (a tied unembedding holds none of its own). */
-    public long heldParameterElements() {
+    /** Bytes of every weight the model holds now, each in its type (a tied unembedding holds none of its own). */
+    public long heldParameterBytes() {
         // W_U is in the map when the checkpoint had it; made later from a tied W_E, only on the unembedding.
-        long n = unembed.tied() || params.containsKey("unembed.W_U") ? 0 : unembed.W_U().value().size();
-        for (Parameter p : params.values()) n += p.value().size();
+        long n = unembed.tied() || params.containsKey("unembed.W_U") ? 0 : bytes(unembed.W_U().value());
+        for (Parameter p : params.values()) n += bytes(p.value());
         return n;
+    }
+
+    private static long bytes(Tensor t) {
+        return (long) t.dtype().bytes() * t.size();
     }
 
     public Parameter parameter(String name) {

@@ -1,5 +1,6 @@
 package dev.jlens.models;
 
+import dev.jlens.engine.DataType;
 import dev.jlens.engine.Tensor;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -14,6 +15,15 @@ public final class RandomWeights {
     private RandomWeights() {}
 
     public static Map<String, Tensor> of(Config cfg, long seed, double std) {
+        return of(cfg, seed, std, DataType.FLOAT32);
+    }
+
+    /**
+     * As {@link #of(Config, long, double)}, the matrices held as {@code type} (see {@link HeldTypes}):
+     * each is drawn in float32 and rounded at once, so a model of 16-bit weights never needs its
+     * float32 size in memory.
+     */
+    public static Map<String, Tensor> of(Config cfg, long seed, double std, DataType type) {
         SplittableRandom rng = new SplittableRandom(seed);
         double writeStd = std / Math.sqrt(2.0 * cfg.nLayers());
         Map<String, Tensor> state = new LinkedHashMap<>();
@@ -25,6 +35,7 @@ public final class RandomWeights {
             else if (name.equals("unembed.W_U")) continue; // tied below
             else if (name.endsWith("W_O") || name.endsWith("W_out")) fill(t, rng, writeStd);
             else if (!bias) fill(t, rng, std);
+            t.convertTo(HeldTypes.isMatrix(name) ? type : DataType.FLOAT32);
             state.put(name, t);
         }
         state.put("unembed.W_U", state.get("embed.W_E").transposeLastTwo());

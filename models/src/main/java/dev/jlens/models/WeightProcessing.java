@@ -1,6 +1,7 @@
 package dev.jlens.models;
 
 import dev.jlens.engine.JlensException;
+import dev.jlens.engine.DataType;
 import dev.jlens.engine.Tensor;
 import dev.jlens.models.components.Activation;
 import java.util.LinkedHashMap;
@@ -78,6 +79,9 @@ public final class WeightProcessing {
      * so that processing needs no second copy of the weights. Returns the same map.
      */
     public static Map<String, Tensor> applyInPlace(Config cfg, Map<String, Tensor> s, Options options) {
+        // 16-bit weights are widened as each step reads them, so every step computes in float32;
+        // each step rounds the matrices back to their type layer by layer, as it finishes with them.
+        DataType held = HeldTypes.of(s);
         // A tied unembedding becomes a matrix of its own, as in TransformerLens, as soon as a step
         // changes W_E (center_writing_weights) or W_U (fold_ln, center_unembed).
         boolean changesEitherSide = options.foldLn || options.centerUnembed || options.centerWritingWeights;
@@ -90,6 +94,7 @@ public final class WeightProcessing {
         if (options.centerUnembed) centerUnembed(s);
         if (options.foldValueBiases) foldValueBiases(cfg, s);
         if (options.refactorFactoredAttnMatrices) refactorFactoredAttnMatrices(cfg, s);
+        HeldTypes.hold(s, held);
         return s;
     }
 
@@ -106,6 +111,7 @@ public final class WeightProcessing {
         if (layerNorm && cfg.gatedMlp()) {
             throw new JlensException("fold_ln cannot fold a layer norm's bias into a gated MLP, whose W_gate has no bias.");
         }
+        DataType held = HeldTypes.of(s);
         for (int l = 0; l < cfg.nLayers(); l++) {
             String p = "blocks." + l + ".";
             Tensor ln1W = s.get(p + "ln1.w"), ln1B = s.get(p + "ln1.b"), ln2W = s.get(p + "ln2.w"), ln2B = s.get(p + "ln2.b");
@@ -122,10 +128,12 @@ public final class WeightProcessing {
                 s.remove(p + "mlp.ln.b");
             }
             for (String ln : new String[] {"ln1.w", "ln1.b", "ln2.w", "ln2.b"}) s.remove(p + ln);
+            HeldTypes.hold(s, p, held);
         }
         foldIntoMatrix(s.get("ln_final.w"), s.get("ln_final.b"), s.get("unembed.W_U"), s.get("unembed.b_U"), layerNorm);
         s.remove("ln_final.w");
         s.remove("ln_final.b");
+        HeldTypes.hold(s, "unembed.", held);
     }
 
     /**
@@ -168,9 +176,12 @@ public final class WeightProcessing {
      * b_O, W_out, b_out) loses its mean over d_model, which every layer norm removes anyway.
      */
     public static void centerWritingWeights(Config cfg, Map<String, Tensor> s) {
+        DataType held = HeldTypes.of(s);
         centerRows(s.get("embed.W_E"));
+        HeldTypes.hold(s, "embed.", held);
         // Shortformer positions never enter the residual stream: no layer norm removes their mean.
         if (!cfg.rotary() && !cfg.shortformer()) centerRows(s.get("pos_embed.W_pos"));
+        HeldTypes.hold(s, "pos_embed.", held);
         for (int l = 0; l < cfg.nLayers(); l++) {
             String p = "blocks." + l + ".";
             Tensor wO = s.get(p + "attn.W_O");
@@ -178,14 +189,17 @@ public final class WeightProcessing {
             centerRows(s.get(p + "attn.b_O").reshape(1, cfg.dModel()));
             centerRows(s.get(p + "mlp.W_out"));
             centerRows(s.get(p + "mlp.b_out").reshape(1, cfg.dModel()));
+            HeldTypes.hold(s, p, held);
         }
     }
 
     /** center_unembed: W_U and b_U lose their mean over the vocabulary; softmax ignores a constant shift. */
     public static void centerUnembed(Map<String, Tensor> s) {
+        DataType held = HeldTypes.of(s);
         centerRows(s.get("unembed.W_U"));
         Tensor bU = s.get("unembed.b_U");
         centerRows(bU.reshape(1, bU.size()));
+        HeldTypes.hold(s, "unembed.", held);
     }
 
     /**
@@ -195,6 +209,7 @@ public final class WeightProcessing {
      */
     public static void foldValueBiases(Config cfg, Map<String, Tensor> s) {
         int perGroup = cfg.nHeads() / cfg.nKeyValueHeads();
+        DataType held = HeldTypes.of(s);
         for (int l = 0; l < cfg.nLayers(); l++) {
             String p = "blocks." + l + ".";
             Tensor bV = s.get(p + ParameterShapes.keyValueName(cfg, "b_V")), wO = s.get(p + "attn.W_O"), bO = s.get(p + "attn.b_O");
@@ -207,6 +222,7 @@ public final class WeightProcessing {
                 bO.data()[j] += (float) sum;
             }
             java.util.Arrays.fill(bV.data(), 0f);
+            HeldTypes.hold(s, p, held);
         }
     }
 
@@ -229,6 +245,7 @@ public final class WeightProcessing {
         }
         foldValueBiases(cfg, s);
         int heads = cfg.nHeads(), d = cfg.dModel(), dh = cfg.dHead();
+        DataType held = HeldTypes.of(s);
         for (int l = 0; l < cfg.nLayers(); l++) {
             String p = "blocks." + l + ".attn.";
             Tensor wQ = s.get(p + "W_Q"), wK = s.get(p + "W_K"), bQ = s.get(p + "b_Q"), bK = s.get(p + "b_K");
@@ -265,6 +282,7 @@ public final class WeightProcessing {
                 for (int i = 0; i < d; i++) for (int e = 0; e < dh; e++) wV.data()[(h * d + i) * dh + e] = (float) (ov.u.getEntry(i, e) * ov.s[e]);
                 for (int e = 0; e < dh; e++) for (int j = 0; j < d; j++) wO.data()[(h * dh + e) * d + j] = (float) ov.v.getEntry(j, e);
             }
+            HeldTypes.hold(s, "blocks." + l + ".", held);
         }
     }
 

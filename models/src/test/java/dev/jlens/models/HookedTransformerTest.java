@@ -239,10 +239,10 @@ class HookedTransformerTest {
         HookedTransformer model = HookedTransformer.fromStateDict(cfg, state);
         Tokens tokens = Tokens.of(TestModels.randomTokens(cfg, 9, 5));
         float[] before = model.forward(tokens).data();
-        long held = model.heldParameterElements();
+        long held = model.heldParameterBytes();
         assertEquals(dev.jlens.engine.Device.CPU, model.to(dev.jlens.engine.Device.CPU).device());
         assertTrue(model.unembed.tied(), "no W_U of its own was made");
-        assertEquals(held, model.heldParameterElements());
+        assertEquals(held, model.heldParameterBytes());
         assertArrayEquals(before, model.forward(tokens).data());
     }
 

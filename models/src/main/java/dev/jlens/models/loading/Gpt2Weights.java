@@ -1,5 +1,6 @@
 package dev.jlens.models.loading;
 
+import dev.jlens.engine.DataType;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.checkpoint.Checkpoint;
 import dev.jlens.models.Config;
@@ -15,8 +16,8 @@ import java.util.Map;
 public final class Gpt2Weights {
     private Gpt2Weights() {}
 
-    public static Map<String, Tensor> read(Checkpoint file, Config c) {
-        WeightSource src = new WeightSource(file, "transformer.");
+    public static Map<String, Tensor> read(Checkpoint file, Config c, DataType held) {
+        WeightSource src = new WeightSource(file, held, "transformer.");
         int d = c.dModel(), h = c.nHeads(), dh = c.dHead(), m = c.dMlp();
         Map<String, Tensor> out = new LinkedHashMap<>();
         // c_attn is only read to be split into q, k and v: one buffer serves every layer.
@@ -28,7 +29,7 @@ public final class Gpt2Weights {
             String hf = "h." + l + ".", tl = "blocks." + l + ".";
             out.put(tl + "ln1.w", src.get(hf + "ln_1.weight", d));
             out.put(tl + "ln1.b", src.get(hf + "ln_1.bias", d));
-            Tensor qkv = src.get(hf + "attn.c_attn.weight", fusedScratch, d, 3 * d);
+            Tensor qkv = src.floats(hf + "attn.c_attn.weight", fusedScratch, d, 3 * d);
             Tensor qkvBias = src.get(hf + "attn.c_attn.bias", 3 * d);
             String[] names = {"Q", "K", "V"};
             for (int j = 0; j < 3; j++) {
@@ -47,7 +48,7 @@ public final class Gpt2Weights {
         out.put("ln_final.w", src.get("ln_f.weight", d));
         out.put("ln_final.b", src.get("ln_f.bias", d));
         // Without lm_head the unembedding is tied to wte: no W_U, so the model runs on W_Eᵀ without a copy.
-        if (file.contains("lm_head.weight")) out.put("unembed.W_U", src.get("lm_head.weight", c.dVocab(), d).transposeLastTwo());
+        if (file.contains("lm_head.weight")) out.put("unembed.W_U", src.transposed("lm_head.weight", c.dVocab(), d));
         out.put("unembed.b_U", src.has("lm_head.bias") ? src.get("lm_head.bias", c.dVocab()) : Tensor.zeros(c.dVocab()));
         src.requireAllUsed("(transformer\\.)?h\\.\\d+\\.attn\\.(masked_)?bias", c);
         return out;

@@ -12,35 +12,31 @@ public final class Layouts {
      */
     public static Tensor headsFromColumns(Tensor w, int colOffset, int colStride, int heads, int dHead) {
         int dModel = w.dim(0), width = w.dim(1);
-        float[] in = w.data(), out = new float[heads * dModel * dHead];
+        Tensor out = Tensor.zeros(w.dtype(), heads, dModel, dHead);
         for (int h = 0; h < heads; h++) {
-            for (int d = 0; d < dModel; d++) {
-                System.arraycopy(in, d * width + colOffset + h * colStride, out, (h * dModel + d) * dHead, dHead);
-            }
+            for (int d = 0; d < dModel; d++) w.copyTo(d * width + colOffset + h * colStride, out, (h * dModel + d) * dHead, dHead);
         }
-        return Tensor.of(out, heads, dModel, dHead);
+        return out;
     }
 
     /** Entries [offset + h·stride, + dHead) of a bias vector for each head, as [heads, dHead]. */
     static Tensor headsFromVector(Tensor b, int offset, int stride, int heads, int dHead) {
-        float[] out = new float[heads * dHead];
-        for (int h = 0; h < heads; h++) System.arraycopy(b.data(), offset + h * stride, out, h * dHead, dHead);
-        return Tensor.of(out, heads, dHead);
+        Tensor out = Tensor.zeros(b.dtype(), heads, dHead);
+        for (int h = 0; h < heads; h++) b.copyTo(offset + h * stride, out, h * dHead, dHead);
+        return out;
     }
 
     /** The inverse of {@link #headsFromColumns}: writes [heads, dModel, dHead] into columns of {@code into}. */
     public static void headsToColumns(Tensor heads, Tensor into, int colOffset, int colStride) {
         int h = heads.dim(0), dModel = heads.dim(1), dHead = heads.dim(2), width = into.dim(1);
         for (int head = 0; head < h; head++) {
-            for (int d = 0; d < dModel; d++) {
-                System.arraycopy(heads.data(), (head * dModel + d) * dHead, into.data(), d * width + colOffset + head * colStride, dHead);
-            }
+            for (int d = 0; d < dModel; d++) heads.copyTo((head * dModel + d) * dHead, into, d * width + colOffset + head * colStride, dHead);
         }
     }
 
     /** The inverse of {@link #headsFromVector}. */
     static void headsToVector(Tensor heads, Tensor into, int offset, int stride) {
         int h = heads.dim(0), dHead = heads.dim(1);
-        for (int head = 0; head < h; head++) System.arraycopy(heads.data(), head * dHead, into.data(), offset + head * stride, dHead);
+        for (int head = 0; head < h; head++) heads.copyTo(head * dHead, into, offset + head * stride, dHead);
     }
 }

@@ -7,7 +7,6 @@ import dev.jlens.kernels.Rotary;
 import dev.jlens.models.Config;
 import dev.jlens.models.ModelFamily;
 import dev.jlens.models.ParameterShapes;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -66,7 +65,7 @@ final class LlamaExport {
         }
         out.put("model.norm.weight", s.get("ln_final.w"));
         Tensor unembedding = s.get("unembed.W_U").transposeLastTwo();
-        if (!Arrays.equals(unembedding.data(), s.get("embed.W_E").data())) out.put("lm_head.weight", unembedding);
+        if (!unembedding.sameValues(s.get("embed.W_E"))) out.put("lm_head.weight", unembedding);
         return out;
     }
 
@@ -101,7 +100,6 @@ final class LlamaExport {
         if (c.family() == ModelFamily.QWEN2 || c.family() == ModelFamily.QWEN3) j.put("use_sliding_window", false);
         j.put("tie_word_embeddings", tied);
         j.put("bos_token_id", c.bosToken());
-        j.put("torch_dtype", "float32");
         return j;
     }
 
@@ -119,7 +117,7 @@ final class LlamaExport {
 
     /** TransformerLens's [heads, d, dHead] as nn.Linear's output-major [heads·dHead, d]. */
     private static Tensor outputMajor(Tensor heads, int n, int d, int dHead) {
-        Tensor columns = Tensor.zeros(d, n * dHead);
+        Tensor columns = Tensor.zeros(heads.dtype(), d, n * dHead);
         Layouts.headsToColumns(heads, columns, 0, dHead);
         return columns.transposeLastTwo();
     }

@@ -1,5 +1,6 @@
 package dev.jlens.models.loading;
 
+import dev.jlens.engine.DataType;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.checkpoint.Checkpoint;
 import dev.jlens.models.Config;
@@ -17,44 +18,39 @@ import java.util.Map;
 public final class LlamaWeights {
     private LlamaWeights() {}
 
-    public static Map<String, Tensor> read(Checkpoint file, Config c) {
-        WeightSource src = new WeightSource(file, "model.");
+    public static Map<String, Tensor> read(Checkpoint file, Config c, DataType held) {
+        WeightSource src = new WeightSource(file, held, "model.");
         int d = c.dModel(), h = c.nHeads(), g = c.nKeyValueHeads(), dh = c.dHead(), m = c.dMlp();
         Map<String, Tensor> out = new LinkedHashMap<>();
         out.put("embed.W_E", src.get("embed_tokens.weight", c.dVocab(), d));
         for (int l = 0; l < c.nLayers(); l++) {
             String hf = "layers." + l + ".", tl = "blocks." + l + ".", attn = hf + "self_attn.";
             out.put(tl + "ln1.w", src.get(hf + "input_layernorm.weight", d));
-            out.put(tl + "attn.W_Q", heads(src, attn + "q_proj.weight", h, d, dh));
+            out.put(tl + "attn.W_Q", src.headsTransposed(attn + "q_proj.weight", h, dh, d));
             out.put(tl + "attn.b_Q", bias(src, attn + "q_proj.bias", h, dh));
-            out.put(tl + ParameterShapes.keyValueName(c, "W_K"), heads(src, attn + "k_proj.weight", g, d, dh));
+            out.put(tl + ParameterShapes.keyValueName(c, "W_K"), src.headsTransposed(attn + "k_proj.weight", g, dh, d));
             out.put(tl + ParameterShapes.keyValueName(c, "b_K"), bias(src, attn + "k_proj.bias", g, dh));
-            out.put(tl + ParameterShapes.keyValueName(c, "W_V"), heads(src, attn + "v_proj.weight", g, d, dh));
+            out.put(tl + ParameterShapes.keyValueName(c, "W_V"), src.headsTransposed(attn + "v_proj.weight", g, dh, d));
             out.put(tl + ParameterShapes.keyValueName(c, "b_V"), bias(src, attn + "v_proj.bias", g, dh));
             if (c.qkNorm()) {
                 out.put(tl + "attn.q_norm.w", src.get(attn + "q_norm.weight", dh));
                 out.put(tl + "attn.k_norm.w", src.get(attn + "k_norm.weight", dh));
             }
-            out.put(tl + "attn.W_O", src.get(attn + "o_proj.weight", d, h * dh).transposeLastTwo().reshape(h, dh, d));
+            out.put(tl + "attn.W_O", src.transposed(attn + "o_proj.weight", d, h * dh).reshape(h, dh, d));
             out.put(tl + "attn.b_O", src.has(attn + "o_proj.bias") ? src.get(attn + "o_proj.bias", d) : Tensor.zeros(d));
             out.put(tl + "ln2.w", src.get(hf + "post_attention_layernorm.weight", d));
-            out.put(tl + "mlp.W_gate", src.get(hf + "mlp.gate_proj.weight", m, d).transposeLastTwo());
-            out.put(tl + "mlp.W_in", src.get(hf + "mlp.up_proj.weight", m, d).transposeLastTwo());
+            out.put(tl + "mlp.W_gate", src.transposed(hf + "mlp.gate_proj.weight", m, d));
+            out.put(tl + "mlp.W_in", src.transposed(hf + "mlp.up_proj.weight", m, d));
             out.put(tl + "mlp.b_in", Tensor.zeros(m));
-            out.put(tl + "mlp.W_out", src.get(hf + "mlp.down_proj.weight", d, m).transposeLastTwo());
+            out.put(tl + "mlp.W_out", src.transposed(hf + "mlp.down_proj.weight", d, m));
             out.put(tl + "mlp.b_out", Tensor.zeros(d));
         }
         out.put("ln_final.w", src.get("norm.weight", d));
-        if (src.has("lm_head.weight")) out.put("unembed.W_U", src.get("lm_head.weight", c.dVocab(), d).transposeLastTwo());
+        if (src.has("lm_head.weight")) out.put("unembed.W_U", src.transposed("lm_head.weight", c.dVocab(), d));
         out.put("unembed.b_U", Tensor.zeros(c.dVocab()));
         // Older exports keep each layer's rotary inverse frequencies, which jlens computes itself.
         src.requireAllUsed("(model\\.)?layers\\.\\d+\\.self_attn\\.rotary_emb\\.inv_freq", c);
         return out;
-    }
-
-    /** An output-major [heads·dHead, d] projection as TransformerLens's [heads, d, dHead]. */
-    private static Tensor heads(WeightSource src, String name, int heads, int d, int dHead) {
-        return Layouts.headsFromColumns(src.get(name, heads * dHead, d).transposeLastTwo(), 0, dHead, heads, dHead);
     }
 
     private static Tensor bias(WeightSource src, String name, int heads, int dHead) {

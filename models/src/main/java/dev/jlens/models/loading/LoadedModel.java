@@ -1,5 +1,6 @@
 package dev.jlens.models.loading;
 
+import dev.jlens.engine.DataType;
 import dev.jlens.engine.JlensException;
 import dev.jlens.models.Config;
 import dev.jlens.models.HookedTransformer;
@@ -42,6 +43,11 @@ public final class LoadedModel {
     }
 
     public static LoadedModel load(Path dir, WeightProcessing.Options processing) {
+        return load(dir, processing, null);
+    }
+
+    /** As {@link #load(Path, WeightProcessing.Options)}, the weight matrices held as {@code dtype} (as stored when null). */
+    public static LoadedModel load(Path dir, WeightProcessing.Options processing, DataType dtype) {
         // The tokenizer first: its parsing garbage dies while the heap is small, not on top of the weights.
         Config cfg = ModelLoader.config(dir);
         Tokenizer tokenizer = null;
@@ -49,7 +55,7 @@ public final class LoadedModel {
         if (hasTokenizer(dir, cfg)) tokenizer = tokenizerFor(dir, cfg);
         else noTokenizer = new JlensException(dir + ": has no tokenizer.json (nor vocab.json and merges.txt), and jlens bundles no "
                 + cfg.family().modelType() + " tokenizer; give token ids (--tokens) or put the model's tokenizer.json beside it.");
-        LoadedModel loaded = new LoadedModel(ModelLoader.load(dir, processing), tokenizer, noTokenizer);
+        LoadedModel loaded = new LoadedModel(ModelLoader.load(dir, processing, dtype), tokenizer, noTokenizer);
         // Loading leaves the file's conversions behind as garbage; collecting it now, while it is the
         // only garbage, keeps the collector from growing the heap around it during the first runs.
         System.gc();

@@ -7,11 +7,11 @@ import dev.jlens.engine.Tensor;
 import dev.jlens.engine.safetensors.SafetensorsWriter;
 import dev.jlens.kernels.Rotary;
 import dev.jlens.models.Config;
+import dev.jlens.models.HeldTypes;
 import dev.jlens.models.ModelFamily;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -58,6 +58,8 @@ public final class ModelExport {
             tensors = neox(cfg, state);
             config = neoxConfig(cfg);
         }
+        // As Hugging Face's configs say it: the type the weights are stored in.
+        config.put("torch_dtype", HeldTypes.of(state).flagName());
         try {
             Files.createDirectories(dir);
             SafetensorsWriter.write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
@@ -85,11 +87,7 @@ public final class ModelExport {
     }
 
     static boolean allZero(Tensor t) {
-        if (t == null) return true;
-        for (float v : t.data()) {
-            if (v != 0f) return false;
-        }
-        return true;
+        return t == null || t.isAllZero();
     }
 
     private static Map<String, Tensor> gpt2(Config c, Map<String, Tensor> s) {
@@ -101,7 +99,7 @@ public final class ModelExport {
             String hf = "h." + l + ".", tl = "blocks." + l + ".";
             out.put(hf + "ln_1.weight", s.get(tl + "ln1.w"));
             out.put(hf + "ln_1.bias", s.get(tl + "ln1.b"));
-            Tensor qkv = Tensor.zeros(d, 3 * d), qkvBias = Tensor.zeros(3 * d);
+            Tensor qkv = Tensor.zeros(s.get(tl + "attn.W_Q").dtype(), d, 3 * d), qkvBias = Tensor.zeros(3 * d);
             String[] names = {"Q", "K", "V"};
             for (int j = 0; j < 3; j++) {
                 Layouts.headsToColumns(s.get(tl + "attn.W_" + names[j]), qkv, j * d, dh);
@@ -121,7 +119,7 @@ public final class ModelExport {
         out.put("ln_f.weight", s.get("ln_final.w"));
         out.put("ln_f.bias", s.get("ln_final.b"));
         Tensor unembedding = s.get("unembed.W_U").transposeLastTwo();
-        if (!Arrays.equals(unembedding.data(), s.get("embed.W_E").data())) out.put("lm_head.weight", unembedding);
+        if (!unembedding.sameValues(s.get("embed.W_E"))) out.put("lm_head.weight", unembedding);
         return out;
     }
 
@@ -135,7 +133,7 @@ public final class ModelExport {
             out.put(hf + "input_layernorm.bias", s.get(tl + "ln1.b"));
             out.put(hf + "post_attention_layernorm.weight", s.get(tl + "ln2.w"));
             out.put(hf + "post_attention_layernorm.bias", s.get(tl + "ln2.b"));
-            Tensor qkv = Tensor.zeros(d, 3 * h * dh), qkvBias = Tensor.zeros(3 * h * dh);
+            Tensor qkv = Tensor.zeros(s.get(tl + "attn.W_Q").dtype(), d, 3 * h * dh), qkvBias = Tensor.zeros(3 * h * dh);
             String[] names = {"Q", "K", "V"};
             for (int j = 0; j < 3; j++) {
                 Layouts.headsToColumns(s.get(tl + "attn.W_" + names[j]), qkv, j * dh, 3 * dh);
@@ -172,7 +170,6 @@ public final class ModelExport {
         j.put("tie_word_embeddings", !untied);
         j.put("bos_token_id", c.bosToken());
         j.put("eos_token_id", c.bosToken());
-        j.put("torch_dtype", "float32");
         return j;
     }
 
@@ -243,7 +240,6 @@ public final class ModelExport {
         j.put("tie_word_embeddings", false);
         j.put("bos_token_id", c.bosToken());
         j.put("eos_token_id", c.bosToken());
-        j.put("torch_dtype", "float32");
         return j;
     }
 }

@@ -1,13 +1,16 @@
 package dev.jlens.models.loading;
 
+import dev.jlens.engine.DataType;
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.checkpoint.Checkpoint;
 import dev.jlens.engine.checkpoint.TorchCheckpoint;
 import dev.jlens.engine.safetensors.SafetensorsFile;
 import dev.jlens.models.Config;
+import dev.jlens.models.HeldTypes;
 import dev.jlens.models.HookedTransformer;
 import dev.jlens.models.WeightProcessing;
+import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -29,12 +32,21 @@ public final class ModelLoader {
         return load(dir, WeightProcessing.Options.NONE);
     }
 
-    /** The model with TransformerLens's weight processing applied as {@code options} say. */
+    /** The model with TransformerLens's weight processing applied as {@code options} say, its weights as stored. */
     public static HookedTransformer load(Path dir, WeightProcessing.Options options) {
+        return load(dir, options, null);
+    }
+
+    /**
+     * As {@link #load(Path, WeightProcessing.Options)}, the weight matrices held as {@code dtype}
+     * (as stored when null; see {@link HeldTypes}). Processing computes in float32 and stores the
+     * matrices back in their type.
+     */
+    public static HookedTransformer load(Path dir, WeightProcessing.Options options, DataType dtype) {
         Config cfg = config(dir);
         Map<String, Tensor> state;
         try (Checkpoint file = openWeights(dir)) {
-            state = stateDict(file, cfg);
+            state = stateDict(file, cfg, dtype);
         }
         if (!options.equals(WeightProcessing.Options.NONE)) WeightProcessing.applyInPlace(cfg, state, options);
         return HookedTransformer.fromStateDict(cfg, state);
@@ -84,19 +96,29 @@ public final class ModelLoader {
         return ConfigFile.read(configFile);
     }
 
-    /** The checkpoint's tensors under TransformerLens names. */
+    /** The checkpoint's tensors under TransformerLens names, as stored. */
     public static Map<String, Tensor> stateDict(Checkpoint file, Config cfg) {
+        return stateDict(file, cfg, null);
+    }
+
+    /** The checkpoint's tensors under TransformerLens names, the matrices held as {@code dtype} (as stored when null). */
+    public static Map<String, Tensor> stateDict(Checkpoint file, Config cfg, DataType dtype) {
+        DataType held = dtype != null ? dtype : file.storedType();
+        Map<String, Tensor> state;
         if (file.contains("embed.W_E")) {
-            Map<String, Tensor> state = new LinkedHashMap<>();
-            for (String name : file.names()) state.put(name, file.read(name));
-            return file.contains("norm.w") ? fromOldSolu(state, cfg) : state;
+            state = new LinkedHashMap<>();
+            for (String name : file.names()) state.put(name, file.read(name, HeldTypes.isMatrix(name) ? held : DataType.FLOAT32, Arena.ofAuto()));
+            if (file.contains("norm.w")) state = fromOldSolu(state, cfg);
+        } else {
+            state = switch (cfg.family()) {
+                case GPT2 -> Gpt2Weights.read(file, cfg, held);
+                case GPT_NEOX -> NeoxWeights.read(file, cfg, held);
+                case LLAMA, QWEN2, QWEN3, MISTRAL -> LlamaWeights.read(file, cfg, held);
+                case HOOKED_TRANSFORMER -> throw new JlensException(file.path() + ": has no TransformerLens-named weights (embed.W_E, ...), "
+                        + "which a model with a TransformerLens config needs.");
+            };
         }
-        return switch (cfg.family()) {
-            case GPT2 -> Gpt2Weights.read(file, cfg);
-            case GPT_NEOX -> NeoxWeights.read(file, cfg);
-            case LLAMA, QWEN2, QWEN3, MISTRAL -> LlamaWeights.read(file, cfg);
-            case HOOKED_TRANSFORMER -> throw new JlensException(file.path() + ": has no TransformerLens-named weights (embed.W_E, ...), "
-                    + "which a model with a TransformerLens config needs.");
-        };
+        HeldTypes.hold(state, held);
+        return state;
     }
 }

@@ -1,6 +1,7 @@
 package dev.jlens.models.training;
 
 import dev.jlens.engine.Backend;
+import dev.jlens.engine.DataType;
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Parameter;
 import dev.jlens.engine.Tensor;
@@ -14,7 +15,8 @@ import java.util.function.Consumer;
 /**
  * Trains a model with its own backward pass: batches of random windows of a token stream, the mean
  * next-token loss, gradients clipped to a global norm, AdamW at a scheduled learning rate, and the
- * loss on held-out text at intervals.
+ * loss on held-out text at intervals. A model held 16-bit is trained on float32 master weights,
+ * which it keeps (export it with {@code --dtype bfloat16} to round them).
  */
 public final class Trainer {
     /** How to train. */
@@ -34,6 +36,9 @@ public final class Trainer {
         if (o.seq() > model.cfg().nCtx()) throw new JlensException("windows of " + o.seq() + " tokens exceed the context of " + model.cfg().nCtx() + ".");
         // What requires no gradient (an organism's frozen biases) is neither clipped nor updated.
         List<Parameter> params = new ArrayList<>(model.parameters().values().stream().filter(Parameter::requiresGrad).toList());
+        // A 16-bit model trains on float32 master weights: most steps move a weight by far less than
+        // bf16's spacing near it, so rounding after every step would throw the updates away.
+        for (Parameter p : params) p.value().convertTo(DataType.FLOAT32);
         AdamW adamw = new AdamW(params, 0.9f, 0.95f, 1e-8f, o.weightDecay());
         SplittableRandom rng = new SplittableRandom(o.seed());
         List<Progress> history = new ArrayList<>();
