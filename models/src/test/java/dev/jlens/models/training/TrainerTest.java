@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.jlens.engine.DataType;
 import dev.jlens.engine.Parameter;
 import dev.jlens.engine.Tensor;
 import dev.jlens.models.Config;
@@ -54,6 +55,27 @@ class TrainerTest {
         ModelExport.write(checkpoint, cfg, state);
         Tokens tokens = Tokens.of(java.util.Arrays.copyOf(eval, 16));
         assertArrayEquals(model.forward(tokens).data(), ModelLoader.load(checkpoint).forward(tokens).data());
+    }
+
+    /**
+     * A bf16 model trains on float32 master weights: step for step, the same losses as a float32
+     * model holding the same (rounded) values.
+     */
+    @Test
+    void aBfloat16ModelTrainsOnFloat32MasterWeights() {
+        Config cfg = TestModels.llamaLike();
+        Map<String, Tensor> weights = RandomWeights.of(cfg, 4, 0.02, DataType.BFLOAT16);
+        Map<String, Tensor> widened = new LinkedHashMap<>();
+        weights.forEach((name, t) -> widened.put(name, Tensor.of(t.copy().data(), t.shape())));
+        HookedTransformer half = HookedTransformer.fromStateDict(cfg, weights), wide = HookedTransformer.fromStateDict(cfg, widened);
+        assertEquals(DataType.BFLOAT16, half.parameter("blocks.0.mlp.W_in").value().dtype());
+        int[] train = stream(4_000, 5);
+        Trainer.Options options = new Trainer.Options(4, 16, new LearningRateSchedule(1e-4f, 1e-5f, 0, 20), 0.01f, 1.0f, 0, 0, 6);
+        List<Trainer.Progress> halfHistory = Trainer.train(half, train, null, options, null);
+        List<Trainer.Progress> wideHistory = Trainer.train(wide, train, null, options, null);
+        for (int step = 0; step < 20; step++) assertEquals(wideHistory.get(step).loss(), halfHistory.get(step).loss(), 0.0, "step " + step);
+        for (Parameter p : half.parameters().values()) assertEquals(DataType.FLOAT32, p.value().dtype(), p.name());
+        assertTrue(halfHistory.get(19).loss() < halfHistory.get(0).loss(), "the loss falls at a learning rate of 1e-4");
     }
 
     @Test
