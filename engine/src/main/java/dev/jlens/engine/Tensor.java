@@ -294,6 +294,16 @@ public final class Tensor {
         return true;
     }
 
+    /**
+     * Frees the native memory of a 16-bit tensor now, rather than when the collector notices it is
+     * unreachable: for a tensor made for one use (a transposed copy being written out), which
+     * neither it nor a view of it may be read after. Memory the tensor does not own (a mapped
+     * checkpoint) and float32 values are left to the collector.
+     */
+    public void free() {
+        if (storage.half != null) storage.release();
+    }
+
     /** A copy, where this tensor lives and of its type. */
     public Tensor copy() {
         if (isOnDevice()) return Backend.of(this).copy(this);

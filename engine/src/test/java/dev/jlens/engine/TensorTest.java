@@ -41,4 +41,58 @@ class TensorTest {
         p.zeroGrad();
         assertArrayEquals(new float[4], p.grad().data());
     }
+
+    @Test
+    void sixteenBitTensorsRoundToNearestEvenAndWidenExactly() {
+        // 1 + 2^-8 lies halfway between bf16's 1 and 1 + 2^-7: ties go to the even one, 1.
+        float[] values = {1f, 1f + 0x1p-8f, 1f + 0x1p-8f + 0x1p-12f, -3.3f, 65504f, 0x1p-24f};
+        Tensor bf16 = Tensor.of(values.clone(), 2, 3);
+        bf16.convertTo(DataType.BFLOAT16);
+        assertEquals(DataType.BFLOAT16, bf16.dtype());
+        assertEquals(12, bf16.halfValues().byteSize());
+        assertEquals(1f, bf16.get(0, 1));
+        assertEquals(1f + 0x1p-7f, bf16.get(0, 2));
+        assertEquals(Float.intBitsToFloat(Float.floatToIntBits(-3.3f) + 0x8000 & 0xFFFF0000), bf16.get(1, 0));
+        Tensor f16 = Tensor.of(values.clone(), 6);
+        f16.convertTo(DataType.FLOAT16);
+        for (int i = 0; i < values.length; i++) assertEquals(Float.float16ToFloat(Float.floatToFloat16(values[i])), f16.get(i), "f16 " + i);
+
+        float[] widened = bf16.copy().data();
+        for (int i = 0; i < 6; i++) assertEquals(bf16.get(i / 3, i % 3), widened[i], "widening is exact: " + i);
+        assertEquals(DataType.BFLOAT16, bf16.dtype(), "copy() leaves the original 16-bit");
+    }
+
+    @Test
+    void sixteenBitSetCopyAndTransposeKeepTheType() {
+        Tensor t = Tensor.zeros(DataType.BFLOAT16, 2, 3);
+        t.set(2.5f, 1, 2);
+        t.set(-1f, 0, 1);
+        Tensor transposed = t.transposeLastTwo();
+        assertEquals(DataType.BFLOAT16, transposed.dtype());
+        assertArrayEquals(new int[] {3, 2}, transposed.shape());
+        assertEquals(2.5f, transposed.get(2, 1));
+        assertEquals(-1f, transposed.get(1, 0));
+        Tensor copy = t.copy();
+        copy.set(7f, 0, 0);
+        assertEquals(0f, t.get(0, 0), "a copy does not alias");
+        assertEquals(true, t.sameValues(t.copy()));
+        assertEquals(false, t.sameValues(copy));
+        Tensor other = Tensor.zeros(DataType.BFLOAT16, 6);
+        t.copyTo(3, other, 0, 3);
+        assertEquals(2.5f, other.get(2));
+        assertThrows(IllegalArgumentException.class, () -> t.copyTo(0, Tensor.zeros(6), 0, 3));
+    }
+
+    @Test
+    void aReadOnlyMappingIsCopiedBeforeItIsEdited() {
+        java.lang.foreign.MemorySegment bytes = java.lang.foreign.Arena.ofAuto().allocate(4);
+        bytes.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, 0, (short) 0x3F80); // 1.0 in bf16, little-endian
+        java.lang.foreign.MemorySegment readOnly = bytes.asReadOnly();
+        Tensor mapped = Tensor.ofHalf(DataType.BFLOAT16, readOnly, 2);
+        mapped.set(4f, 1);
+        assertEquals(1f, mapped.get(0));
+        assertEquals(4f, mapped.get(1));
+        assertEquals(0, bytes.get(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, 2), "the mapped bytes are never written");
+        assertThrows(IllegalArgumentException.class, () -> Tensor.ofHalf(DataType.BFLOAT16, readOnly, 3));
+    }
 }

@@ -15,7 +15,10 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Writes tensors as a safetensors file, each in the type it is held in (F32, BF16 or F16). The file appears whole or not at all: it is
@@ -23,6 +26,29 @@ import java.util.Map;
  */
 public final class SafetensorsWriter {
     private SafetensorsWriter() {}
+
+    /**
+     * A tensor to write, made only when its turn comes and freed as soon as it is written: an export
+     * that lays weights out anew (transposed, say) then holds one of them at a time, not a second
+     * copy of the model.
+     */
+    public record Pending(DataType type, int[] shape, Supplier<Tensor> values, boolean made) {
+        /** A tensor that exists already and is left as it is. */
+        public static Pending of(Tensor t) {
+            return new Pending(t.dtype(), t.shape(), () -> t, false);
+        }
+
+        /** A tensor of this type and shape that {@code values} makes when it is written. */
+        public static Pending later(DataType type, int[] shape, Supplier<Tensor> values) {
+            return new Pending(type, shape.clone(), values, true);
+        }
+
+        long bytes() {
+            long n = type.bytes();
+            for (int extent : shape) n *= extent;
+            return n;
+        }
+    }
 
     /** Writes {@code tensors} in their iteration order, with optional string metadata, replacing a file of that name. */
     public static void write(Path path, Map<String, Tensor> tensors, Map<String, String> metadata) {
@@ -34,6 +60,13 @@ public final class SafetensorsWriter {
      * while this one was written included) is left as it is and the write fails.
      */
     public static void write(Path path, Map<String, Tensor> tensors, Map<String, String> metadata, boolean replace) {
+        Map<String, Pending> pending = new LinkedHashMap<>();
+        tensors.forEach((name, t) -> pending.put(name, Pending.of(t)));
+        writePending(path, pending, metadata, replace);
+    }
+
+    /** As {@link #write(Path, Map, Map, boolean)}, each tensor made as it is written. */
+    public static void writePending(Path path, Map<String, Pending> tensors, Map<String, String> metadata, boolean replace) {
         ObjectMapper mapper = new ObjectMapper();
         ObjectNode header = mapper.createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {
@@ -41,19 +74,20 @@ public final class SafetensorsWriter {
             metadata.forEach(meta::put);
         }
         long offset = 0;
-        for (Map.Entry<String, Tensor> entry : tensors.entrySet()) {
-            Tensor t = entry.getValue();
+        for (Map.Entry<String, Pending> entry : tensors.entrySet()) {
+            Pending t = entry.getValue();
             ObjectNode node = header.putObject(entry.getKey());
-            node.put("dtype", stored(t.dtype()).name());
+            node.put("dtype", stored(t.type()).name());
             ArrayNode shape = node.putArray("shape");
             for (int extent : t.shape()) shape.add(extent);
-            long bytes = (long) t.dtype().bytes() * t.size();
+            long bytes = t.bytes();
             node.putArray("data_offsets").add(offset).add(offset + bytes);
             offset += bytes;
         }
         byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
         int padded = (json.length + 7) / 8 * 8; // the data section starts 8-byte aligned
         Path temp = null;
+        boolean published = false;
         try {
             temp = Outputs.temporaryFileBeside(path);
             try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
@@ -62,30 +96,44 @@ public final class SafetensorsWriter {
                 while (head.hasRemaining()) head.put((byte) ' ');
                 writeFully(out, head.flip());
                 ByteBuffer chunk = ByteBuffer.allocateDirect(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
-                for (Tensor t : tensors.values()) {
-                    if (t.dtype().isHalf()) {
-                        // The 16-bit values are already little-endian, as the file wants them; a byte buffer holds < 2 GB.
-                        MemorySegment values = t.halfValues();
-                        for (long at = 0; at < values.byteSize(); at += 1L << 30) {
-                            writeFully(out, values.asSlice(at, Math.min(1L << 30, values.byteSize() - at)).asByteBuffer());
-                        }
-                        continue;
+                for (Map.Entry<String, Pending> entry : tensors.entrySet()) {
+                    Pending pending = entry.getValue();
+                    Tensor t = pending.values().get();
+                    if (t.dtype() != pending.type() || !Arrays.equals(t.shape(), pending.shape())) {
+                        throw new IllegalStateException(entry.getKey() + " was announced as " + pending.type() + " " + Arrays.toString(pending.shape())
+                                + " but made as " + t);
                     }
-                    float[] values = t.data();
-                    for (int i = 0; i < values.length; ) {
-                        int n = Math.min(values.length - i, chunk.capacity() / 4);
-                        chunk.clear();
-                        chunk.asFloatBuffer().put(values, i, n);
-                        chunk.limit(4 * n);
-                        writeFully(out, chunk);
-                        i += n;
-                    }
+                    write(out, t, chunk);
+                    if (pending.made()) t.free();
                 }
             }
             Outputs.publishFile(temp, path, replace);
+            published = true;
         } catch (IOException e) {
-            if (temp != null) Outputs.discard(temp);
             throw new JlensException(path + ": cannot be written (" + JlensException.describe(e) + ").", e);
+        } finally {
+            if (!published && temp != null) Outputs.discard(temp);
+        }
+    }
+
+    /** One tensor's values as the file stores them, in slices that a byte buffer can hold. */
+    private static void write(FileChannel out, Tensor t, ByteBuffer chunk) throws IOException {
+        if (t.dtype().isHalf()) {
+            // The 16-bit values are already little-endian, as the file wants them; a byte buffer holds < 2 GB.
+            MemorySegment values = t.halfValues();
+            for (long at = 0; at < values.byteSize(); at += 1L << 30) {
+                writeFully(out, values.asSlice(at, Math.min(1L << 30, values.byteSize() - at)).asByteBuffer());
+            }
+            return;
+        }
+        float[] values = t.data();
+        for (int i = 0; i < values.length; ) {
+            int n = Math.min(values.length - i, chunk.capacity() / 4);
+            chunk.clear();
+            chunk.asFloatBuffer().put(values, i, n);
+            chunk.limit(4 * n);
+            writeFully(out, chunk);
+            i += n;
         }
     }
 

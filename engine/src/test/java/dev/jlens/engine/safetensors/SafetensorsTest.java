@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.jlens.engine.DataType;
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Tensor;
 import dev.jlens.testkit.Shared;
@@ -43,6 +44,38 @@ class SafetensorsTest {
             }
         }
         assertFalse(Files.exists(dir.resolve(".round.safetensors.partial")), "no temporary file left behind");
+    }
+
+    /** Pending tensors are made as the writer reaches them, in order; one that is not what it announced leaves no file. */
+    @Test
+    void pendingTensorsAreMadeInTurnAndAMismatchLeavesNothing() {
+        java.util.List<String> made = new java.util.ArrayList<>();
+        Map<String, SafetensorsWriter.Pending> tensors = new LinkedHashMap<>();
+        Tensor first = Tensor.of(new float[] {1, 2, 3}, 3);
+        tensors.put("first", SafetensorsWriter.Pending.of(first));
+        tensors.put("second", SafetensorsWriter.Pending.later(DataType.BFLOAT16, new int[] {2, 2}, () -> {
+            made.add("second");
+            Tensor t = Tensor.of(new float[] {0.5f, -1, 2, 4}, 2, 2);
+            t.convertTo(DataType.BFLOAT16);
+            return t;
+        }));
+        Path file = dir.resolve("pending.safetensors");
+        SafetensorsWriter.writePending(file, tensors, Map.of(), false);
+        assertEquals(java.util.List.of("second"), made);
+        assertArrayEquals(new float[] {1, 2, 3}, first.data(), "a tensor that existed is left as it was");
+        try (SafetensorsFile st = SafetensorsFile.open(file)) {
+            assertEquals(DataType.BFLOAT16, st.read("second", null, java.lang.foreign.Arena.ofAuto()).dtype());
+            assertArrayEquals(new float[] {0.5f, -1, 2, 4}, st.read("second").data());
+        }
+
+        tensors.put("third", SafetensorsWriter.Pending.later(DataType.FLOAT32, new int[] {5}, () -> Tensor.zeros(4)));
+        Path wrong = dir.resolve("wrong.safetensors");
+        assertThrows(IllegalStateException.class, () -> SafetensorsWriter.writePending(wrong, tensors, Map.of(), false));
+        try (var files = Files.list(dir)) {
+            assertEquals(java.util.List.of("pending.safetensors"), files.map(f -> f.getFileName().toString()).toList());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Test

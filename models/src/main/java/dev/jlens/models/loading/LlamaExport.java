@@ -3,6 +3,7 @@ package dev.jlens.models.loading;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jlens.engine.Tensor;
+import dev.jlens.engine.safetensors.SafetensorsWriter.Pending;
 import dev.jlens.kernels.Rotary;
 import dev.jlens.models.Config;
 import dev.jlens.models.ModelFamily;
@@ -36,36 +37,42 @@ final class LlamaExport {
         return null;
     }
 
-    static Map<String, Tensor> tensors(Config c, Map<String, Tensor> s) {
+    /**
+     * The checkpoint's tensors under Hugging Face's names. Those laid out anew (every projection is
+     * output-major in nn.Linear) are made one at a time as the writer reaches them, so an export
+     * holds one such matrix beside the model, not a second copy of it.
+     */
+    static Map<String, Pending> tensors(Config c, Map<String, Tensor> s) {
         int d = c.dModel(), h = c.nHeads(), g = c.nKeyValueHeads(), dh = c.dHead();
         boolean biases = attentionBias(c, s);
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        out.put("model.embed_tokens.weight", s.get("embed.W_E"));
+        Map<String, Pending> out = new LinkedHashMap<>();
+        out.put("model.embed_tokens.weight", Pending.of(s.get("embed.W_E")));
         for (int l = 0; l < c.nLayers(); l++) {
             String hf = "model.layers." + l + ".", tl = "blocks." + l + ".", attn = hf + "self_attn.";
-            out.put(hf + "input_layernorm.weight", s.get(tl + "ln1.w"));
+            out.put(hf + "input_layernorm.weight", Pending.of(s.get(tl + "ln1.w")));
             out.put(attn + "q_proj.weight", outputMajor(s.get(tl + "attn.W_Q"), h, d, dh));
             out.put(attn + "k_proj.weight", outputMajor(s.get(tl + ParameterShapes.keyValueName(c, "W_K")), g, d, dh));
             out.put(attn + "v_proj.weight", outputMajor(s.get(tl + ParameterShapes.keyValueName(c, "W_V")), g, d, dh));
             if (biases || c.family() == ModelFamily.QWEN2) {
-                out.put(attn + "q_proj.bias", s.get(tl + "attn.b_Q").reshape(h * dh));
-                out.put(attn + "k_proj.bias", s.get(tl + ParameterShapes.keyValueName(c, "b_K")).reshape(g * dh));
-                out.put(attn + "v_proj.bias", s.get(tl + ParameterShapes.keyValueName(c, "b_V")).reshape(g * dh));
+                out.put(attn + "q_proj.bias", Pending.of(s.get(tl + "attn.b_Q").reshape(h * dh)));
+                out.put(attn + "k_proj.bias", Pending.of(s.get(tl + ParameterShapes.keyValueName(c, "b_K")).reshape(g * dh)));
+                out.put(attn + "v_proj.bias", Pending.of(s.get(tl + ParameterShapes.keyValueName(c, "b_V")).reshape(g * dh)));
             }
             if (c.qkNorm()) {
-                out.put(attn + "q_norm.weight", s.get(tl + "attn.q_norm.w"));
-                out.put(attn + "k_norm.weight", s.get(tl + "attn.k_norm.w"));
+                out.put(attn + "q_norm.weight", Pending.of(s.get(tl + "attn.q_norm.w")));
+                out.put(attn + "k_norm.weight", Pending.of(s.get(tl + "attn.k_norm.w")));
             }
-            out.put(attn + "o_proj.weight", s.get(tl + "attn.W_O").reshape(h * dh, d).transposeLastTwo());
-            if (biases) out.put(attn + "o_proj.bias", s.get(tl + "attn.b_O"));
-            out.put(hf + "post_attention_layernorm.weight", s.get(tl + "ln2.w"));
-            out.put(hf + "mlp.gate_proj.weight", s.get(tl + "mlp.W_gate").transposeLastTwo());
-            out.put(hf + "mlp.up_proj.weight", s.get(tl + "mlp.W_in").transposeLastTwo());
-            out.put(hf + "mlp.down_proj.weight", s.get(tl + "mlp.W_out").transposeLastTwo());
+            out.put(attn + "o_proj.weight", transposed(s.get(tl + "attn.W_O").reshape(h * dh, d)));
+            if (biases) out.put(attn + "o_proj.bias", Pending.of(s.get(tl + "attn.b_O")));
+            out.put(hf + "post_attention_layernorm.weight", Pending.of(s.get(tl + "ln2.w")));
+            out.put(hf + "mlp.gate_proj.weight", transposed(s.get(tl + "mlp.W_gate")));
+            out.put(hf + "mlp.up_proj.weight", transposed(s.get(tl + "mlp.W_in")));
+            out.put(hf + "mlp.down_proj.weight", transposed(s.get(tl + "mlp.W_out")));
         }
-        out.put("model.norm.weight", s.get("ln_final.w"));
+        out.put("model.norm.weight", Pending.of(s.get("ln_final.w")));
         Tensor unembedding = s.get("unembed.W_U").transposeLastTwo();
-        if (!unembedding.sameValues(s.get("embed.W_E"))) out.put("lm_head.weight", unembedding);
+        if (unembedding.sameValues(s.get("embed.W_E"))) unembedding.free();
+        else out.put("lm_head.weight", Pending.later(unembedding.dtype(), unembedding.shape(), () -> unembedding));
         return out;
     }
 
@@ -115,10 +122,19 @@ final class LlamaExport {
         return false;
     }
 
-    /** TransformerLens's [heads, d, dHead] as nn.Linear's output-major [heads·dHead, d]. */
-    private static Tensor outputMajor(Tensor heads, int n, int d, int dHead) {
-        Tensor columns = Tensor.zeros(heads.dtype(), d, n * dHead);
-        Layouts.headsToColumns(heads, columns, 0, dHead);
-        return columns.transposeLastTwo();
+    /** A [rows, cols] matrix as [cols, rows], made when written. */
+    private static Pending transposed(Tensor matrix) {
+        return Pending.later(matrix.dtype(), new int[] {matrix.dim(1), matrix.dim(0)}, matrix::transposeLastTwo);
+    }
+
+    /** TransformerLens's [heads, d, dHead] as nn.Linear's output-major [heads·dHead, d], made when written. */
+    private static Pending outputMajor(Tensor heads, int n, int d, int dHead) {
+        return Pending.later(heads.dtype(), new int[] {n * dHead, d}, () -> {
+            Tensor columns = Tensor.zeros(heads.dtype(), d, n * dHead);
+            Layouts.headsToColumns(heads, columns, 0, dHead);
+            Tensor rows = columns.transposeLastTwo();
+            columns.free();
+            return rows;
+        });
     }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.safetensors.SafetensorsWriter;
+import dev.jlens.engine.safetensors.SafetensorsWriter.Pending;
 import dev.jlens.kernels.Rotary;
 import dev.jlens.models.Config;
 import dev.jlens.models.HeldTypes;
@@ -42,27 +43,27 @@ public final class ModelExport {
     /** Writes the model to {@code dir} and says in which layout. */
     public static Layout write(Path dir, Config cfg, Map<String, Tensor> state) {
         Layout layout = layout(cfg, state);
-        Map<String, Tensor> tensors;
+        Map<String, Pending> tensors;
         ObjectNode config;
         if (!layout.huggingFace()) {
-            tensors = state;
+            tensors = existing(state);
             config = transformerLensConfig(cfg, state.containsKey("ln_final.w"));
             if (layout.huggingFaceClass() != null) config.put("original_architecture", layout.huggingFaceClass());
         } else if (cfg.family() == ModelFamily.GPT2) {
-            tensors = gpt2(cfg, state);
+            tensors = existing(gpt2(cfg, state));
             config = gpt2Config(cfg, tensors.containsKey("lm_head.weight"));
         } else if (cfg.family().llamaLayout()) {
             tensors = LlamaExport.tensors(cfg, state);
             config = LlamaExport.config(cfg, state, !tensors.containsKey("lm_head.weight"));
         } else {
-            tensors = neox(cfg, state);
+            tensors = existing(neox(cfg, state));
             config = neoxConfig(cfg);
         }
         // As Hugging Face's configs say it: the type the weights are stored in.
         config.put("torch_dtype", HeldTypes.of(state).flagName());
         try {
             Files.createDirectories(dir);
-            SafetensorsWriter.write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
+            SafetensorsWriter.writePending(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"), true);
             Files.writeString(dir.resolve("config.json"), new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(config));
         } catch (IOException e) {
             throw new JlensException(dir + ": cannot be written (" + JlensException.describe(e) + ").", e);
@@ -84,6 +85,12 @@ public final class ModelExport {
             return new Layout(hfClass, hfClass + " has no learned positions, which this model has");
         }
         return new Layout(hfClass, null);
+    }
+
+    private static Map<String, Pending> existing(Map<String, Tensor> tensors) {
+        Map<String, Pending> out = new LinkedHashMap<>();
+        tensors.forEach((name, t) -> out.put(name, Pending.of(t)));
+        return out;
     }
 
     static boolean allZero(Tensor t) {
