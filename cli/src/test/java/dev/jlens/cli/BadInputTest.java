@@ -144,6 +144,38 @@ class BadInputTest {
     }
 
     @Test
+    void weightTypesJlensCannotHoldAreNamedWithTheirTensor() throws Exception {
+        Path model = model("typed");
+        refused("--dtype 'nonsense' is not a type jlens holds weights in; it takes float32, bfloat16, float16",
+                "predict", "--model", model.toString(), "--prompt", "x", "--dtype", "nonsense");
+
+        // An 8-bit float tensor over the same bytes (four times the rows), as an FP8 checkpoint stores it.
+        Path fp8 = model("fp8");
+        retype(fp8.resolve("model.safetensors"), "wte.weight", "F8_E4M3", "[148,16]");
+        refused("tensor 'wte.weight' has dtype F8_E4M3, which jlens does not read as weights", "predict", "--model", fp8.toString(), "--prompt", "x");
+
+        Path quantised = model("int8");
+        retype(quantised.resolve("model.safetensors"), "h.0.mlp.c_fc.weight", "I8", "[64,32]");
+        refused("tensor 'h.0.mlp.c_fc.weight' has dtype I8", "predict", "--model", quantised.toString(), "--prompt", "x", "--dtype", "bfloat16");
+    }
+
+    /** Rewrites one tensor's dtype and shape in a safetensors header, leaving its bytes where they are. */
+    private static void retype(Path file, String tensor, String dtype, String shape) throws IOException {
+        byte[] bytes = Files.readAllBytes(file);
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int headerLength = (int) in.getLong();
+        String header = new String(bytes, 8, headerLength, StandardCharsets.UTF_8);
+        java.util.regex.Matcher entry = java.util.regex.Pattern.compile("\"" + java.util.regex.Pattern.quote(tensor) + "\"\\s*:\\s*\\{[^}]*}").matcher(header);
+        assertTrue(entry.find(), tensor + " in " + header);
+        String retyped = entry.group().replaceAll("\"dtype\"\\s*:\\s*\"[A-Z0-9_]+\"", "\"dtype\":\"" + dtype + "\"")
+                .replaceAll("\"shape\"\\s*:\\s*\\[[^]]*]", "\"shape\":" + shape);
+        byte[] newHeader = (header.substring(0, entry.start()) + retyped + header.substring(entry.end())).getBytes(StandardCharsets.UTF_8);
+        java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(8 + newHeader.length + bytes.length - 8 - headerLength).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        out.putLong(newHeader.length).put(newHeader).put(bytes, 8 + headerLength, bytes.length - 8 - headerLength);
+        Files.write(file, out.array());
+    }
+
+    @Test
     void tokenizerFilesAreCheckedAndNeverSilentlyReplaced() throws Exception {
         Path vocabOnly = model("vocab-only");
         Files.writeString(vocabOnly.resolve("vocab.json"), "{\"a\": 0, \"b\": 1, \"ab\": 2}");
