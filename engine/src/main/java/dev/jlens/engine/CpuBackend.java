@@ -82,7 +82,7 @@ final class CpuBackend implements Backend {
         Tensor weights = b.data();
         if (weights.dtype().isHalf() && !a.transposed()) {
             GemmHalf.gemm(op(b), c.rows(), c.cols(), a.cols(), a.data().data(), a.offset(), a.ld(), weights.dtype().half(),
-                    weights.halfValues(), b.offset(), b.ld(), c.data().data(), c.offset(), c.ld(), accumulate, host(bias), 0);
+                    weights.segment(), b.offset(), b.ld(), c.data().data(), c.offset(), c.ld(), accumulate, host(bias), 0);
             return;
         }
         Gemm.gemm(op(a), op(b), c.rows(), c.cols(), a.cols(), a.data().data(), a.offset(), a.ld(), b.data().data(), b.offset(), b.ld(),
@@ -101,7 +101,7 @@ final class CpuBackend implements Backend {
         Tensor matrix = a.data();
         if (matrix.dtype().isHalf()) {
             // y = x·Aᵀ: the 16-bit product streams each row of A once.
-            GemmHalf.gemm(Op.T, 1, a.rows(), a.cols(), x.data(), 0, a.cols(), matrix.dtype().half(), matrix.halfValues(), a.offset(), a.ld(),
+            GemmHalf.gemm(Op.T, 1, a.rows(), a.cols(), x.data(), 0, a.cols(), matrix.dtype().half(), matrix.segment(), a.offset(), a.ld(),
                     y.data(), 0, a.rows(), false, null, 0);
             return;
         }
@@ -115,7 +115,7 @@ final class CpuBackend implements Backend {
         Tensor from = rowMajor(src).data();
         float[] d = dst.data().data();
         if (from.dtype().isHalf()) {
-            for (int r = 0; r < dst.rows(); r++) from.dtype().half().widen(from.halfValues(), src.index(r, 0), d, dst.index(r, 0), dst.cols());
+            for (int r = 0; r < dst.rows(); r++) from.dtype().half().widen(from.segment(), src.index(r, 0), d, dst.index(r, 0), dst.cols());
             return;
         }
         float[] s = from.data();
@@ -270,7 +270,7 @@ final class CpuBackend implements Backend {
         float[] o = out.data();
         int d = table.dim(1);
         if (table.dtype().isHalf()) {
-            for (int i = 0; i < tokens.length; i++) table.dtype().half().widen(table.halfValues(), (long) tokens[i] * d, o, i * d, d);
+            for (int i = 0; i < tokens.length; i++) table.dtype().half().widen(table.segment(), (long) tokens[i] * d, o, i * d, d);
             return;
         }
         float[] w = table.data();

@@ -4,16 +4,25 @@ import dev.jlens.kernels.Half;
 import dev.jlens.kernels.cuda.Cuda;
 import dev.jlens.kernels.cuda.DeviceBuffer;
 import java.lang.foreign.Arena;
-import java.lang.ref.Cleaner;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.ref.Cleaner;
+import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * A dense, contiguous, row-major array with a shape: float32 in host memory or on the GPU, or a
  * weight held 16-bit ({@link DataType#BFLOAT16}, {@link DataType#FLOAT16}) in native memory or in
  * the checkpoint file itself, mapped. Reshaping shares the values; nothing else aliases them. CPU
- * kernels work on {@link #data()} or {@link #halfValues()} directly; GPU kernels on
+ * kernels work on {@link #data()} or {@link #segment()} directly; GPU kernels on
  * {@link #deviceBuffer()}.
+ *
+ * <p>Sizes are {@code long}: a tensor held in a memory segment (16-bit, or float32 made by
+ * {@link #zeros(DataType, int...)} or read from a checkpoint) may hold more than 2^31 values, as
+ * the logits of a 128k-token vocabulary over 16k positions do. Such a tensor is read through
+ * {@link #segment()}, {@link #valueAt(long)} and {@link #elements()}; {@link #data()} and
+ * {@link #size()}, which need one Java array, refuse it in one sentence.
  *
  * <p>The values live in one place and one form at a time: {@link #data()} on a GPU tensor copies it
  * to the host and the host copy is the tensor from then on (a hook may edit it in place);
@@ -23,23 +32,30 @@ import java.util.Arrays;
  * {@link #reshape} move and convert with it.
  */
 public final class Tensor {
-    private static final java.lang.foreign.ValueLayout.OfShort HALF_LE =
-            java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort HALF_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** The most values a Java array holds. */
+    static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
+    /** Values converted at a time between a segment and an array. */
+    private static final int WINDOW = 1 << 20;
     private final int[] shape;
     private final Storage storage;
-    private final int size;
+    private final long elements;
 
-    /** Frees the native memory of 16-bit tensors that become unreachable without being converted. */
+    /** Frees the native memory of tensors that become unreachable without being converted. */
     private static final Cleaner NATIVE_MEMORY = Cleaner.create();
 
     /** The values of a tensor and its views: exactly one of the three fields is set. */
     private static final class Storage {
         float[] host;
         DeviceBuffer device;
-        /** 16-bit values, little-endian as safetensors stores them, in the format of {@link #type}. */
-        MemorySegment half;
+        /**
+         * Values in native or mapped memory, little-endian as safetensors stores them, in the format
+         * of {@link #type}: 16-bit, or float32 too many for an array.
+         */
+        MemorySegment segment;
         DataType type = DataType.FLOAT32;
-        /** Frees {@link #half} when this storage allocated it; null for memory the caller owns (a mapped checkpoint). */
+        /** Frees {@link #segment} when this storage allocated it; null for memory the caller owns (a mapped checkpoint). */
         private Cleaner.Cleanable owned;
 
         Storage(float[] host, DeviceBuffer device) {
@@ -47,43 +63,55 @@ public final class Tensor {
             this.device = device;
         }
 
-        Storage(DataType type, MemorySegment half) {
+        Storage(DataType type, MemorySegment segment) {
             this.type = type;
-            this.half = half;
+            this.segment = segment;
         }
 
-        /** Storage of {@code bytes} of new native memory for 16-bit values. */
-        static Storage allocate(DataType type, long bytes) {
+        /** Storage of {@code elements} values of {@code type} in new native memory, zeroed. */
+        static Storage allocate(DataType type, long elements) {
             Storage s = new Storage(type, null);
-            s.half = s.allocateHalf(bytes);
+            s.adopt(s.allocateNative(type.bytes() * elements), type);
             return s;
         }
 
+        /** Native memory and what frees it. */
+        private record Owned(MemorySegment segment, Cleaner.Cleanable cleanable) {}
+
         /**
-         * New native memory, freed as soon as these values are replaced (a conversion frees the
-         * old values at once rather than when the collector notices: converting a model layer by
-         * layer would otherwise hold two copies of it), else when the storage is unreachable.
+         * New zeroed native memory for this storage's next values, freed as soon as they are
+         * replaced (a conversion frees the old values at once rather than when the collector
+         * notices: converting a model layer by layer would otherwise hold two copies of it), else
+         * when the storage is unreachable. The current values stay readable until {@link #adopt}.
          */
-        MemorySegment allocateHalf(long bytes) {
+        Owned allocateNative(long bytes) {
             Arena arena = Arena.ofShared();
             MemorySegment segment = arena.allocate(bytes, 64);
-            release();
-            owned = NATIVE_MEMORY.register(this, arena::close);
-            return segment;
+            return new Owned(segment, NATIVE_MEMORY.register(this, arena::close));
         }
 
-        /** Drops the 16-bit values, freeing them now if this storage allocated them. */
+        /** Makes {@code values}, of {@code type}, the storage's values, freeing the old ones now. */
+        void adopt(Owned values, DataType type) {
+            release();
+            host = null;
+            device = null;
+            segment = values.segment();
+            owned = values.cleanable();
+            this.type = type;
+        }
+
+        /** Drops the segment, freeing it now if this storage allocated it. */
         void release() {
             if (owned != null) owned.clean();
             owned = null;
-            half = null;
+            segment = null;
         }
     }
 
     private Tensor(int[] shape, Storage storage) {
         this.shape = shape;
         this.storage = storage;
-        this.size = checkedSize(shape);
+        this.elements = checkedElements(shape);
     }
 
     private Tensor(int[] shape, float[] data) {
@@ -112,22 +140,25 @@ public final class Tensor {
     }
 
     /**
-     * Wraps 16-bit values (not copied): {@code values} holds the shape's size in {@code type}'s
+     * Wraps values in memory (not copied): {@code values} holds the shape's size in {@code type}'s
      * format, little-endian, and must be readable from any thread (kernels share the work).
      */
-    public static Tensor ofHalf(DataType type, MemorySegment values, int... shape) {
-        if (!type.isHalf()) throw new IllegalArgumentException(type + " is not a 16-bit type");
-        long bytes = 2L * checkedSize(shape);
+    public static Tensor ofSegment(DataType type, MemorySegment values, int... shape) {
+        long bytes = type.bytes() * checkedElements(shape);
         if (values.byteSize() != bytes) {
             throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " holds " + bytes + " bytes of " + type + ", not " + values.byteSize());
         }
         return new Tensor(shape.clone(), new Storage(type, values));
     }
 
-    /** Zeros held as {@code type}. */
+    /**
+     * Zeros held as {@code type}, of any size: float32 in an array when one holds them, else (and
+     * 16-bit always) in native memory.
+     */
     public static Tensor zeros(DataType type, int... shape) {
-        if (!type.isHalf()) return zeros(shape);
-        return new Tensor(shape.clone(), Storage.allocate(type, 2L * checkedSize(shape)));
+        long n = checkedElements(shape);
+        if (!type.isHalf() && n <= MAX_ARRAY) return zeros(shape);
+        return new Tensor(shape.clone(), Storage.allocate(type, n));
     }
 
     public static Tensor scalar(float value) {
@@ -146,8 +177,19 @@ public final class Tensor {
         return shape.length;
     }
 
+    /** How many values the tensor holds. */
+    public long elements() {
+        return elements;
+    }
+
+    /** How many values the tensor holds, for one that an array can hold (as every tensor but the largest can). */
     public int size() {
-        return size;
+        if (elements > MAX_ARRAY) throw tooLargeForAnArray();
+        return (int) elements;
+    }
+
+    private JlensException tooLargeForAnArray() {
+        return new JlensException("a tensor of shape " + shapeString() + " holds " + elements + " values, more than one array holds, which this step needs.");
     }
 
     /** How the values are held now. */
@@ -162,19 +204,54 @@ public final class Tensor {
     public float[] data() {
         Storage s = storage;
         if (s.host == null) {
-            if (s.half != null) convertTo(DataType.FLOAT32);
+            if (elements > MAX_ARRAY) throw tooLargeForAnArray();
+            if (s.segment != null) toArray();
             else {
-                s.host = s.device.download(size);
+                s.host = s.device.download(size());
                 s.device = null;
             }
         }
         return s.host;
     }
 
-    /** The 16-bit values of a tensor held so ({@link #dtype()} is 16-bit). */
-    public MemorySegment halfValues() {
-        if (storage.half == null) throw new IllegalStateException("a " + storage.type + " tensor has no 16-bit values");
-        return storage.half;
+    /** Moves segment-held values into a float32 array (widening 16-bit ones exactly). */
+    private void toArray() {
+        Storage s = storage;
+        float[] wide = new float[size()];
+        for (long at = 0; at < elements; at += WINDOW) read(at, wide, (int) at, (int) Math.min(WINDOW, elements - at));
+        s.release();
+        s.host = wide;
+        s.type = DataType.FLOAT32;
+    }
+
+    /**
+     * The values in native or mapped memory, little-endian, in {@link #dtype()}'s format: those of
+     * a 16-bit tensor, or of a float32 one held there (see {@link #zeros(DataType, int...)}).
+     */
+    public MemorySegment segment() {
+        if (storage.segment == null) throw new IllegalStateException("a tensor held in " + (isOnDevice() ? "GPU memory" : "an array") + " has no segment");
+        return storage.segment;
+    }
+
+    /** Whether the values are in a memory segment now (see {@link #segment()}). */
+    public boolean inSegment() {
+        return storage.segment != null;
+    }
+
+    /** Values [from, from + n) as float32 into out[at..at + n), from wherever they are held. */
+    public void read(long from, float[] out, int at, int n) {
+        Storage s = storage;
+        if (s.segment == null) System.arraycopy(data(), Math.toIntExact(from), out, at, n);
+        else if (s.type.isHalf()) s.type.half().widen(s.segment, from, out, at, n);
+        else MemorySegment.copy(s.segment, FLOAT_LE, 4 * from, out, at, n);
+    }
+
+    /** Writes float32 values in[at..at + n) to [to, to + n), rounding them for a 16-bit tensor. */
+    public void write(float[] in, int at, long to, int n) {
+        Storage s = storage;
+        if (s.segment == null) System.arraycopy(in, at, data(), Math.toIntExact(to), n);
+        else if (s.type.isHalf()) s.type.half().narrow(in, at, writableSegment(), to, n);
+        else MemorySegment.copy(in, at, writableSegment(), FLOAT_LE, 4 * to, n);
     }
 
     /**
@@ -184,21 +261,20 @@ public final class Tensor {
     public void convertTo(DataType type) {
         Storage s = storage;
         if (s.type == type) return;
-        if (s.half != null) {
-            float[] wide = new float[size];
-            s.type.half().widen(s.half, 0, wide, 0, size);
-            s.host = wide;
-            s.release();
-            s.type = DataType.FLOAT32;
+        if (elements <= MAX_ARRAY && !type.isHalf()) {
+            data(); // widened into an array
+            return;
         }
-        if (type.isHalf()) {
-            float[] wide = data();
-            MemorySegment narrow = s.allocateHalf(2L * size);
-            type.half().narrow(wide, 0, narrow, 0, size);
-            s.half = narrow;
-            s.host = null;
-            s.type = type;
+        // Into new native memory, a window at a time: 16-bit of any size, or float32 past an array's.
+        Storage.Owned converted = s.allocateNative(type.bytes() * elements);
+        Tensor into = new Tensor(shape, new Storage(type, converted.segment()));
+        float[] window = new float[(int) Math.min(WINDOW, elements)];
+        for (long at = 0; at < elements; at += WINDOW) {
+            int n = (int) Math.min(WINDOW, elements - at);
+            read(at, window, 0, n);
+            into.write(window, 0, at, n);
         }
+        s.adopt(converted, type);
     }
 
     /** Whether the values are in GPU memory now. */
@@ -222,9 +298,9 @@ public final class Tensor {
 
     /** A view with another shape of the same size, sharing the data. */
     public Tensor reshape(int... newShape) {
-        if (checkedSize(newShape) != size) {
-            throw new IllegalArgumentException("shape " + Arrays.toString(newShape) + " holds " + checkedSize(newShape)
-                    + " values, not " + size);
+        if (checkedElements(newShape) != elements) {
+            throw new IllegalArgumentException("shape " + Arrays.toString(newShape) + " holds " + checkedElements(newShape)
+                    + " values, not " + elements);
         }
         return new Tensor(newShape.clone(), storage);
     }
@@ -234,16 +310,17 @@ public final class Tensor {
      * of the stack transposed.
      */
     public Tensor transposeLastTwo() {
-        int rows = shape[shape.length - 2], cols = shape[shape.length - 1], stack = size / Math.max(1, rows * cols);
+        int rows = shape[shape.length - 2], cols = shape[shape.length - 1];
+        long stack = elements / Math.max(1, (long) rows * cols);
         int[] transposed = shape.clone();
         transposed[shape.length - 2] = cols;
         transposed[shape.length - 1] = rows;
-        if (storage.half != null) {
-            Storage out = Storage.allocate(storage.type, 2L * size);
-            for (int b = 0; b < stack; b++) Half.transpose(storage.half, out.half, (long) b * rows * cols, rows, cols);
+        if (storage.segment != null && storage.type.isHalf()) {
+            Storage out = Storage.allocate(storage.type, elements);
+            for (long b = 0; b < stack; b++) Half.transpose(storage.segment, out.segment, b * rows * cols, rows, cols);
             return new Tensor(transposed, out);
         }
-        float[] in = data(), out = new float[size];
+        float[] in = data(), out = new float[size()];
         for (int b = 0; b < stack; b++) {
             int o = b * rows * cols;
             for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) out[o + j * rows + i] = in[o + i * cols + j];
@@ -259,35 +336,40 @@ public final class Tensor {
         return Backend.of(this).sum(this, other);
     }
 
-    /** dst[to..to + n) = this[from..from + n), between two host tensors held in one type. */
-    public void copyTo(int from, Tensor dst, int to, int n) {
+    /** dst[to..to + n) = this[from..from + n), between two host tensors held alike (in one type, both in arrays or both in segments). */
+    public void copyTo(long from, Tensor dst, long to, long n) {
         if (dst.dtype() != dtype()) throw new IllegalArgumentException("cannot copy " + dtype() + " values into a " + dst.dtype() + " tensor");
-        if (storage.half == null) System.arraycopy(data(), from, dst.data(), to, n);
-        else MemorySegment.copy(storage.half, 2L * from, dst.writableHalf(), 2L * to, 2L * n);
+        if (storage.segment == null) System.arraycopy(data(), Math.toIntExact(from), dst.data(), Math.toIntExact(to), Math.toIntExact(n));
+        else {
+            long bytes = dtype().bytes();
+            MemorySegment.copy(storage.segment, bytes * from, dst.writableSegment(), bytes * to, bytes * n);
+        }
     }
 
-    /** The 16-bit values, copied out of a read-only mapping of a checkpoint first: edits never reach the file. */
-    private MemorySegment writableHalf() {
+    /** The segment's values, copied out of a read-only mapping of a checkpoint first: edits never reach the file. */
+    private MemorySegment writableSegment() {
         Storage s = storage;
-        if (s.half.isReadOnly()) {
-            MemorySegment mapped = s.half, copy = s.allocateHalf(mapped.byteSize());
-            copy.copyFrom(mapped);
-            s.half = copy;
+        if (s.segment.isReadOnly()) {
+            Storage.Owned copy = s.allocateNative(s.segment.byteSize());
+            copy.segment().copyFrom(s.segment);
+            s.adopt(copy, s.type);
         }
-        return s.half;
+        return s.segment;
     }
 
     /** Whether both hold the same type, shape and values, bit for bit. */
     public boolean sameValues(Tensor other) {
         if (dtype() != other.dtype() || !Arrays.equals(shape, other.shape)) return false;
-        if (storage.half != null) return storage.half.mismatch(other.storage.half) == -1;
-        return Arrays.equals(data(), other.data());
+        if (storage.segment != null && other.storage.segment != null) return storage.segment.mismatch(other.storage.segment) == -1;
+        if (storage.segment == null && other.storage.segment == null) return Arrays.equals(data(), other.data());
+        for (long at = 0; at < elements; at++) if (Float.floatToIntBits(valueAt(at)) != Float.floatToIntBits(other.valueAt(at))) return false;
+        return true;
     }
 
     /** Whether every value is zero (of either sign). */
     public boolean isAllZero() {
-        if (storage.half != null) {
-            for (long i = 0; i < size; i++) if ((storage.half.getAtIndex(HALF_LE, i) & 0x7FFF) != 0) return false;
+        if (storage.segment != null) {
+            for (long at = 0; at < elements; at++) if (valueAt(at) != 0f) return false;
             return true;
         }
         for (float v : data()) if (v != 0f) return false;
@@ -295,40 +377,51 @@ public final class Tensor {
     }
 
     /**
-     * Frees the native memory of a 16-bit tensor now, rather than when the collector notices it is
+     * Frees the native memory of a tensor now, rather than when the collector notices it is
      * unreachable: for a tensor made for one use (a transposed copy being written out), which
      * neither it nor a view of it may be read after. Memory the tensor does not own (a mapped
-     * checkpoint) and float32 values are left to the collector.
+     * checkpoint) and values in arrays are left to the collector.
      */
     public void free() {
-        if (storage.half != null) storage.release();
+        if (storage.segment != null) storage.release();
     }
 
     /** A copy, where this tensor lives and of its type. */
     public Tensor copy() {
         if (isOnDevice()) return Backend.of(this).copy(this);
-        if (storage.half == null) return new Tensor(shape.clone(), storage.host.clone());
-        Storage out = Storage.allocate(storage.type, storage.half.byteSize());
-        out.half.copyFrom(storage.half);
+        if (storage.segment == null) return new Tensor(shape.clone(), storage.host.clone());
+        Storage out = Storage.allocate(storage.type, elements);
+        out.segment.copyFrom(storage.segment);
         return new Tensor(shape.clone(), out);
+    }
+
+    /** The value at a flat (row-major) index. */
+    public float valueAt(long index) {
+        Objects.checkIndex(index, elements);
+        Storage s = storage;
+        if (s.segment == null) return data()[(int) index];
+        return s.type.isHalf() ? s.type.half().get(s.segment, index) : s.segment.getAtIndex(FLOAT_LE, index);
     }
 
     /** The value at a full index. */
     public float get(int... index) {
-        return storage.half != null ? storage.type.half().get(storage.half, offset(index)) : data()[offset(index)];
+        return valueAt(offset(index));
     }
 
     /** Sets the value at a full index (rounded, in a 16-bit tensor). */
     public void set(float value, int... index) {
-        if (storage.half != null) storage.type.half().set(writableHalf(), offset(index), value);
-        else data()[offset(index)] = value;
+        long at = offset(index);
+        Storage s = storage;
+        if (s.segment == null) data()[(int) at] = value;
+        else if (s.type.isHalf()) s.type.half().set(writableSegment(), at, value);
+        else writableSegment().setAtIndex(FLOAT_LE, at, value);
     }
 
-    private int offset(int[] index) {
+    private long offset(int[] index) {
         if (index.length != shape.length) {
             throw new IllegalArgumentException("index of rank " + index.length + " into a tensor of shape " + shapeString());
         }
-        int at = 0;
+        long at = 0;
         for (int axis = 0; axis < shape.length; axis++) {
             if (index[axis] < 0 || index[axis] >= shape[axis]) {
                 throw new IndexOutOfBoundsException("index " + Arrays.toString(index) + " out of shape " + shapeString());
@@ -347,16 +440,26 @@ public final class Tensor {
         return "Tensor" + shapeString() + (storage.type == DataType.FLOAT32 ? "" : " " + storage.type);
     }
 
+    /** The size of a shape that an array must hold: one past that is the user's mistake, in one sentence. */
     static int checkedSize(int[] shape) {
+        long size = checkedElements(shape);
+        if (size > MAX_ARRAY) {
+            // Sizes come from what the user asked for (a batch, a sequence, a model's shape): a mistake, not a bug.
+            throw new JlensException("a tensor of shape " + Arrays.toString(shape) + " would hold more than 2^31 floats, more than jlens can hold in one tensor.");
+        }
+        return (int) size;
+    }
+
+    /** The number of values of a shape, which must not be negative in any extent nor pass 2^62 in all. */
+    static long checkedElements(int[] shape) {
         long size = 1;
         for (int extent : shape) {
             if (extent < 0) throw new IllegalArgumentException("negative extent in shape " + Arrays.toString(shape));
-            size *= extent;
-            if (size > Integer.MAX_VALUE - 8) {
-                // Sizes come from what the user asked for (a batch, a sequence, a model's shape): a mistake, not a bug.
-                throw new JlensException("a tensor of shape " + Arrays.toString(shape) + " would hold more than 2^31 floats, more than jlens can hold in one tensor.");
+            if (extent != 0 && size > (1L << 62) / extent) {
+                throw new JlensException("a tensor of shape " + Arrays.toString(shape) + " would hold more values than any memory.");
             }
+            size *= extent;
         }
-        return (int) size;
+        return size;
     }
 }

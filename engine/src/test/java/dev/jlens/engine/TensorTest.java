@@ -49,7 +49,7 @@ class TensorTest {
         Tensor bf16 = Tensor.of(values.clone(), 2, 3);
         bf16.convertTo(DataType.BFLOAT16);
         assertEquals(DataType.BFLOAT16, bf16.dtype());
-        assertEquals(12, bf16.halfValues().byteSize());
+        assertEquals(12, bf16.segment().byteSize());
         assertEquals(1f, bf16.get(0, 1));
         assertEquals(1f + 0x1p-7f, bf16.get(0, 2));
         assertEquals(Float.intBitsToFloat(Float.floatToIntBits(-3.3f) + 0x8000 & 0xFFFF0000), bf16.get(1, 0));
@@ -88,11 +88,11 @@ class TensorTest {
         java.lang.foreign.MemorySegment bytes = java.lang.foreign.Arena.ofAuto().allocate(4);
         bytes.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, 0, (short) 0x3F80); // 1.0 in bf16, little-endian
         java.lang.foreign.MemorySegment readOnly = bytes.asReadOnly();
-        Tensor mapped = Tensor.ofHalf(DataType.BFLOAT16, readOnly, 2);
+        Tensor mapped = Tensor.ofSegment(DataType.BFLOAT16, readOnly, 2);
         mapped.set(4f, 1);
         assertEquals(1f, mapped.get(0));
         assertEquals(4f, mapped.get(1));
         assertEquals(0, bytes.get(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, 2), "the mapped bytes are never written");
-        assertThrows(IllegalArgumentException.class, () -> Tensor.ofHalf(DataType.BFLOAT16, readOnly, 3));
+        assertThrows(IllegalArgumentException.class, () -> Tensor.ofSegment(DataType.BFLOAT16, readOnly, 3));
     }
 }

@@ -209,6 +209,9 @@ public final class SafetensorsFile implements dev.jlens.engine.checkpoint.Checkp
     @Override
     public Tensor read(String name, float[] reuse) {
         TensorInfo info = readable(name);
+        if (info.elements() > Integer.MAX_VALUE - 8) {
+            throw tensorError(path, name, "has " + info.elements() + " elements, more than one float array holds");
+        }
         int n = (int) info.elements();
         float[] out = reuse != null && reuse.length == n ? reuse : new float[n];
         readFloats(info, 0, n, out);
@@ -216,33 +219,36 @@ public final class SafetensorsFile implements dev.jlens.engine.checkpoint.Checkp
     }
 
     /**
-     * A tensor held as {@code type} (as stored when null). When the file already holds that 16-bit
-     * type, the tensor is the file's bytes, mapped read-only into {@code arena}: nothing is copied
-     * and pages are read as kernels touch them (a tensor edited later is copied first; the file is
-     * never written). Other 16-bit requests are converted window by window into memory of {@code arena}.
+     * A tensor held as {@code type} (as stored when null). When the file already holds that type
+     * as the tensor is to be held (16-bit, or float32 past 2^31 elements, which no array holds),
+     * the tensor is the file's bytes, mapped read-only into {@code arena}: nothing is copied and
+     * pages are read as kernels touch them (a tensor edited later is copied first; the file is
+     * never written). Other requests of those kinds are converted window by window into memory of
+     * {@code arena}; a float32 tensor an array holds is read into one.
      */
     @Override
     public Tensor read(String name, DataType type, Arena arena) {
         TensorInfo info = readable(name);
         DataType stored = info.dtype().heldAs(), target = type == null ? stored : type;
-        if (!target.isHalf()) return read(name, (float[]) null);
-        int n = (int) info.elements();
+        long n = info.elements();
+        if (!target.isHalf() && n <= Integer.MAX_VALUE - 8) return read(name, (float[]) null);
         try {
-            if (stored == target) {
-                MemorySegment values = n == 0 ? arena.allocate(0) : channel.map(FileChannel.MapMode.READ_ONLY, dataStart + info.begin(), 2L * n, arena);
-                return Tensor.ofHalf(target, values, info.intShape());
+            if (stored == target && info.dtype() != Dtype.F64) {
+                MemorySegment values = n == 0 ? arena.allocate(0)
+                        : channel.map(FileChannel.MapMode.READ_ONLY, dataStart + info.begin(), target.bytes() * n, arena);
+                return Tensor.ofSegment(target, values, info.intShape());
             }
         } catch (IOException e) {
             throw unreadable(name, e);
         }
-        MemorySegment out = arena.allocate(2L * n, 64);
+        Tensor out = Tensor.ofSegment(target, arena.allocate(target.bytes() * n, 64), info.intShape());
         float[] window = new float[(int) Math.min(n, WINDOW / 4)];
-        for (int first = 0; first < n; first += window.length) {
-            int count = Math.min(window.length, n - first);
+        for (long first = 0; first < n; first += window.length) {
+            int count = (int) Math.min(window.length, n - first);
             readFloats(info, first, count, window);
-            target.half().narrow(window, 0, out, first, count);
+            out.write(window, 0, first, count);
         }
-        return Tensor.ofHalf(target, out, info.intShape());
+        return out;
     }
 
     @Override
@@ -262,8 +268,8 @@ public final class SafetensorsFile implements dev.jlens.engine.checkpoint.Checkp
             // F8 types are floating point too, but quantised checkpoints need a scale jlens does not read.
             throw tensorError(path, name, "has dtype " + info.dtype() + ", which jlens does not read as weights (it reads F64, F32, F16 and BF16)");
         }
-        if (info.elements() > Integer.MAX_VALUE - 8) {
-            throw tensorError(path, name, "has " + info.elements() + " elements, more than one float array holds");
+        for (long extent : info.shape()) {
+            if (extent > Integer.MAX_VALUE) throw tensorError(path, name, "has an extent of " + extent + " in its shape, past the 2^31 - 1 that jlens's shapes hold");
         }
         return info;
     }

@@ -8,6 +8,7 @@ import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.io.Outputs;
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -106,6 +107,8 @@ public final class SafetensorsWriter {
                     write(out, t, chunk);
                     if (pending.made()) t.free();
                 }
+                // A file that ends in a hole gets its length from one last zero byte.
+                if (out.size() < out.position()) writeFully(out, ByteBuffer.allocate(1), out.position() - 1);
             }
             Outputs.publishFile(temp, path, replace);
             published = true;
@@ -116,13 +119,20 @@ public final class SafetensorsWriter {
         }
     }
 
-    /** One tensor's values as the file stores them, in slices that a byte buffer can hold. */
+    /** Blocks of a segment that are all zero are skipped, leaving holes: the file is as sparse as its tensors. */
+    private static final long BLOCK = 1 << 20;
+    private static final MemorySegment ZEROS = Arena.global().allocate(BLOCK);
+
+    /** One tensor's values as the file stores them, at the channel's position, which it leaves after them. */
     private static void write(FileChannel out, Tensor t, ByteBuffer chunk) throws IOException {
-        if (t.dtype().isHalf()) {
-            // The 16-bit values are already little-endian, as the file wants them; a byte buffer holds < 2 GB.
-            MemorySegment values = t.halfValues();
-            for (long at = 0; at < values.byteSize(); at += 1L << 30) {
-                writeFully(out, values.asSlice(at, Math.min(1L << 30, values.byteSize() - at)).asByteBuffer());
+        if (t.inSegment()) {
+            // Already little-endian, as the file wants them (16-bit values, or float32 too many for an array).
+            MemorySegment values = t.segment();
+            for (long at = 0; at < values.byteSize(); at += BLOCK) {
+                long n = Math.min(BLOCK, values.byteSize() - at);
+                MemorySegment block = values.asSlice(at, n);
+                if (block.mismatch(ZEROS.asSlice(0, n)) == -1) out.position(out.position() + n);
+                else writeFully(out, block.asByteBuffer());
             }
             return;
         }
@@ -147,5 +157,9 @@ public final class SafetensorsWriter {
 
     private static void writeFully(FileChannel out, ByteBuffer buffer) throws IOException {
         while (buffer.hasRemaining()) out.write(buffer);
+    }
+
+    private static void writeFully(FileChannel out, ByteBuffer buffer, long position) throws IOException {
+        while (buffer.hasRemaining()) position += out.write(buffer, position);
     }
 }

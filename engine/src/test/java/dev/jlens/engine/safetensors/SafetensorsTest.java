@@ -124,6 +124,71 @@ class SafetensorsTest {
         }
     }
 
+    /**
+     * Tensors of more than 2^31 elements, bf16 and float32, in a sparse file (12.9 GB long, a few
+     * pages on disk): read mapped as stored and indexed past 2^31; the bf16 one written out again
+     * sparse (all-zero blocks left as holes, a file ending in one included) and read back. No array
+     * could hold either. Only the bf16 one is written, to keep the test short: writing reads every
+     * page of a tensor.
+     */
+    @Test
+    void tensorsOfMoreThan2To31ElementsAreReadAndWrittenThroughSparseFiles() throws IOException {
+        int rows = 32768, cols = 65538;
+        long n = (long) rows * cols, past = (1L << 31) + 5;
+        assertTrue(n > 1L << 31);
+        String header = "{\"big16\":{\"dtype\":\"BF16\",\"shape\":[" + rows + "," + cols + "],\"data_offsets\":[0," + 2 * n + "]},"
+                + "\"big32\":{\"dtype\":\"F32\",\"shape\":[" + rows + "," + cols + "],\"data_offsets\":[" + 2 * n + "," + 6 * n + "]}}";
+        byte[] headerBytes = header.getBytes(StandardCharsets.UTF_8);
+        long data = 8 + headerBytes.length;
+        Path file = dir.resolve("sparse.safetensors");
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+            ByteBuffer head = ByteBuffer.allocate((int) data).order(ByteOrder.LITTLE_ENDIAN);
+            head.putLong(headerBytes.length).put(headerBytes);
+            raf.write(head.array());
+            raf.setLength(data + 6 * n);
+            raf.seek(data + 2 * past);
+            raf.write(RawSafetensors.shorts(new short[] {(short) 0x4049})); // bf16 3.140625
+            raf.seek(data + 2 * (n - 1));
+            raf.write(RawSafetensors.shorts(new short[] {(short) 0xC000})); // -2
+            raf.seek(data + 2 * n + 4 * past);
+            raf.write(RawSafetensors.floats(6.5f));
+            raf.seek(data + 2 * n + 4 * (n - 1));
+            raf.write(RawSafetensors.floats(-0.25f));
+        }
+        Path copy = dir.resolve("copy.safetensors");
+        try (SafetensorsFile st = SafetensorsFile.open(file); java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+            Tensor big16 = st.read("big16", null, arena), big32 = st.read("big32", null, arena);
+            assertEquals(DataType.BFLOAT16, big16.dtype());
+            assertEquals(DataType.FLOAT32, big32.dtype());
+            assertEquals(n, big16.elements());
+            assertTrue(big16.segment().isReadOnly() && big32.segment().isReadOnly(), "both are the file's bytes, mapped");
+            assertEquals(3.140625f, big16.valueAt(past));
+            assertEquals(3.140625f, big16.get(rows - 1, (int) (past - (long) (rows - 1) * cols)));
+            assertEquals(-2f, big16.valueAt(n - 1));
+            assertEquals(6.5f, big32.valueAt(past));
+            assertEquals(-0.25f, big32.get(rows - 1, cols - 1));
+            assertEquals(0f, big32.valueAt(past + 1));
+            JlensException noArray = assertThrows(JlensException.class, big32::data);
+            assertTrue(noArray.getMessage().contains("more than one array holds"), noArray.getMessage());
+            JlensException notIntoAnArray = assertThrows(JlensException.class, () -> st.read("big32"));
+            assertTrue(notIntoAnArray.getMessage().contains("more than one float array holds"), notIntoAnArray.getMessage());
+
+            Map<String, Tensor> out = new LinkedHashMap<>();
+            out.put("big16", big16);
+            out.put("zeros", Tensor.zeros(DataType.BFLOAT16, 3 << 20)); // 6 MiB of holes at the end
+            SafetensorsWriter.write(copy, out, Map.of());
+        }
+        try (SafetensorsFile st = SafetensorsFile.open(copy); java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+            Tensor big16 = st.read("big16", null, arena);
+            assertArrayEquals(new int[] {rows, cols}, big16.shape());
+            assertEquals(3.140625f, big16.valueAt(past));
+            assertEquals(-2f, big16.valueAt(n - 1));
+            assertEquals(0f, big16.valueAt(12345));
+            assertTrue(st.read("zeros").isAllZero());
+            assertEquals(2 * n + (6 << 20), st.info("zeros").end(), "the data section ends with the holes");
+        }
+    }
+
     @Test
     void readsTheGoldenModelFile() {
         Path golden = Shared.path("golden/gpt2-micro/model.safetensors");
