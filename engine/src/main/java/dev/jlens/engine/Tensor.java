@@ -34,8 +34,8 @@ import java.util.Objects;
 public final class Tensor {
     private static final ValueLayout.OfShort HALF_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    /** The most values a Java array holds. */
-    static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
+    /** The most values a Java array holds: more live in a segment. */
+    public static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
     /** Values converted at a time between a segment and an array. */
     private static final int WINDOW = 1 << 20;
     private final int[] shape;
@@ -156,9 +156,16 @@ public final class Tensor {
      * 16-bit always) in native memory.
      */
     public static Tensor zeros(DataType type, int... shape) {
-        long n = checkedElements(shape);
-        if (!type.isHalf() && n <= MAX_ARRAY) return zeros(shape);
-        return new Tensor(shape.clone(), Storage.allocate(type, n));
+        if (!type.isHalf() && checkedElements(shape) <= MAX_ARRAY) return zeros(shape);
+        return nativeZeros(type, shape);
+    }
+
+    /**
+     * Zeros held as {@code type} in native memory, whatever their size: freed by {@link #free()},
+     * by a conversion, or once the tensor is unreachable.
+     */
+    public static Tensor nativeZeros(DataType type, int... shape) {
+        return new Tensor(shape.clone(), Storage.allocate(type, checkedElements(shape)));
     }
 
     public static Tensor scalar(float value) {

@@ -95,8 +95,8 @@ public final class HookedTransformer {
     private static void requireFinite(String name, Tensor value) {
         if (value.isOnDevice()) return; // moved there after a check on the host
         if (value.dtype().isHalf()) {
-            long at = value.dtype().half().firstNonFinite(value.halfValues(), value.size());
-            if (at >= 0) throw new JlensException("tensor " + name + " holds " + value.dtype().half().get(value.halfValues(), at) + "; the model would compute NaN from it.");
+            long at = value.dtype().half().firstNonFinite(value.segment(), value.size());
+            if (at >= 0) throw new JlensException("tensor " + name + " holds " + value.dtype().half().get(value.segment(), at) + "; the model would compute NaN from it.");
             return;
         }
         for (float v : value.data()) {

@@ -1,6 +1,7 @@
 package dev.jlens.models.components;
 
 import dev.jlens.engine.Backend;
+import dev.jlens.engine.DataType;
 import dev.jlens.engine.Device;
 import dev.jlens.engine.Matrix;
 import dev.jlens.engine.Parameter;
@@ -70,15 +71,21 @@ public final class Unembed {
         return wU == null ? tiedRequiresGrad : wU.requiresGrad();
     }
 
-    /** x [B, T, D] → logits [B, T, V]. */
+    /** Rows of logits made at a time when they go to native memory: 16M values (64 MB). */
+    private static final int BLOCK_VALUES = 1 << 24;
+
+    /**
+     * x [B, T, D] → logits [B, T, V]. Logits of more values than an array holds (a 128k-token
+     * vocabulary over 16k positions) are made in native memory, a block of rows at a time.
+     */
     public Tensor forward(Tensor x, boolean keep) {
         int n = x.size() / dModel;
-        Backend ops = Backend.of(b_U.value());
-        Tensor logits = ops.empty(x.dim(0), x.dim(1), dVocab);
-        if (wU == null) {
-            ops.matmul(Matrix.of(x, n, dModel), Matrix.of(tiedEmbedding.value(), dVocab, dModel).t(), b_U.value(), Matrix.of(logits, n, dVocab));
+        Tensor logits;
+        if ((long) n * dVocab <= Tensor.MAX_ARRAY) {
+            logits = Backend.of(b_U.value()).empty(x.dim(0), x.dim(1), dVocab);
+            unembedRows(x, 0, n, logits);
         } else {
-            Linear.forward(ops, Matrix.of(x, n, dModel), Matrix.of(wU.value(), dModel, dVocab), b_U.value(), Matrix.of(logits, n, dVocab));
+            logits = inNativeMemory(x, Math.max(1, BLOCK_VALUES / dVocab));
         }
         if (keep) {
             // x feeds only W_U's gradient; its shape is all dx needs.
@@ -86,6 +93,27 @@ public final class Unembed {
             this.inputShape = x.shape();
         }
         return logits;
+    }
+
+    /** The logits of x [B, T, D] in native memory, {@code blockRows} rows at a time through an array (as {@link #forward} makes those no array holds). */
+    Tensor inNativeMemory(Tensor x, int blockRows) {
+        int n = x.size() / dModel;
+        Tensor logits = Tensor.nativeZeros(DataType.FLOAT32, x.dim(0), x.dim(1), dVocab);
+        for (int first = 0; first < n; first += blockRows) {
+            int rows = Math.min(blockRows, n - first);
+            Tensor block = Backend.of(b_U.value()).empty(rows, dVocab);
+            unembedRows(x, first, rows, block);
+            logits.write(block.data(), 0, (long) first * dVocab, rows * dVocab);
+        }
+        return logits;
+    }
+
+    /** out [rows, V] = x[first .. first + rows)·W_U + b_U. */
+    private void unembedRows(Tensor x, int first, int rows, Tensor out) {
+        Backend ops = Backend.of(b_U.value());
+        Matrix in = Matrix.of(x, first * dModel, rows, dModel, dModel), logits = Matrix.of(out, rows, dVocab);
+        if (wU == null) ops.matmul(in, Matrix.of(tiedEmbedding.value(), dVocab, dModel).t(), b_U.value(), logits);
+        else Linear.forward(ops, in, Matrix.of(wU.value(), dModel, dVocab), b_U.value(), logits);
     }
 
     /** db_U += Σ dlogits, dW_U += xᵀ·dlogits (each where wanted), dx = dlogits·W_Uᵀ. */
