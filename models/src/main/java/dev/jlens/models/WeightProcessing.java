@@ -141,34 +141,41 @@ public final class WeightProcessing {
      * row, then, after a layer norm, centre each column.
      */
     private static void foldIntoMatrix(Tensor lnW, Tensor lnB, Tensor w, Tensor bias, boolean center) {
-        int in = w.dim(0), out = w.dim(1);
-        float[] wd = w.data();
-        for (int j = 0; j < out; j++) {
-            if (lnB != null) {
-                double folded = 0;
-                for (int i = 0; i < in; i++) folded += (double) lnB.data()[i] * wd[i * out + j];
-                bias.data()[j] += (float) folded;
+        foldIntoMatrix(lnW, lnB, w, 0, w.dim(0), w.dim(1), bias, 0, center);
+    }
+
+    /**
+     * As {@link #foldIntoMatrix(Tensor, Tensor, Tensor, Tensor, boolean)} for the [in, out] matrix
+     * at {@code offset} of w and the out biases at {@code biasOffset} of bias. Row by row, so that a
+     * 16-bit matrix is never widened whole: the first pass reads the sums (the bias's from the
+     * weights as they were, the column means from the scaled ones), the second writes each row
+     * once, rounded once.
+     */
+    private static void foldIntoMatrix(Tensor lnW, Tensor lnB, Tensor w, long offset, int in, int out, Tensor bias, int biasOffset, boolean center) {
+        float[] scale = lnW.data(), shift = lnB == null ? null : lnB.data(), row = new float[out];
+        double[] folded = new double[out], mean = new double[out];
+        for (int i = 0; i < in; i++) {
+            w.read(offset + (long) i * out, row, 0, out);
+            for (int j = 0; j < out; j++) {
+                if (shift != null) folded[j] += (double) shift[i] * row[j];
+                mean[j] += row[j] * scale[i];
             }
-            double mean = 0;
-            for (int i = 0; i < in; i++) {
-                wd[i * out + j] *= lnW.data()[i];
-                mean += wd[i * out + j];
+        }
+        if (shift != null) for (int j = 0; j < out; j++) bias.data()[biasOffset + j] += (float) folded[j];
+        for (int i = 0; i < in; i++) {
+            w.read(offset + (long) i * out, row, 0, out);
+            for (int j = 0; j < out; j++) {
+                row[j] *= scale[i];
+                if (center) row[j] -= (float) (mean[j] / in);
             }
-            mean /= in;
-            if (center) for (int i = 0; i < in; i++) wd[i * out + j] -= (float) mean;
+            w.write(row, 0, offset + (long) i * out, out);
         }
     }
 
     /** As {@link #foldIntoMatrix} for each head's W [heads, d_model, d_head] and b [heads, d_head]. */
     private static void foldIntoHeads(Tensor lnW, Tensor lnB, Tensor w, Tensor bias, boolean center) {
         int heads = w.dim(0), d = w.dim(1), dh = w.dim(2);
-        for (int h = 0; h < heads; h++) {
-            Tensor head = Tensor.of(java.util.Arrays.copyOfRange(w.data(), h * d * dh, (h + 1) * d * dh), d, dh);
-            Tensor headBias = Tensor.of(java.util.Arrays.copyOfRange(bias.data(), h * dh, (h + 1) * dh), dh);
-            foldIntoMatrix(lnW, lnB, head, headBias, center);
-            System.arraycopy(head.data(), 0, w.data(), h * d * dh, d * dh);
-            System.arraycopy(headBias.data(), 0, bias.data(), h * dh, dh);
-        }
+        for (int h = 0; h < heads; h++) foldIntoMatrix(lnW, lnB, w, (long) h * d * dh, d, dh, bias, h * dh, center);
     }
 
     /**
@@ -214,13 +221,17 @@ public final class WeightProcessing {
             String p = "blocks." + l + ".";
             Tensor bV = s.get(p + ParameterShapes.keyValueName(cfg, "b_V")), wO = s.get(p + "attn.W_O"), bO = s.get(p + "attn.b_O");
             int heads = wO.dim(0), dh = wO.dim(1), d = wO.dim(2);
-            for (int j = 0; j < d; j++) {
-                double sum = 0;
-                for (int h = 0; h < heads; h++) {
-                    for (int e = 0; e < dh; e++) sum += (double) bV.data()[h / perGroup * dh + e] * wO.data()[(h * dh + e) * d + j];
+            double[] sum = new double[d];
+            float[] row = new float[d];
+            for (int h = 0; h < heads; h++) {
+                for (int e = 0; e < dh; e++) {
+                    // W_O is read a row at a time, never widened whole: it is not changed.
+                    wO.read((long) (h * dh + e) * d, row, 0, d);
+                    double v = bV.data()[h / perGroup * dh + e];
+                    for (int j = 0; j < d; j++) sum[j] += v * row[j];
                 }
-                bO.data()[j] += (float) sum;
             }
+            for (int j = 0; j < d; j++) bO.data()[j] += (float) sum[j];
             java.util.Arrays.fill(bV.data(), 0f);
             HeldTypes.hold(s, p, held);
         }
@@ -300,14 +311,17 @@ public final class WeightProcessing {
         }
     }
 
+    /** Each row of t [rows, cols] loses its mean; a row at a time, so a 16-bit matrix is never widened whole. */
     private static void centerRows(Tensor t) {
         int rows = t.dim(0), cols = t.dim(1);
-        float[] d = t.data();
+        float[] row = new float[cols];
         for (int r = 0; r < rows; r++) {
+            t.read((long) r * cols, row, 0, cols);
             double mean = 0;
-            for (int c = 0; c < cols; c++) mean += d[r * cols + c];
+            for (int c = 0; c < cols; c++) mean += row[c];
             mean /= cols;
-            for (int c = 0; c < cols; c++) d[r * cols + c] -= (float) mean;
+            for (int c = 0; c < cols; c++) row[c] -= (float) mean;
+            t.write(row, 0, (long) r * cols, cols);
         }
     }
 
