@@ -95,7 +95,7 @@ public final class HookedTransformer {
     private static void requireFinite(String name, Tensor value) {
         if (value.isOnDevice()) return; // moved there after a check on the host
         if (value.dtype().isHalf()) {
-            long at = value.dtype().half().firstNonFinite(value.segment(), value.size());
+            long at = value.dtype().half().firstNonFinite(value.segment(), value.elements());
             if (at >= 0) throw new JlensException("tensor " + name + " holds " + value.dtype().half().get(value.segment(), at) + "; the model would compute NaN from it.");
             return;
         }
@@ -131,7 +131,7 @@ public final class HookedTransformer {
     }
 
     private static long bytes(Tensor t) {
-        return (long) t.dtype().bytes() * t.size();
+        return t.dtype().bytes() * t.elements();
     }
 
     public Parameter parameter(String name) {
