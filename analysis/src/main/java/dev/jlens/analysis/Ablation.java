@@ -70,7 +70,7 @@ public final class Ablation {
         double[] sum = new double[width];
         long count = 0;
         for (int b = 0; b < act.dim(0); b++) {
-            for (int p = 0; p < tokens.lengths()[b]; p++) {
+            for (int p = tokens.start(b); p < tokens.end(b); p++) {
                 for (int i = 0; i < width; i++) sum[i] += act.data()[(b * pos + p) * width + i];
                 count++;
             }

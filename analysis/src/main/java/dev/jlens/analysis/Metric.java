@@ -37,7 +37,7 @@ public interface Metric {
                 check(tokens);
                 Tensor g = Tensor.zeros(logits.shape());
                 for (int b = 0; b < tokens.batch(); b++) {
-                    int last = tokens.lengths()[b] - 1;
+                    int last = tokens.end(b) - 1;
                     g.set(g.get(b, last, correct[b]) + 1f / tokens.batch(), b, last, correct[b]);
                     g.set(g.get(b, last, incorrect[b]) - 1f / tokens.batch(), b, last, incorrect[b]);
                 }
@@ -62,7 +62,7 @@ public interface Metric {
     static double[] logitDifferences(Tensor logits, Tokens tokens, int[] correct, int[] incorrect) {
         double[] out = new double[tokens.batch()];
         for (int b = 0; b < tokens.batch(); b++) {
-            int last = tokens.lengths()[b] - 1;
+            int last = tokens.end(b) - 1;
             out[b] = logits.get(b, last, correct[b]) - logits.get(b, last, incorrect[b]);
         }
         return out;

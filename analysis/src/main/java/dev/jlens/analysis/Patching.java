@@ -307,13 +307,14 @@ public final class Patching {
         int d = start.dim(2), width = cleanAct.size() / (batch * pos);
         Backend ops = Backend.of(start);
         Tensor residual = ops.empty(k * batch, pos, d);
-        int[] ids = new int[k * corrupted.ids().length], lengths = new int[k * batch];
+        int[] ids = new int[k * corrupted.ids().length], starts = new int[k * batch], lengths = new int[k * batch];
         for (int v = 0; v < k; v++) {
             ops.copyRows(Matrix.of(start, 0, 1, start.size(), 0), Matrix.of(residual, v * start.size(), 1, start.size(), 0));
             System.arraycopy(corrupted.ids(), 0, ids, v * corrupted.ids().length, corrupted.ids().length);
+            System.arraycopy(corrupted.starts(), 0, starts, v * batch, batch);
             System.arraycopy(corrupted.lengths(), 0, lengths, v * batch, batch);
         }
-        Tokens tokens = new Tokens(ids, k * batch, pos, lengths);
+        Tokens tokens = new Tokens(ids, k * batch, pos, starts, lengths);
         try (HookScope scope = model.hookPoints().scope()) {
             scope.forward(hookName, (act, point) -> {
                 Backend where = Backend.of(act);

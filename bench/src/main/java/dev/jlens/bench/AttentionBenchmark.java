@@ -1,6 +1,7 @@
 package dev.jlens.bench;
 
 import dev.jlens.kernels.CausalAttention;
+import dev.jlens.kernels.CausalMask;
 import dev.jlens.kernels.Rotary;
 import dev.jlens.kernels.Softmax;
 import java.util.concurrent.TimeUnit;
@@ -74,7 +75,7 @@ public class AttentionBenchmark {
 
     @Benchmark
     public float[] causalSoftmax() {
-        CausalAttention.pattern(scores, pattern, b, t, h);
+        CausalAttention.pattern(scores, pattern, CausalMask.causal(b, h, t));
         return pattern;
     }
 
@@ -88,7 +89,7 @@ public class AttentionBenchmark {
 
     @Benchmark
     public float[] causalSoftmaxBackward() {
-        CausalAttention.patternBackward(pattern, scores, dscores, b, t, h);
+        CausalAttention.patternBackward(pattern, scores, dscores, CausalMask.causal(b, h, t));
         return dscores;
     }
 

@@ -2,6 +2,7 @@ package dev.jlens.engine;
 
 import dev.jlens.kernels.AdamWUpdate;
 import dev.jlens.kernels.Gelu;
+import dev.jlens.kernels.CausalMask;
 import dev.jlens.kernels.Rotary;
 
 /**
@@ -100,24 +101,27 @@ public interface Backend {
 
     void soluBackward(Tensor x, Tensor dy, Tensor dx, int rows, int width);
 
-    void rotary(Rotary.Table table, Tensor x, Tensor y, int b, int t, int h, int d);
+    /** @param positions null (row (b, t) turns by position t), or each row's position [b·t] */
+    void rotary(Rotary.Table table, Tensor x, Tensor y, int[] positions, int b, int t, int h, int d);
 
-    void rotaryBackward(Rotary.Table table, Tensor dy, Tensor dx, int b, int t, int h, int d);
+    void rotaryBackward(Rotary.Table table, Tensor dy, Tensor dx, int[] positions, int b, int t, int h, int d);
 
-    void attentionScores(Tensor q, Tensor k, Tensor scores, int b, int t, int h, int d, float scale);
+    // Attention, in the steps of CausalAttention: q, z [b, queries, h, d]; k, v [b, keys, h, d];
+    // scores, pattern [b, h, queries, keys]; the mask says which keys each query sees.
 
-    void attentionPattern(Tensor scores, Tensor pattern, int b, int t, int h);
+    /** scores = q·kᵀ·scale where the mask shows the key, −∞ elsewhere. */
+    void attentionScores(Tensor q, Tensor k, Tensor scores, CausalMask mask, int d, float scale);
 
-    /** A sliding window on scores [b, h, t, t]: key j is masked to −∞ for query i when i − j ≥ window. */
-    void maskOutsideWindow(Tensor scores, int b, int t, int h, int window);
+    /** Row softmax over the keys each query sees; a row that sees none is 0. */
+    void attentionPattern(Tensor scores, Tensor pattern, CausalMask mask);
 
-    void attentionMix(Tensor pattern, Tensor v, Tensor z, int b, int t, int h, int d);
+    void attentionMix(Tensor pattern, Tensor v, Tensor z, CausalMask mask, int d);
 
-    void attentionMixBackward(Tensor dz, Tensor pattern, Tensor v, Tensor dpattern, Tensor dv, int b, int t, int h, int d);
+    void attentionMixBackward(Tensor dz, Tensor pattern, Tensor v, Tensor dpattern, Tensor dv, CausalMask mask, int d);
 
-    void attentionPatternBackward(Tensor pattern, Tensor dpattern, Tensor dscores, int b, int t, int h);
+    void attentionPatternBackward(Tensor pattern, Tensor dpattern, Tensor dscores, CausalMask mask);
 
-    void attentionScoresBackward(Tensor dscores, Tensor q, Tensor k, Tensor dq, Tensor dk, int b, int t, int h, int d, float scale);
+    void attentionScoresBackward(Tensor dscores, Tensor q, Tensor k, Tensor dq, Tensor dk, CausalMask mask, int d, float scale);
 
     /** out[i] = table[tokens[i]] for rows of width d. */
     void embed(Tensor table, int[] tokens, Tensor out);

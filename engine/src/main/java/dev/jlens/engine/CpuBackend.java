@@ -2,6 +2,7 @@ package dev.jlens.engine;
 
 import dev.jlens.kernels.AdamWUpdate;
 import dev.jlens.kernels.CausalAttention;
+import dev.jlens.kernels.CausalMask;
 import dev.jlens.kernels.Gelu;
 import dev.jlens.kernels.Gemm.Op;
 import dev.jlens.kernels.Gemm;
@@ -221,48 +222,43 @@ final class CpuBackend implements Backend {
     }
 
     @Override
-    public void rotary(Rotary.Table table, Tensor x, Tensor y, int b, int t, int h, int d) {
-        Rotary.forward(table, x.data(), y.data(), b, t, h, d);
+    public void rotary(Rotary.Table table, Tensor x, Tensor y, int[] positions, int b, int t, int h, int d) {
+        Rotary.forward(table, x.data(), y.data(), positions, b, t, h, d);
     }
 
     @Override
-    public void rotaryBackward(Rotary.Table table, Tensor dy, Tensor dx, int b, int t, int h, int d) {
-        Rotary.backward(table, dy.data(), dx.data(), b, t, h, d);
+    public void rotaryBackward(Rotary.Table table, Tensor dy, Tensor dx, int[] positions, int b, int t, int h, int d) {
+        Rotary.backward(table, dy.data(), dx.data(), positions, b, t, h, d);
     }
 
     @Override
-    public void attentionScores(Tensor q, Tensor k, Tensor scores, int b, int t, int h, int d, float scale) {
-        CausalAttention.scores(q.data(), k.data(), scores.data(), b, t, h, d, scale);
+    public void attentionScores(Tensor q, Tensor k, Tensor scores, CausalMask mask, int d, float scale) {
+        CausalAttention.scores(q.data(), k.data(), scores.data(), mask, d, scale);
     }
 
     @Override
-    public void attentionPattern(Tensor scores, Tensor pattern, int b, int t, int h) {
-        CausalAttention.pattern(scores.data(), pattern.data(), b, t, h);
+    public void attentionPattern(Tensor scores, Tensor pattern, CausalMask mask) {
+        CausalAttention.pattern(scores.data(), pattern.data(), mask);
     }
 
     @Override
-    public void maskOutsideWindow(Tensor scores, int b, int t, int h, int window) {
-        CausalAttention.maskOutsideWindow(scores.data(), b * h, t, window);
+    public void attentionMix(Tensor pattern, Tensor v, Tensor z, CausalMask mask, int d) {
+        CausalAttention.mix(pattern.data(), v.data(), z.data(), mask, d);
     }
 
     @Override
-    public void attentionMix(Tensor pattern, Tensor v, Tensor z, int b, int t, int h, int d) {
-        CausalAttention.mix(pattern.data(), v.data(), z.data(), b, t, h, d);
+    public void attentionMixBackward(Tensor dz, Tensor pattern, Tensor v, Tensor dpattern, Tensor dv, CausalMask mask, int d) {
+        CausalAttention.mixBackward(dz.data(), pattern.data(), v.data(), dpattern.data(), dv.data(), mask, d);
     }
 
     @Override
-    public void attentionMixBackward(Tensor dz, Tensor pattern, Tensor v, Tensor dpattern, Tensor dv, int b, int t, int h, int d) {
-        CausalAttention.mixBackward(dz.data(), pattern.data(), v.data(), dpattern.data(), dv.data(), b, t, h, d);
+    public void attentionPatternBackward(Tensor pattern, Tensor dpattern, Tensor dscores, CausalMask mask) {
+        CausalAttention.patternBackward(pattern.data(), dpattern.data(), dscores.data(), mask);
     }
 
     @Override
-    public void attentionPatternBackward(Tensor pattern, Tensor dpattern, Tensor dscores, int b, int t, int h) {
-        CausalAttention.patternBackward(pattern.data(), dpattern.data(), dscores.data(), b, t, h);
-    }
-
-    @Override
-    public void attentionScoresBackward(Tensor dscores, Tensor q, Tensor k, Tensor dq, Tensor dk, int b, int t, int h, int d, float scale) {
-        CausalAttention.scoresBackward(dscores.data(), q.data(), k.data(), dq.data(), dk.data(), b, t, h, d, scale);
+    public void attentionScoresBackward(Tensor dscores, Tensor q, Tensor k, Tensor dq, Tensor dk, CausalMask mask, int d, float scale) {
+        CausalAttention.scoresBackward(dscores.data(), q.data(), k.data(), dq.data(), dk.data(), mask, d, scale);
     }
 
     @Override

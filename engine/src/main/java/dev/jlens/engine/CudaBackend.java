@@ -2,6 +2,7 @@ package dev.jlens.engine;
 
 import dev.jlens.kernels.AdamWUpdate;
 import dev.jlens.kernels.Gelu;
+import dev.jlens.kernels.CausalMask;
 import dev.jlens.kernels.Rotary;
 import dev.jlens.kernels.cuda.Cublas;
 import dev.jlens.kernels.cuda.Cuda;
@@ -246,13 +247,29 @@ final class CudaBackend implements Backend {
     }
 
     @Override
-    public void rotary(Rotary.Table table, Tensor x, Tensor y, int b, int t, int h, int d) {
+    public void rotary(Rotary.Table table, Tensor x, Tensor y, int[] positions, int b, int t, int h, int d) {
+        requireSequencePositions(positions);
         rotate(table, x, y, b, t, h, d, 1f, false);
     }
 
     @Override
-    public void rotaryBackward(Rotary.Table table, Tensor dy, Tensor dx, int b, int t, int h, int d) {
+    public void rotaryBackward(Rotary.Table table, Tensor dy, Tensor dx, int[] positions, int b, int t, int h, int d) {
+        requireSequencePositions(positions);
         rotate(table, dy, dx, b, t, h, d, -1f, true);
+    }
+
+    /** The kernels here turn row (b, t) by position t: left padding and a KV cache need the CPU for now. */
+    private static void requireSequencePositions(int[] positions) {
+        if (positions != null) throw new JlensException(UNSUPPORTED);
+    }
+
+    private static final String UNSUPPORTED = "left-padded batches and generation with a KV cache run on the CPU only for now; "
+            + "run without --device cuda.";
+
+    /** The square masks this backend's kernels compute: the future, and a sliding window. */
+    private static CausalMask square(CausalMask mask) {
+        if (!mask.square()) throw new JlensException(UNSUPPORTED);
+        return mask;
     }
 
     private void rotate(Rotary.Table table, Tensor in, Tensor out, int b, int t, int h, int d, float direction, boolean accumulate) {
@@ -271,26 +288,26 @@ final class CudaBackend implements Backend {
     // after the previous head's (rows h·d apart); its scores and pattern t·t after.
 
     @Override
-    public void attentionScores(Tensor q, Tensor k, Tensor scores, int b, int t, int h, int d, float scale) {
+    public void attentionScores(Tensor q, Tensor k, Tensor scores, CausalMask mask, int d, float scale) {
+        int b = square(mask).batch(), t = mask.keys(), h = mask.heads();
         for (int s = 0; s < b; s++) {
             cublas.gemm(false, true, t, t, d, scale, at(q, s * t * h * d), h * d, d, at(k, s * t * h * d), h * d, d,
                     0f, at(scores, s * h * t * t), t, (long) t * t, h);
         }
         kernels.elementwise("mask_future", (long) b * h * t * t, at(scores, 0), t, (long) b * h);
+        if (mask.window() > 0 && t > mask.window()) {
+            kernels.elementwise("mask_outside_window", (long) b * h * t * t, at(scores, 0), t, mask.window(), (long) b * h);
+        }
     }
 
     @Override
-    public void maskOutsideWindow(Tensor scores, int b, int t, int h, int window) {
-        kernels.elementwise("mask_outside_window", (long) b * h * t * t, at(scores, 0), t, window, (long) b * h);
+    public void attentionPattern(Tensor scores, Tensor pattern, CausalMask mask) {
+        kernels.perRow("causal_softmax", (long) square(mask).rows(), at(scores, 0), at(pattern, 0), mask.keys());
     }
 
     @Override
-    public void attentionPattern(Tensor scores, Tensor pattern, int b, int t, int h) {
-        kernels.perRow("causal_softmax", (long) b * h * t, at(scores, 0), at(pattern, 0), t);
-    }
-
-    @Override
-    public void attentionMix(Tensor pattern, Tensor v, Tensor z, int b, int t, int h, int d) {
+    public void attentionMix(Tensor pattern, Tensor v, Tensor z, CausalMask mask, int d) {
+        int b = square(mask).batch(), t = mask.keys(), h = mask.heads();
         for (int s = 0; s < b; s++) {
             cublas.gemm(false, false, t, d, t, 1f, at(pattern, s * h * t * t), t, (long) t * t, at(v, s * t * h * d), h * d, d,
                     0f, at(z, s * t * h * d), h * d, d, h);
@@ -298,7 +315,8 @@ final class CudaBackend implements Backend {
     }
 
     @Override
-    public void attentionMixBackward(Tensor dz, Tensor pattern, Tensor v, Tensor dpattern, Tensor dv, int b, int t, int h, int d) {
+    public void attentionMixBackward(Tensor dz, Tensor pattern, Tensor v, Tensor dpattern, Tensor dv, CausalMask mask, int d) {
+        int b = square(mask).batch(), t = mask.keys(), h = mask.heads();
         for (int s = 0; s < b; s++) {
             int qkv = s * t * h * d, tt = s * h * t * t;
             cublas.gemm(false, true, t, t, d, 1f, at(dz, qkv), h * d, d, at(v, qkv), h * d, d, 1f, at(dpattern, tt), t, (long) t * t, h);
@@ -307,12 +325,13 @@ final class CudaBackend implements Backend {
     }
 
     @Override
-    public void attentionPatternBackward(Tensor pattern, Tensor dpattern, Tensor dscores, int b, int t, int h) {
-        kernels.perRow("causal_softmax_backward", (long) b * h * t, at(pattern, 0), at(dpattern, 0), at(dscores, 0), t);
+    public void attentionPatternBackward(Tensor pattern, Tensor dpattern, Tensor dscores, CausalMask mask) {
+        kernels.perRow("causal_softmax_backward", (long) square(mask).rows(), at(pattern, 0), at(dpattern, 0), at(dscores, 0), mask.keys());
     }
 
     @Override
-    public void attentionScoresBackward(Tensor dscores, Tensor q, Tensor k, Tensor dq, Tensor dk, int b, int t, int h, int d, float scale) {
+    public void attentionScoresBackward(Tensor dscores, Tensor q, Tensor k, Tensor dq, Tensor dk, CausalMask mask, int d, float scale) {
+        int b = square(mask).batch(), t = mask.keys(), h = mask.heads();
         for (int s = 0; s < b; s++) {
             int qkv = s * t * h * d, tt = s * h * t * t;
             cublas.gemm(false, false, t, d, t, scale, at(dscores, tt), t, (long) t * t, at(k, qkv), h * d, d, 1f, at(dq, qkv), h * d, d, h);

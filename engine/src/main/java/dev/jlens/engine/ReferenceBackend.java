@@ -1,6 +1,7 @@
 package dev.jlens.engine;
 
 import dev.jlens.kernels.AdamWUpdate;
+import dev.jlens.kernels.CausalMask;
 import dev.jlens.kernels.Gelu;
 import dev.jlens.kernels.Rotary;
 import dev.jlens.kernels.Solu;
@@ -250,20 +251,20 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public void rotary(Rotary.Table table, Tensor x, Tensor y, int b, int t, int h, int d) {
-        turn(table, x.data(), y.data(), b, t, h, d, 1, false);
+    public void rotary(Rotary.Table table, Tensor x, Tensor y, int[] positions, int b, int t, int h, int d) {
+        turn(table, x.data(), y.data(), positions, b, t, h, d, 1, false);
     }
 
     @Override
-    public void rotaryBackward(Rotary.Table table, Tensor dy, Tensor dx, int b, int t, int h, int d) {
-        turn(table, dy.data(), dx.data(), b, t, h, d, -1, true);
+    public void rotaryBackward(Rotary.Table table, Tensor dy, Tensor dx, int[] positions, int b, int t, int h, int d) {
+        turn(table, dy.data(), dx.data(), positions, b, t, h, d, -1, true);
     }
 
     /** Turns each pair (i, i + rotaryDim/2) of the first rotaryDim dimensions by ±θ from the table; the rest pass. */
-    private static void turn(Rotary.Table table, float[] in, float[] out, int b, int t, int h, int d, int direction, boolean accumulate) {
+    private static void turn(Rotary.Table table, float[] in, float[] out, int[] positions, int b, int t, int h, int d, int direction, boolean accumulate) {
         int half = table.rotaryDim() / 2;
         for (int bt = 0; bt < b * t; bt++) {
-            int pos = bt % t;
+            int pos = positions == null ? bt % t : positions[bt];
             for (int head = 0; head < h; head++) {
                 int o = (bt * h + head) * d;
                 double[] turned = new double[d];
@@ -283,91 +284,93 @@ public final class ReferenceBackend implements Backend {
         return ((batch * t + pos) * h + head) * d + i;
     }
 
-    /** Element (batch, head, query, key) of a [B, H, T, T] tensor. */
-    private static int square(int batch, int head, int query, int key, int t, int h) {
-        return ((batch * h + head) * t + query) * t + key;
+    /** Element (batch, head, query, key) of a [B, H, Tq, Tk] tensor. */
+    private static int score(int batch, int head, int query, int key, CausalMask m) {
+        return ((batch * m.heads() + head) * m.queries() + query) * m.keys() + key;
+    }
+
+    private static boolean sees(CausalMask m, int batch, int query, int key) {
+        return key >= m.first(batch, query) && key <= m.last(query);
     }
 
     @Override
-    public void attentionScores(Tensor q, Tensor k, Tensor scores, int b, int t, int h, int d, float scale) {
-        for (int n = 0; n < b; n++) for (int head = 0; head < h; head++) for (int i = 0; i < t; i++) for (int j = 0; j < t; j++) {
+    public void attentionScores(Tensor q, Tensor k, Tensor scores, CausalMask m, int d, float scale) {
+        int h = m.heads(), tq = m.queries(), tk = m.keys();
+        for (int n = 0; n < m.batch(); n++) for (int head = 0; head < h; head++) for (int i = 0; i < tq; i++) for (int j = 0; j < tk; j++) {
             double dot = 0;
-            for (int c = 0; c < d; c++) dot += (double) q.data()[qkv(n, i, head, c, t, h, d)] * k.data()[qkv(n, j, head, c, t, h, d)];
-            scores.data()[square(n, head, i, j, t, h)] = j > i ? Float.NEGATIVE_INFINITY : (float) (dot * scale);
+            for (int c = 0; c < d; c++) dot += (double) q.data()[qkv(n, i, head, c, tq, h, d)] * k.data()[qkv(n, j, head, c, tk, h, d)];
+            scores.data()[score(n, head, i, j, m)] = sees(m, n, i, j) ? (float) (dot * scale) : Float.NEGATIVE_INFINITY;
         }
     }
 
     @Override
-    public void maskOutsideWindow(Tensor scores, int b, int t, int h, int window) {
-        for (int n = 0; n < b; n++) for (int head = 0; head < h; head++) for (int i = 0; i < t; i++) for (int j = 0; j < t; j++) {
-            if (i - j >= window) scores.data()[square(n, head, i, j, t, h)] = Float.NEGATIVE_INFINITY;
-        }
-    }
-
-    @Override
-    public void attentionPattern(Tensor scores, Tensor pattern, int b, int t, int h) {
+    public void attentionPattern(Tensor scores, Tensor pattern, CausalMask m) {
         float[] s = scores.data(), p = pattern.data();
-        for (int n = 0; n < b; n++) for (int head = 0; head < h; head++) for (int i = 0; i < t; i++) {
+        for (int n = 0; n < m.batch(); n++) for (int head = 0; head < m.heads(); head++) for (int i = 0; i < m.queries(); i++) {
             double max = Double.NEGATIVE_INFINITY, sum = 0;
-            for (int j = 0; j <= i; j++) max = Math.max(max, s[square(n, head, i, j, t, h)]);
-            for (int j = 0; j <= i; j++) sum += Math.exp(s[square(n, head, i, j, t, h)] - max);
-            for (int j = 0; j < t; j++) {
-                p[square(n, head, i, j, t, h)] = j > i ? 0 : (float) (Math.exp(s[square(n, head, i, j, t, h)] - max) / sum);
+            for (int j = 0; j < m.keys(); j++) if (sees(m, n, i, j)) max = Math.max(max, s[score(n, head, i, j, m)]);
+            for (int j = 0; j < m.keys(); j++) if (sees(m, n, i, j)) sum += Math.exp(s[score(n, head, i, j, m)] - max);
+            for (int j = 0; j < m.keys(); j++) {
+                p[score(n, head, i, j, m)] = sees(m, n, i, j) ? (float) (Math.exp(s[score(n, head, i, j, m)] - max) / sum) : 0;
             }
         }
     }
 
     @Override
-    public void attentionMix(Tensor pattern, Tensor v, Tensor z, int b, int t, int h, int d) {
-        for (int n = 0; n < b; n++) for (int head = 0; head < h; head++) for (int i = 0; i < t; i++) for (int c = 0; c < d; c++) {
+    public void attentionMix(Tensor pattern, Tensor v, Tensor z, CausalMask m, int d) {
+        int h = m.heads(), tq = m.queries(), tk = m.keys();
+        for (int n = 0; n < m.batch(); n++) for (int head = 0; head < h; head++) for (int i = 0; i < tq; i++) for (int c = 0; c < d; c++) {
             double sum = 0;
-            for (int j = 0; j < t; j++) sum += (double) pattern.data()[square(n, head, i, j, t, h)] * v.data()[qkv(n, j, head, c, t, h, d)];
-            z.data()[qkv(n, i, head, c, t, h, d)] = (float) sum;
+            for (int j = 0; j < tk; j++) sum += (double) pattern.data()[score(n, head, i, j, m)] * v.data()[qkv(n, j, head, c, tk, h, d)];
+            z.data()[qkv(n, i, head, c, tq, h, d)] = (float) sum;
         }
     }
 
     /** dpattern[i, j] += dz[i]·v[j]; dv[j] += Σ_i pattern[i, j]·dz[i]. */
     @Override
-    public void attentionMixBackward(Tensor dz, Tensor pattern, Tensor v, Tensor dpattern, Tensor dv, int b, int t, int h, int d) {
-        for (int n = 0; n < b; n++) for (int head = 0; head < h; head++) for (int i = 0; i < t; i++) for (int j = 0; j < t; j++) {
+    public void attentionMixBackward(Tensor dz, Tensor pattern, Tensor v, Tensor dpattern, Tensor dv, CausalMask m, int d) {
+        int h = m.heads(), tq = m.queries(), tk = m.keys();
+        for (int n = 0; n < m.batch(); n++) for (int head = 0; head < h; head++) for (int i = 0; i < tq; i++) for (int j = 0; j < tk; j++) {
             double dot = 0;
-            for (int c = 0; c < d; c++) dot += (double) dz.data()[qkv(n, i, head, c, t, h, d)] * v.data()[qkv(n, j, head, c, t, h, d)];
-            dpattern.data()[square(n, head, i, j, t, h)] += (float) dot;
+            for (int c = 0; c < d; c++) dot += (double) dz.data()[qkv(n, i, head, c, tq, h, d)] * v.data()[qkv(n, j, head, c, tk, h, d)];
+            dpattern.data()[score(n, head, i, j, m)] += (float) dot;
         }
-        for (int n = 0; n < b; n++) for (int head = 0; head < h; head++) for (int j = 0; j < t; j++) for (int c = 0; c < d; c++) {
+        for (int n = 0; n < m.batch(); n++) for (int head = 0; head < h; head++) for (int j = 0; j < tk; j++) for (int c = 0; c < d; c++) {
             double sum = 0;
-            for (int i = 0; i < t; i++) sum += (double) pattern.data()[square(n, head, i, j, t, h)] * dz.data()[qkv(n, i, head, c, t, h, d)];
-            dv.data()[qkv(n, j, head, c, t, h, d)] += (float) sum;
+            for (int i = 0; i < tq; i++) sum += (double) pattern.data()[score(n, head, i, j, m)] * dz.data()[qkv(n, i, head, c, tq, h, d)];
+            dv.data()[qkv(n, j, head, c, tk, h, d)] += (float) sum;
         }
     }
 
-    /** dscores[i, j] += p[i, j]·(dp[i, j] − Σ_k p[i, k]·dp[i, k]). */
+    /** dscores[i, j] += p[i, j]·(dp[i, j] − Σ_k p[i, k]·dp[i, k]) over the keys query i sees. */
     @Override
-    public void attentionPatternBackward(Tensor pattern, Tensor dpattern, Tensor dscores, int b, int t, int h) {
+    public void attentionPatternBackward(Tensor pattern, Tensor dpattern, Tensor dscores, CausalMask m) {
         float[] p = pattern.data(), dp = dpattern.data();
-        for (int n = 0; n < b; n++) for (int head = 0; head < h; head++) for (int i = 0; i < t; i++) {
+        for (int n = 0; n < m.batch(); n++) for (int head = 0; head < m.heads(); head++) for (int i = 0; i < m.queries(); i++) {
             double inner = 0;
-            for (int j = 0; j <= i; j++) inner += (double) p[square(n, head, i, j, t, h)] * dp[square(n, head, i, j, t, h)];
-            for (int j = 0; j <= i; j++) {
-                int at = square(n, head, i, j, t, h);
+            for (int j = 0; j < m.keys(); j++) if (sees(m, n, i, j)) inner += (double) p[score(n, head, i, j, m)] * dp[score(n, head, i, j, m)];
+            for (int j = 0; j < m.keys(); j++) {
+                if (!sees(m, n, i, j)) continue;
+                int at = score(n, head, i, j, m);
                 dscores.data()[at] += (float) (p[at] * (dp[at] - inner));
             }
         }
     }
 
-    /** dq[i] += scale·Σ_j dscores[i, j]·k[j]; dk[j] += scale·Σ_i dscores[i, j]·q[i] (dscores is 0 above the diagonal in a model). */
+    /** dq[i] += scale·Σ_j dscores[i, j]·k[j]; dk[j] += scale·Σ_i dscores[i, j]·q[i] (dscores is 0 where masked in a model). */
     @Override
-    public void attentionScoresBackward(Tensor dscores, Tensor q, Tensor k, Tensor dq, Tensor dk, int b, int t, int h, int d, float scale) {
-        for (int n = 0; n < b; n++) for (int head = 0; head < h; head++) for (int c = 0; c < d; c++) {
-            for (int i = 0; i < t; i++) {
+    public void attentionScoresBackward(Tensor dscores, Tensor q, Tensor k, Tensor dq, Tensor dk, CausalMask m, int d, float scale) {
+        int h = m.heads(), tq = m.queries(), tk = m.keys();
+        for (int n = 0; n < m.batch(); n++) for (int head = 0; head < h; head++) for (int c = 0; c < d; c++) {
+            for (int i = 0; i < tq; i++) {
                 double sum = 0;
-                for (int j = 0; j < t; j++) sum += (double) dscores.data()[square(n, head, i, j, t, h)] * k.data()[qkv(n, j, head, c, t, h, d)];
-                dq.data()[qkv(n, i, head, c, t, h, d)] += (float) (sum * scale);
+                for (int j = 0; j < tk; j++) sum += (double) dscores.data()[score(n, head, i, j, m)] * k.data()[qkv(n, j, head, c, tk, h, d)];
+                dq.data()[qkv(n, i, head, c, tq, h, d)] += (float) (sum * scale);
             }
-            for (int j = 0; j < t; j++) {
+            for (int j = 0; j < tk; j++) {
                 double sum = 0;
-                for (int i = 0; i < t; i++) sum += (double) dscores.data()[square(n, head, i, j, t, h)] * q.data()[qkv(n, i, head, c, t, h, d)];
-                dk.data()[qkv(n, j, head, c, t, h, d)] += (float) (sum * scale);
+                for (int i = 0; i < tq; i++) sum += (double) dscores.data()[score(n, head, i, j, m)] * q.data()[qkv(n, i, head, c, tq, h, d)];
+                dk.data()[qkv(n, j, head, c, tk, h, d)] += (float) (sum * scale);
             }
         }
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.jlens.kernels.AdamWUpdate;
+import dev.jlens.kernels.CausalMask;
 import dev.jlens.kernels.Gelu;
 import dev.jlens.kernels.Rotary;
 import dev.jlens.kernels.cuda.CudaDriver;
@@ -192,31 +193,65 @@ class BackendParityTest {
     void rotaryOnPartOfEachHead(Backend candidate) {
         int b = 2, t = 9, h = 3, d = 16;
         Rotary.Table table = Rotary.Table.of(12, 32, 10000);
-        same(candidate, 1e-6, (current, x) -> current.rotary(table, x[0], x[1], b, t, h, d), random(1, b, t, h, d), random(1, b, t, h, d));
-        same(candidate, 1e-6, (current, x) -> current.rotaryBackward(table, x[0], x[1], b, t, h, d), random(1, b, t, h, d), random(1, b, t, h, d));
+        same(candidate, 1e-6, (current, x) -> current.rotary(table, x[0], x[1], null, b, t, h, d), random(1, b, t, h, d), random(1, b, t, h, d));
+        same(candidate, 1e-6, (current, x) -> current.rotaryBackward(table, x[0], x[1], null, b, t, h, d), random(1, b, t, h, d), random(1, b, t, h, d));
+        if (candidate instanceof CudaBackend) return; // positions of their own run on the CPU only
+        int[] positions = new int[b * t];
+        for (int i = 0; i < positions.length; i++) positions[i] = rng.nextInt(32);
+        same(candidate, 1e-6, (current, x) -> current.rotary(table, x[0], x[1], positions, b, t, h, d), random(1, b, t, h, d), random(1, b, t, h, d));
+        same(candidate, 1e-6, (current, x) -> current.rotaryBackward(table, x[0], x[1], positions, b, t, h, d), random(1, b, t, h, d), random(1, b, t, h, d));
+    }
+
+    /** Square causal; with a sliding window; queries after cached keys with left padding (one query seeing no key), and with a window too. */
+    static List<CausalMask> masks() {
+        return List.of(CausalMask.causal(2, 3, 33), new CausalMask(2, 3, 33, 33, null, 5),
+                new CausalMask(2, 3, 7, 33, new int[] {0, 27}, 0), new CausalMask(2, 3, 7, 33, new int[] {4, 11}, 9));
     }
 
     @ParameterizedTest
     @MethodSource("backends")
     void attentionStepsForwardAndBackward(Backend candidate) {
-        int b = 2, t = 33, h = 3, d = 8;
-        float scale = (float) (1 / Math.sqrt(d));
-        Tensor q = random(1, b, t, h, d), k = random(1, b, t, h, d), v = random(1, b, t, h, d);
-        same(candidate, 1e-5, (current, x) -> {
-            current.attentionScores(x[0], x[1], x[3], b, t, h, d, scale);
-            current.attentionPattern(x[3], x[4], b, t, h);
-            current.attentionMix(x[4], x[2], x[5], b, t, h, d);
-        }, q, k, v, random(1, b, h, t, t), random(1, b, h, t, t), random(1, b, t, h, d));
-        same(candidate, 0, (current, x) -> current.maskOutsideWindow(x[0], b, t, h, 5), random(1, b, h, t, t));
-        Tensor scores = Tensor.zeros(b, h, t, t), pattern = Tensor.zeros(b, h, t, t);
-        reference.attentionScores(q, k, scores, b, t, h, d, scale);
-        reference.attentionPattern(scores, pattern, b, t, h);
-        same(candidate, 1e-5, (current, x) -> {
-            current.attentionMixBackward(x[0], x[1], x[2], x[3], x[4], b, t, h, d);
-            current.attentionPatternBackward(x[1], x[3], x[5], b, t, h);
-            current.attentionScoresBackward(x[5], x[6], x[7], x[8], x[9], b, t, h, d, scale);
-        }, random(1, b, t, h, d), pattern, v, random(1, b, h, t, t), random(1, b, t, h, d), random(1, b, h, t, t), q, k,
-                random(1, b, t, h, d), random(1, b, t, h, d));
+        for (CausalMask m : masks()) {
+            if (candidate instanceof CudaBackend && !m.square()) continue; // left padding and caches run on the CPU only
+            int b = m.batch(), tq = m.queries(), tk = m.keys(), h = m.heads(), d = 8;
+            float scale = (float) (1 / Math.sqrt(d));
+            Tensor q = random(1, b, tq, h, d), k = random(1, b, tk, h, d), v = random(1, b, tk, h, d);
+            same(candidate, 1e-5, (current, x) -> {
+                current.attentionScores(x[0], x[1], x[3], m, d, scale);
+                current.attentionPattern(x[3], x[4], m);
+                current.attentionMix(x[4], x[2], x[5], m, d);
+            }, q, k, v, random(1, b, h, tq, tk), random(1, b, h, tq, tk), random(1, b, tq, h, d));
+            Tensor scores = Tensor.zeros(b, h, tq, tk), pattern = Tensor.zeros(b, h, tq, tk);
+            reference.attentionScores(q, k, scores, m, d, scale);
+            reference.attentionPattern(scores, pattern, m);
+            same(candidate, 1e-5, (current, x) -> {
+                current.attentionMixBackward(x[0], x[1], x[2], x[3], x[4], m, d);
+                current.attentionPatternBackward(x[1], x[3], x[5], m);
+                current.attentionScoresBackward(x[5], x[6], x[7], x[8], x[9], m, d, scale);
+            }, random(1, b, tq, h, d), pattern, v, random(1, b, h, tq, tk), random(1, b, tk, h, d), random(1, b, h, tq, tk), q, k,
+                    random(1, b, tq, h, d), random(1, b, tk, h, d));
+        }
+    }
+
+    /** The reference itself: a pattern row sums to 1 over exactly the keys its query sees, and to 0 where it sees none. */
+    @org.junit.jupiter.api.Test
+    void referencePatternsSeeExactlyTheMaskedKeys() {
+        for (CausalMask m : masks()) {
+            Tensor scores = Tensor.zeros(m.batch(), m.heads(), m.queries(), m.keys()), pattern = Tensor.zeros(scores.shape());
+            reference.attentionScores(random(1, m.batch(), m.queries(), m.heads(), 4), random(1, m.batch(), m.keys(), m.heads(), 4), scores, m, 4, 0.5f);
+            reference.attentionPattern(scores, pattern, m);
+            for (int n = 0; n < m.batch(); n++) for (int head = 0; head < m.heads(); head++) for (int i = 0; i < m.queries(); i++) {
+                double sum = 0;
+                for (int j = 0; j < m.keys(); j++) {
+                    float p = pattern.get(n, head, i, j);
+                    boolean seen = j >= m.first(n, i) && j <= m.last(i);
+                    if (!seen) assertEquals(0f, p);
+                    else org.junit.jupiter.api.Assertions.assertTrue(p > 0);
+                    sum += p;
+                }
+                assertEquals(m.first(n, i) <= m.last(i) ? 1.0 : 0.0, sum, 1e-5);
+            }
+        }
     }
 
     @ParameterizedTest

@@ -4,139 +4,157 @@ import dev.jlens.kernels.Gemm.Op;
 
 /**
  * Causal self-attention for every (batch, head) pair, in the three steps TransformerLens hooks
- * between: {@link #scores} (q·kᵀ/√D, −∞ above the diagonal), {@link #pattern} (row softmax) and
- * {@link #mix} (z = pattern·v), each with its backward beside it. Backward accumulates (+=) into
- * its outputs.
+ * between: {@link #scores} (q·kᵀ/√D, −∞ for keys the {@link CausalMask} hides), {@link #pattern}
+ * (row softmax over the keys a query sees) and {@link #mix} (z = pattern·v), each with its backward
+ * beside it. Backward accumulates (+=) into its outputs.
  *
- * <p>Shapes: q, k, v, z [B, T, H, D] (a head's rows are H·D apart); scores, pattern [B, H, T, T].
- * With right padding no key mask is needed: a real query at position i sees keys 0..i, all real.
+ * <p>Shapes: q, z [B, Tq, H, D]; k, v [B, Tk, H, D] (a head's rows are H·D apart); scores, pattern
+ * [B, H, Tq, Tk]. Tq = Tk = T for a whole sequence; Tq &lt; Tk when a KV cache holds the first keys.
  */
 public final class CausalAttention {
     private CausalAttention() {}
 
-    /** scores = q·kᵀ·scale, −∞ where key > query. */
-    public static void scores(float[] q, float[] k, float[] scores, int b, int t, int h, int d, float scale) {
-        int ld = h * d;
-        Parallel.forEach(b * h, bh -> {
+    /** scores = q·kᵀ·scale where the mask shows the key, −∞ elsewhere. */
+    public static void scores(float[] q, float[] k, float[] scores, CausalMask m, int d, float scale) {
+        int h = m.heads(), tq = m.queries(), tk = m.keys(), ld = h * d;
+        Parallel.forEach(m.batch() * h, bh -> {
             int batch = bh / h, head = bh % h;
-            int qkOff = batch * t * ld + head * d, sOff = bh * t * t;
-            Gemm.gemmSerial(Op.N, Op.T, t, t, d, q, qkOff, ld, k, qkOff, ld, scores, sOff, t, false);
-            for (int i = 0; i < t; i++) {
-                int row = sOff + i * t;
-                Simd.scale(scores, row, scale, i + 1);
-                java.util.Arrays.fill(scores, row + i + 1, row + t, Float.NEGATIVE_INFINITY);
+            int qOff = batch * tq * ld + head * d, kOff = batch * tk * ld + head * d, sOff = bh * tq * tk;
+            Gemm.gemmSerial(Op.N, Op.T, tq, tk, d, q, qOff, ld, k, kOff, ld, scores, sOff, tk, false);
+            for (int i = 0; i < tq; i++) {
+                int row = sOff + i * tk, first = Math.min(m.first(batch, i), m.last(i) + 1);
+                java.util.Arrays.fill(scores, row, row + first, Float.NEGATIVE_INFINITY);
+                Simd.scale(scores, row + first, scale, m.last(i) + 1 - first);
+                java.util.Arrays.fill(scores, row + m.last(i) + 1, row + tk, Float.NEGATIVE_INFINITY);
             }
         });
     }
 
-    /** Scores of {@code count} [t, t] blocks: key j masked to −∞ for query i when i − j ≥ window (Mistral's sliding window). */
-    public static void maskOutsideWindow(float[] scores, int count, int t, int window) {
-        Parallel.forEach(count, c -> {
-            for (int i = window; i < t; i++) java.util.Arrays.fill(scores, (c * t + i) * t, (c * t + i) * t + i - window + 1, Float.NEGATIVE_INFINITY);
-        });
-    }
-
     /** dq += dscores·k·scale; dk += dscoresᵀ·q·scale (dscores is 0 where masked). */
-    public static void scoresBackward(float[] dscores, float[] q, float[] k, float[] dq, float[] dk,
-                                      int b, int t, int h, int d, float scale) {
-        int ld = h * d;
-        Parallel.forEach(b * h, bh -> {
+    public static void scoresBackward(float[] dscores, float[] q, float[] k, float[] dq, float[] dk, CausalMask m, int d, float scale) {
+        int h = m.heads(), tq = m.queries(), tk = m.keys(), ld = h * d;
+        Parallel.forEach(m.batch() * h, bh -> {
             int batch = bh / h, head = bh % h;
-            int qkOff = batch * t * ld + head * d, sOff = bh * t * t;
-            float[] scaled = new float[t * t];
-            for (int i = 0; i < t * t; i++) scaled[i] = dscores[sOff + i] * scale;
-            Gemm.gemmSerial(Op.N, Op.N, t, d, t, scaled, 0, t, k, qkOff, ld, dq, qkOff, ld, true);
-            Gemm.gemmSerial(Op.T, Op.N, t, d, t, scaled, 0, t, q, qkOff, ld, dk, qkOff, ld, true);
+            int qOff = batch * tq * ld + head * d, kOff = batch * tk * ld + head * d, sOff = bh * tq * tk;
+            float[] scaled = new float[tq * tk];
+            for (int i = 0; i < tq * tk; i++) scaled[i] = dscores[sOff + i] * scale;
+            Gemm.gemmSerial(Op.N, Op.N, tq, d, tk, scaled, 0, tk, k, kOff, ld, dq, qOff, ld, true);
+            Gemm.gemmSerial(Op.T, Op.N, tk, d, tq, scaled, 0, tk, q, qOff, ld, dk, kOff, ld, true);
         });
     }
 
-    /** pattern = softmax of each scores row over its causal keys. */
-    public static void pattern(float[] scores, float[] pattern, int b, int t, int h) {
-        Parallel.forEach(b * h, bh -> {
-            for (int i = 0; i < t; i++) {
-                int row = (bh * t + i) * t;
-                Softmax.forward(scores, row, pattern, row, i + 1, t);
+    /** pattern = softmax of each scores row over the keys its query sees; a row that sees none is 0. */
+    public static void pattern(float[] scores, float[] pattern, CausalMask m) {
+        int h = m.heads(), tq = m.queries(), tk = m.keys();
+        Parallel.forEach(m.batch() * h, bh -> {
+            for (int i = 0; i < tq; i++) {
+                int row = (bh * tq + i) * tk, first = m.first(bh / h, i), seen = m.last(i) + 1 - first;
+                if (seen <= 0) {
+                    java.util.Arrays.fill(pattern, row, row + tk, 0f);
+                    continue;
+                }
+                java.util.Arrays.fill(pattern, row, row + first, 0f);
+                Softmax.forward(scores, row + first, pattern, row + first, seen, tk - first);
             }
         });
     }
 
     /** dscores += softmax backward of dpattern. */
-    public static void patternBackward(float[] pattern, float[] dpattern, float[] dscores, int b, int t, int h) {
-        Parallel.forEach(b * h, bh -> {
-            for (int i = 0; i < t; i++) {
-                int row = (bh * t + i) * t;
-                Softmax.backward(pattern, row, dpattern, row, dscores, row, i + 1);
+    public static void patternBackward(float[] pattern, float[] dpattern, float[] dscores, CausalMask m) {
+        int h = m.heads(), tq = m.queries(), tk = m.keys();
+        Parallel.forEach(m.batch() * h, bh -> {
+            for (int i = 0; i < tq; i++) {
+                int row = (bh * tq + i) * tk, first = m.first(bh / h, i), seen = m.last(i) + 1 - first;
+                if (seen > 0) Softmax.backward(pattern, row + first, dpattern, row + first, dscores, row + first, seen);
             }
         });
     }
 
     /** z = pattern·v. */
-    public static void mix(float[] pattern, float[] v, float[] z, int b, int t, int h, int d) {
-        int ld = h * d;
-        Parallel.forEach(b * h, bh -> {
+    public static void mix(float[] pattern, float[] v, float[] z, CausalMask m, int d) {
+        int h = m.heads(), tq = m.queries(), tk = m.keys(), ld = h * d;
+        Parallel.forEach(m.batch() * h, bh -> {
             int batch = bh / h, head = bh % h;
-            int vOff = batch * t * ld + head * d;
-            Gemm.gemmSerial(Op.N, Op.N, t, d, t, pattern, bh * t * t, t, v, vOff, ld, z, vOff, ld, false);
+            Gemm.gemmSerial(Op.N, Op.N, tq, d, tk, pattern, bh * tq * tk, tk, v, batch * tk * ld + head * d, ld,
+                    z, batch * tq * ld + head * d, ld, false);
         });
     }
 
     /** dpattern += dz·vᵀ; dv += patternᵀ·dz. */
-    public static void mixBackward(float[] dz, float[] pattern, float[] v, float[] dpattern, float[] dv,
-                                   int b, int t, int h, int d) {
-        int ld = h * d;
-        Parallel.forEach(b * h, bh -> {
+    public static void mixBackward(float[] dz, float[] pattern, float[] v, float[] dpattern, float[] dv, CausalMask m, int d) {
+        int h = m.heads(), tq = m.queries(), tk = m.keys(), ld = h * d;
+        Parallel.forEach(m.batch() * h, bh -> {
             int batch = bh / h, head = bh % h;
-            int vOff = batch * t * ld + head * d, pOff = bh * t * t;
-            Gemm.gemmSerial(Op.N, Op.T, t, t, d, dz, vOff, ld, v, vOff, ld, dpattern, pOff, t, true);
-            Gemm.gemmSerial(Op.T, Op.N, t, d, t, pattern, pOff, t, dz, vOff, ld, dv, vOff, ld, true);
+            int zOff = batch * tq * ld + head * d, vOff = batch * tk * ld + head * d, pOff = bh * tq * tk;
+            Gemm.gemmSerial(Op.N, Op.T, tq, tk, d, dz, zOff, ld, v, vOff, ld, dpattern, pOff, tk, true);
+            Gemm.gemmSerial(Op.T, Op.N, tk, d, tq, pattern, pOff, tk, dz, zOff, ld, dv, vOff, ld, true);
         });
     }
 
     /** All three steps: z from q, k, v, keeping scores and pattern for backward and hooks. */
+    public static void forward(float[] q, float[] k, float[] v, float[] scores, float[] pattern, float[] z, CausalMask m, int d) {
+        scores(q, k, scores, m, d, (float) (1 / Math.sqrt(d)));
+        pattern(scores, pattern, m);
+        mix(pattern, v, z, m, d);
+    }
+
+    /** {@link #forward} of square causal attention over t positions. */
     public static void forward(float[] q, float[] k, float[] v, float[] scores, float[] pattern, float[] z,
                                int b, int t, int h, int d) {
-        float scale = (float) (1 / Math.sqrt(d));
-        scores(q, k, scores, b, t, h, d, scale);
-        pattern(scores, pattern, b, t, h);
-        mix(pattern, v, z, b, t, h, d);
+        forward(q, k, v, scores, pattern, z, CausalMask.causal(b, h, t), d);
     }
 
     /** dq, dk, dv += the gradients for dz, through the saved pattern. */
     public static void backward(float[] dz, float[] q, float[] k, float[] v, float[] pattern,
+                                float[] dq, float[] dk, float[] dv, CausalMask m, int d) {
+        float[] dpattern = new float[m.rows() * m.keys()], dscores = new float[dpattern.length];
+        mixBackward(dz, pattern, v, dpattern, dv, m, d);
+        patternBackward(pattern, dpattern, dscores, m);
+        scoresBackward(dscores, q, k, dq, dk, m, d, (float) (1 / Math.sqrt(d)));
+    }
+
+    /** {@link #backward} of square causal attention over t positions. */
+    public static void backward(float[] dz, float[] q, float[] k, float[] v, float[] pattern,
                                 float[] dq, float[] dk, float[] dv, int b, int t, int h, int d) {
-        float[] dpattern = new float[b * h * t * t], dscores = new float[b * h * t * t];
-        mixBackward(dz, pattern, v, dpattern, dv, b, t, h, d);
-        patternBackward(pattern, dpattern, dscores, b, t, h);
-        scoresBackward(dscores, q, k, dq, dk, b, t, h, d, (float) (1 / Math.sqrt(d)));
+        backward(dz, q, k, v, pattern, dq, dk, dv, CausalMask.causal(b, h, t), d);
     }
 
     /** Reference: the textbook loops in double, for one call over all (batch, head) pairs. */
-    public static void forwardReference(float[] q, float[] k, float[] v, float[] pattern, float[] z,
-                                        int b, int t, int h, int d) {
+    public static void forwardReference(float[] q, float[] k, float[] v, float[] pattern, float[] z, CausalMask m, int d) {
+        int h = m.heads(), tq = m.queries(), tk = m.keys();
         double scale = 1 / Math.sqrt(d);
-        for (int batch = 0; batch < b; batch++) {
+        for (int batch = 0; batch < m.batch(); batch++) {
             for (int head = 0; head < h; head++) {
-                for (int i = 0; i < t; i++) {
-                    double[] s = new double[i + 1];
+                for (int i = 0; i < tq; i++) {
+                    int pRow = ((batch * h + head) * tq + i) * tk;
+                    java.util.Arrays.fill(pattern, pRow, pRow + tk, 0f);
+                    for (int c = 0; c < d; c++) z[at(batch, i, head, c, tq, h, d)] = 0f;
+                    int first = m.first(batch, i), last = m.last(i);
+                    if (first > last) continue;
+                    double[] s = new double[tk];
                     double max = Double.NEGATIVE_INFINITY;
-                    for (int j = 0; j <= i; j++) {
+                    for (int j = first; j <= last; j++) {
                         double dot = 0;
-                        for (int c = 0; c < d; c++) dot += (double) q[at(batch, i, head, c, t, h, d)] * k[at(batch, j, head, c, t, h, d)];
+                        for (int c = 0; c < d; c++) dot += (double) q[at(batch, i, head, c, tq, h, d)] * k[at(batch, j, head, c, tk, h, d)];
                         s[j] = dot * scale;
                         max = Math.max(max, s[j]);
                     }
                     double sum = 0;
-                    for (int j = 0; j <= i; j++) sum += s[j] = Math.exp(s[j] - max);
-                    int pRow = ((batch * h + head) * t + i) * t;
-                    for (int j = 0; j < t; j++) pattern[pRow + j] = j <= i ? (float) (s[j] / sum) : 0f;
+                    for (int j = first; j <= last; j++) sum += s[j] = Math.exp(s[j] - max);
+                    for (int j = first; j <= last; j++) pattern[pRow + j] = (float) (s[j] / sum);
                     for (int c = 0; c < d; c++) {
                         double acc = 0;
-                        for (int j = 0; j <= i; j++) acc += s[j] / sum * v[at(batch, j, head, c, t, h, d)];
-                        z[at(batch, i, head, c, t, h, d)] = (float) acc;
+                        for (int j = first; j <= last; j++) acc += s[j] / sum * v[at(batch, j, head, c, tk, h, d)];
+                        z[at(batch, i, head, c, tq, h, d)] = (float) acc;
                     }
                 }
             }
         }
+    }
+
+    /** {@link #forwardReference} of square causal attention over t positions. */
+    public static void forwardReference(float[] q, float[] k, float[] v, float[] pattern, float[] z, int b, int t, int h, int d) {
+        forwardReference(q, k, v, pattern, z, CausalMask.causal(b, h, t), d);
     }
 
     private static int at(int batch, int pos, int head, int c, int t, int h, int d) {

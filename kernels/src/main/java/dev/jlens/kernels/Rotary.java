@@ -7,7 +7,8 @@ package dev.jlens.kernels;
  * y_i = x_i·cos θ_i − x_{i+h}·sin θ_i, y_{i+h} = x_{i+h}·cos θ_i + x_i·sin θ_i.
  * Backward turns the gradient back by −θ_i.
  *
- * <p>Shapes: x, y, dx, dy [B, T, H, D]; the table holds cos and sin for positions [0, nCtx).
+ * <p>Shapes: x, y, dx, dy [B, T, H, D]; the table holds cos and sin for positions [0, nCtx). Row
+ * (b, t) turns by position t, or by {@code positions[b·T + t]} where given (left padding, a KV cache).
  */
 public final class Rotary {
     private Rotary() {}
@@ -68,19 +69,28 @@ public final class Rotary {
     }
 
     public static void forward(Table table, float[] x, float[] y, int b, int t, int h, int d) {
-        rotate(table, x, y, b, t, h, d, 1f, false);
+        forward(table, x, y, null, b, t, h, d);
+    }
+
+    /** @param positions null (row (b, t) is at position t), or each row's position, [B·T] */
+    public static void forward(Table table, float[] x, float[] y, int[] positions, int b, int t, int h, int d) {
+        rotate(table, x, y, positions, b, t, h, d, 1f, false);
     }
 
     /** dx += Rᵀ·dy. */
     public static void backward(Table table, float[] dy, float[] dx, int b, int t, int h, int d) {
-        rotate(table, dy, dx, b, t, h, d, -1f, true);
+        backward(table, dy, dx, null, b, t, h, d);
     }
 
-    private static void rotate(Table table, float[] in, float[] out, int b, int t, int h, int d,
+    public static void backward(Table table, float[] dy, float[] dx, int[] positions, int b, int t, int h, int d) {
+        rotate(table, dy, dx, positions, b, t, h, d, -1f, true);
+    }
+
+    private static void rotate(Table table, float[] in, float[] out, int[] positions, int b, int t, int h, int d,
                                float direction, boolean accumulate) {
         int half = table.rotaryDim / 2;
         Parallel.forEach(b * t, bt -> {
-            int pos = bt % t;
+            int pos = positions == null ? bt % t : positions[bt];
             for (int head = 0; head < h; head++) {
                 int o = (bt * h + head) * d;
                 for (int i = 0; i < half; i++) {

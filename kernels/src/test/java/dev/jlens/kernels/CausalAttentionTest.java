@@ -52,4 +52,58 @@ class CausalAttentionTest {
         CausalAttention.forwardReference(q, k, v, new float[b * h * t * t], z, b, t, h, d);
         return z;
     }
+
+    /** Queries after cached keys, left padding (a query that sees nothing), a window: each against the double reference. */
+    private static final CausalMask[] MASKS = {
+        new CausalMask(2, 2, 5, 12, new int[] {0, 3}, 0), new CausalMask(2, 3, 1, 9, new int[] {2, 8}, 0),
+        new CausalMask(1, 2, 6, 6, new int[] {4}, 0), new CausalMask(2, 2, 4, 10, new int[] {1, 0}, 3)};
+
+    @Test
+    void maskedForwardMatchesReference() {
+        Random rng = new Random(3);
+        int d = 5;
+        for (CausalMask m : MASKS) {
+            int b = m.batch(), h = m.heads();
+            float[] q = RandomArrays.gaussian(rng, b * m.queries() * h * d, 1f), k = RandomArrays.gaussian(rng, b * m.keys() * h * d, 1f),
+                    v = RandomArrays.gaussian(rng, k.length, 1f);
+            float[] scores = new float[m.rows() * m.keys()], pattern = new float[scores.length], z = new float[q.length];
+            float[] patternE = new float[scores.length], zE = new float[q.length];
+            CausalAttention.forward(q, k, v, scores, pattern, z, m, d);
+            CausalAttention.forwardReference(q, k, v, patternE, zE, m, d);
+            assertClose(patternE, pattern, 1e-5, 1e-6, "pattern");
+            assertClose(zE, z, 1e-4, 1e-5, "z");
+            for (int row = 0; row < m.rows(); row++) {
+                int i = row % m.queries(), batch = row / (h * m.queries());
+                for (int j = 0; j < m.keys(); j++) {
+                    boolean seen = j >= m.first(batch, i) && j <= m.last(i);
+                    if (!seen) assertEquals(Float.NEGATIVE_INFINITY, scores[row * m.keys() + j]);
+                    if (!seen) assertEquals(0f, pattern[row * m.keys() + j]);
+                }
+            }
+        }
+    }
+
+    @Test
+    void maskedBackwardIsTheDerivative() {
+        Random rng = new Random(4);
+        int d = 3;
+        for (CausalMask m : MASKS) {
+            int b = m.batch(), h = m.heads();
+            float[] q = RandomArrays.gaussian(rng, b * m.queries() * h * d, 1f), k = RandomArrays.gaussian(rng, b * m.keys() * h * d, 1f),
+                    v = RandomArrays.gaussian(rng, k.length, 1f), r = RandomArrays.gaussian(rng, q.length, 1f);
+            float[] pattern = new float[m.rows() * m.keys()], z = new float[q.length];
+            CausalAttention.forward(q, k, v, new float[pattern.length], pattern, z, m, d);
+            float[] dq = new float[q.length], dk = new float[k.length], dv = new float[v.length];
+            CausalAttention.backward(r, q, k, v, pattern, dq, dk, dv, m, d);
+            assertClose(FiniteDifferences.gradient(x -> zRef(x, k, v, m, d), q, r, 1e-2f), dq, 3e-3, 1e-3, "dq");
+            assertClose(FiniteDifferences.gradient(x -> zRef(q, x, v, m, d), k, r, 1e-2f), dk, 3e-3, 1e-3, "dk");
+            assertClose(FiniteDifferences.gradient(x -> zRef(q, k, x, m, d), v, r, 1e-2f), dv, 3e-3, 1e-3, "dv");
+        }
+    }
+
+    private static float[] zRef(float[] q, float[] k, float[] v, CausalMask m, int d) {
+        float[] z = new float[q.length];
+        CausalAttention.forwardReference(q, k, v, new float[m.rows() * m.keys()], z, m, d);
+        return z;
+    }
 }

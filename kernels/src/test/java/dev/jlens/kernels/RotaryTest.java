@@ -23,6 +23,26 @@ class RotaryTest {
         }
     }
 
+    /** A row given its own position (left padding, a KV cache) turns as the row at that index of a plain sequence does. */
+    @Test
+    void rowsTurnByTheirOwnPositions() {
+        Random rng = new Random(3);
+        int b = 2, t = 3, h = 2, d = 8, rotaryDim = 6, nCtx = 40;
+        Rotary.Table table = Rotary.Table.of(rotaryDim, nCtx, 10000);
+        int[] positions = {0, 7, 8, 39, 0, 12};
+        float[] x = RandomArrays.gaussian(rng, b * t * h * d, 1f), y = new float[x.length];
+        Rotary.forward(table, x, y, positions, b, t, h, d);
+        int width = h * d;
+        for (int row = 0; row < b * t; row++) {
+            int p = positions[row];
+            float[] sequence = new float[(p + 1) * width], expected = new float[sequence.length];
+            System.arraycopy(x, row * width, sequence, p * width, width);
+            Rotary.forwardReference(rotaryDim, 10000, sequence, expected, 1, p + 1, h, d);
+            assertClose(java.util.Arrays.copyOfRange(expected, p * width, (p + 1) * width),
+                    java.util.Arrays.copyOfRange(y, row * width, (row + 1) * width), 1e-5, 1e-6, "row " + row + " at position " + p);
+        }
+    }
+
     @Test
     void backwardIsTheDerivative() {
         Random rng = new Random(2);

@@ -6,7 +6,7 @@ import dev.jlens.engine.Tensor;
 import dev.jlens.kernels.Softmax;
 
 /**
- * Next-token cross-entropy: position t of sequence b predicts token t+1, for t + 1 &lt; length(b);
+ * Next-token cross-entropy: position t of sequence b predicts token t+1, for real positions t and t+1;
  * padding takes no part. The mean is over every predicting position of the batch.
  */
 public final class CrossEntropy {
@@ -27,7 +27,7 @@ public final class CrossEntropy {
         int pos = tokens.pos(), vocab = logits.dim(2);
         for (int i = 0; i < logits.dim(0); i++) {
             int b = first + i;
-            for (int t = 0; t + 1 < tokens.lengths()[b]; t++) {
+            for (int t = tokens.start(b); t + 1 < tokens.end(b); t++) {
                 int row = (i * pos + t) * vocab;
                 out[b * (pos - 1) + t] = (float) tokenLoss(logits.data(), row, vocab, tokens.get(b, t + 1));
             }
@@ -62,7 +62,7 @@ public final class CrossEntropy {
         int pos = tokens.pos(), vocab = logits.dim(2);
         for (int i = 0; i < logits.dim(0); i++) {
             int b = first + i;
-            for (int t = 0; t + 1 < tokens.lengths()[b]; t++) {
+            for (int t = tokens.start(b); t + 1 < tokens.end(b); t++) {
                 int row = (i * pos + t) * vocab;
                 sum += tokenLoss(logits.data(), row, vocab, tokens.get(b, t + 1));
             }
@@ -83,7 +83,7 @@ public final class CrossEntropy {
         int[] targets = new int[batch * pos];
         for (int row = 0; row < targets.length; row++) {
             int b = row / pos, t = row % pos;
-            targets[row] = t + 1 < tokens.lengths()[b] ? tokens.get(b, t + 1) : -1;
+            targets[row] = t >= tokens.start(b) && t + 1 < tokens.end(b) ? tokens.get(b, t + 1) : -1;
         }
         Backend ops = Backend.of(logits);
         Tensor grad = ops.zeros(logits.shape());

@@ -14,8 +14,10 @@ import dev.jlens.engine.hooks.NameFilter;
 import dev.jlens.models.components.Embed;
 import dev.jlens.models.components.Norm;
 import dev.jlens.models.components.Positions;
+import dev.jlens.models.components.Span;
 import dev.jlens.models.components.TransformerBlock;
 import dev.jlens.models.components.Unembed;
+import dev.jlens.models.generation.KeyValueCache;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -41,6 +43,7 @@ public final class HookedTransformer {
     public final Unembed unembed;
 
     private Tokens savedTokens;
+    private Span savedSpan;
     private Device device = Device.CPU;
     private long forwardPasses, backwardPasses;
 
@@ -149,11 +152,52 @@ public final class HookedTransformer {
     public Tensor forward(Tokens tokens, boolean keepForBackward) {
         tokens.check(cfg);
         release();
-        Positions.Embedded embedded = embed(tokens);
-        Tensor resid = runBlocks(embedded.resid(), 0, blocks.size(), keepForBackward, embedded.queryKeyPositions());
+        Span span = spanOf(tokens);
+        Positions.Embedded embedded = embed(tokens, span);
+        Tensor resid = runBlocks(embedded.resid(), 0, blocks.size(), keepForBackward, embedded.queryKeyPositions(), span);
         Tensor logits = unembed.forward(lnFinal.forward(resid, keepForBackward), keepForBackward);
         savedTokens = keepForBackward ? tokens : null;
+        savedSpan = keepForBackward ? span : null;
         return logits;
+    }
+
+    /**
+     * One step of generation: runs {@code next} (every sequence's next positions, [batch, n]) after
+     * the positions the KV cache holds, with every hook firing on these positions only, and
+     * appends their keys and values to the cache. The left padding is the cache's. Returns the
+     * logits of the last position of each sequence, [batch, 1, d_vocab]; with {@code allPositions},
+     * those of every new position, [batch, n, d_vocab].
+     */
+    public Tensor forward(Tokens next, KeyValueCache cache, boolean allPositions) {
+        if (next.batch() != cache.batch()) {
+            throw new IllegalArgumentException(next.batch() + " sequences cannot extend a KV cache of " + cache.batch());
+        }
+        cache.requireRoom(next.pos());
+        next.check(cfg);
+        release();
+        Span span = new Span(next.batch(), next.pos(), cache.length(), cache.starts(), cache);
+        Positions.Embedded embedded = embed(next, span);
+        Tensor normalized = lnFinal.forward(runBlocks(embedded.resid(), 0, blocks.size(), false, embedded.queryKeyPositions(), span), false);
+        cache.advance(next.pos());
+        if (allPositions || next.pos() == 1) return unembed.forward(normalized, false);
+        return unembed.forward(lastPositions(normalized, next.batch(), next.pos(), null), false);
+    }
+
+    /** The plain span of a batch, or its left padding. */
+    private static Span spanOf(Tokens tokens) {
+        return new Span(tokens.batch(), tokens.pos(), 0, tokens.leftPadded() ? tokens.starts() : null, null);
+    }
+
+    /** Rows [b, at(b)] of x [batch, pos, d_model] (the last position when {@code at} is null), as [batch, 1, d_model]. */
+    private Tensor lastPositions(Tensor x, int batch, int pos, Tokens tokens) {
+        int d = cfg.dModel();
+        Backend ops = Backend.of(x);
+        Tensor last = ops.empty(batch, 1, d);
+        for (int b = 0; b < batch; b++) {
+            int at = tokens == null ? pos - 1 : tokens.end(b) - 1;
+            ops.copyRows(Matrix.of(x, (b * pos + at) * d, 1, d, 0), Matrix.of(last, b * d, 1, d, 0));
+        }
+        return last;
     }
 
     /**
@@ -201,8 +245,9 @@ public final class HookedTransformer {
     private void unembedBySlabs(Tokens tokens, long slabFloats, SlabConsumer consumer) {
         tokens.check(cfg);
         release();
-        Positions.Embedded embedded = embed(tokens);
-        Tensor normalized = lnFinal.forward(runBlocks(embedded.resid(), 0, blocks.size(), false, embedded.queryKeyPositions()), false);
+        Span span = spanOf(tokens);
+        Positions.Embedded embedded = embed(tokens, span);
+        Tensor normalized = lnFinal.forward(runBlocks(embedded.resid(), 0, blocks.size(), false, embedded.queryKeyPositions(), span), false);
         int pos = tokens.pos(), d = cfg.dModel();
         Backend ops = Backend.of(normalized);
         int perSlab = (int) Math.max(1, Math.min(tokens.batch(), slabFloats / ((long) pos * cfg.dVocab())));
@@ -223,8 +268,9 @@ public final class HookedTransformer {
         checkLayer(layer);
         tokens.check(cfg);
         release();
-        Positions.Embedded embedded = embed(tokens);
-        return runBlocks(embedded.resid(), 0, layer, false, embedded.queryKeyPositions());
+        Span span = spanOf(tokens);
+        Positions.Embedded embedded = embed(tokens, span);
+        return runBlocks(embedded.resid(), 0, layer, false, embedded.queryKeyPositions(), span);
     }
 
     /**
@@ -244,19 +290,13 @@ public final class HookedTransformer {
      */
     public Tensor lastLogitsFrom(Tensor residual, int layer, Tokens tokens) {
         Tensor resid = resume(residual, layer, tokens);
-        int d = cfg.dModel();
-        Backend ops = Backend.of(resid);
-        Tensor last = ops.empty(tokens.batch(), 1, d);
-        for (int b = 0; b < tokens.batch(); b++) {
-            ops.copyRows(Matrix.of(resid, (b * tokens.pos() + tokens.lengths()[b] - 1) * d, 1, d, 0), Matrix.of(last, b * d, 1, d, 0));
-        }
-        return unembed.forward(lnFinal.forward(last, false), false);
+        return unembed.forward(lnFinal.forward(lastPositions(resid, tokens.batch(), tokens.pos(), tokens), false), false);
     }
 
     /** The hooked token embedding with the positions added where the model adds them. */
-    private Positions.Embedded embed(Tokens tokens) {
+    private Positions.Embedded embed(Tokens tokens, Span span) {
         Tensor tokenEmbedding = hookEmbed.forward(embed.forward(tokens.ids(), tokens.batch(), tokens.pos()));
-        return positions.embed(tokenEmbedding, tokens.batch(), tokens.pos());
+        return positions.embed(tokenEmbedding, span);
     }
 
     /** The residual leaving the last block, from {@code residual} entering block {@code layer}. */
@@ -267,12 +307,13 @@ public final class HookedTransformer {
                     + " for a batch of " + tokens.batch() + " x " + tokens.pos() + " tokens and d_model " + cfg.dModel() + ".");
         }
         release();
-        return runBlocks(residual, layer, blocks.size(), false, positions.queryKeyPositions(tokens.batch(), tokens.pos()));
+        Span span = spanOf(tokens);
+        return runBlocks(residual, layer, blocks.size(), false, positions.queryKeyPositions(span), span);
     }
 
-    private Tensor runBlocks(Tensor resid, int from, int to, boolean keep, Tensor qkPositions) {
+    private Tensor runBlocks(Tensor resid, int from, int to, boolean keep, Tensor qkPositions, Span span) {
         forwardPasses++;
-        for (int l = from; l < to; l++) resid = blocks.get(l).forward(resid, keep, qkPositions);
+        for (int l = from; l < to; l++) resid = blocks.get(l).forward(resid, keep, qkPositions, span);
         return resid;
     }
 
@@ -305,7 +346,7 @@ public final class HookedTransformer {
             if (dQueryKeyPositions == null) dQueryKeyPositions = ops.zeros(fromLayer.shape());
             ops.add(fromLayer, 0, dQueryKeyPositions, 0, fromLayer.size());
         }
-        positions.backward(d, dQueryKeyPositions, savedTokens.batch(), savedTokens.pos());
+        positions.backward(d, dQueryKeyPositions, savedSpan);
         embed.backward(hookEmbed.backward(d), savedTokens.ids());
         release();
     }
@@ -400,6 +441,7 @@ public final class HookedTransformer {
 
     private void release() {
         savedTokens = null;
+        savedSpan = null;
         for (TransformerBlock block : blocks) block.release();
         lnFinal.release();
         unembed.release();

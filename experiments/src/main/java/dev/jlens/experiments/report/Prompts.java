@@ -54,9 +54,7 @@ public final class Prompts {
 
     /** Row {@code b} of a batch, without its padding. */
     public static int[] row(Tokens tokens, int b) {
-        int[] out = new int[tokens.lengths()[b]];
-        for (int t = 0; t < out.length; t++) out[t] = tokens.get(b, t);
-        return out;
+        return tokens.sequence(b);
     }
 
     /** The layer a notebook names, or the model's last layer when it has fewer, with a note. */

@@ -6,7 +6,9 @@ import dev.jlens.engine.Parameter;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.HookPoint;
 import dev.jlens.engine.hooks.HookPoints;
+import dev.jlens.kernels.CausalMask;
 import dev.jlens.kernels.Rotary;
+import dev.jlens.models.generation.KeyValueCache;
 
 /**
  * Causal multi-head attention in TransformerLens's parameterisation: per head h,
@@ -22,8 +24,10 @@ import dev.jlens.kernels.Rotary;
  * after {@code hook_q}/{@code hook_k} and before rotary. Mistral's sliding window masks, as the
  * future is masked, every key {@code window} or more positions before the query.
  *
- * <p>Shapes: x, out [B, T, D]; q, z [B, T, H, Dh]; k, v [B, T, G, Dh]; scores, pattern [B, H, T, T];
- * result [B, T, H, D]. W_Q [H, D, Dh], W_K, W_V [G, D, Dh]; b_Q [H, Dh], b_K, b_V [G, Dh];
+ * <p>Which keys a query sees is the {@link Span}'s: none in the future, none in a sequence's left
+ * padding, and with a KV cache the cached positions' too. Shapes: x, out [B, T, D]; q, z
+ * [B, T, H, Dh]; k, v [B, T, G, Dh]; scores, pattern [B, H, T, K] (K = T, or the cached positions
+ * and these); result [B, T, H, D]. W_Q [H, D, Dh], W_K, W_V [G, D, Dh]; b_Q [H, Dh], b_K, b_V [G, Dh];
  * W_O [H, Dh, D]; b_O [D].
  */
 public final class Attention {
@@ -37,6 +41,8 @@ public final class Attention {
 
     // saved for backward: what each step consumed, and the fused projection forward used
     private Tensor x, v, rotQ, rotK, pattern, z, qkPositions, positionGradient;
+    private CausalMask mask;
+    private int[] positionIds;
     /** Shared by every layer of a model, which run one at a time: the fused [D, (H + 2G)·Dh] projection. */
     private final FusedQkvBuffer fused;
 
@@ -84,14 +90,18 @@ public final class Attention {
     }
 
     public Tensor forward(Tensor x, boolean keep) {
-        return forward(x, keep, null);
+        return forward(x, keep, null, Span.of(x.dim(0), x.dim(1)), null);
     }
 
     /**
      * @param qkPositions null, or shortformer positions [B, T, D] added to the query and key inputs
      *                    (not the value input): q = (x + pos)·W_Q + b_Q
+     * @param span        where these positions sit in their sequences (left padding, a KV cache)
+     * @param cached      null, or this layer's KV cache entry: it holds the keys and values of the
+     *                    span's first {@code past} positions and takes these positions' after them
      */
-    public Tensor forward(Tensor x, boolean keep, Tensor qkPositions) {
+    public Tensor forward(Tensor x, boolean keep, Tensor qkPositions, Span span, KeyValueCache.Entry cached) {
+        if (keep && cached != null) throw new IllegalArgumentException("a forward through a KV cache keeps nothing for backward");
         Backend ops = Backend.of(W_Q.value());
         int batch = x.dim(0), pos = x.dim(1), n = batch * pos, hd = nHeads * dHead, width = fusedWidth();
         Tensor wQkv = fusedQkv(ops);
@@ -109,20 +119,22 @@ public final class Attention {
             q = qNorm.forward(q, keep);
             k = kNorm.forward(k, keep);
         }
+        int[] positionIds = span.positionIds();
         Tensor rotQ = q, rotK = k;
         if (rotary != null) {
-            rotQ = hookRotQ.forward(rotate(ops, q));
-            rotK = hookRotK.forward(rotate(ops, k));
+            rotQ = hookRotQ.forward(rotate(ops, q, positionIds));
+            rotK = hookRotK.forward(rotate(ops, k, positionIds));
         }
-        Tensor keys = everyQueryHead(ops, rotK), values = everyQueryHead(ops, v);
-        Tensor scores = ops.empty(batch, nHeads, pos, pos);
-        ops.attentionScores(rotQ, keys, scores, batch, pos, nHeads, dHead, scale());
-        if (slidingWindow > 0 && pos > slidingWindow) ops.maskOutsideWindow(scores, batch, pos, nHeads, slidingWindow);
-        Tensor pattern = ops.empty(batch, nHeads, pos, pos);
-        ops.attentionPattern(hookAttnScores.forward(scores), pattern, batch, pos, nHeads);
+        Tensor[] seen = cached == null ? new Tensor[] {rotK, v} : cached.append(ops, rotK, v, span.past());
+        Tensor keys = everyQueryHead(ops, seen[0]), values = everyQueryHead(ops, seen[1]);
+        CausalMask mask = span.mask(nHeads, slidingWindow);
+        Tensor scores = ops.empty(batch, nHeads, pos, span.keys());
+        ops.attentionScores(rotQ, keys, scores, mask, dHead, scale());
+        Tensor pattern = ops.empty(batch, nHeads, pos, span.keys());
+        ops.attentionPattern(hookAttnScores.forward(scores), pattern, mask);
         Tensor patternT = hookPattern.forward(pattern);
         Tensor z = ops.empty(batch, pos, nHeads, dHead);
-        ops.attentionMix(patternT, values, z, batch, pos, nHeads, dHead);
+        ops.attentionMix(patternT, values, z, mask, dHead);
         Tensor zT = hookZ.forward(z);
 
         Tensor out = ops.empty(batch, pos, dModel);
@@ -147,6 +159,8 @@ public final class Attention {
             this.rotK = keys;
             this.pattern = patternT;
             this.z = W_O.requiresGrad() ? zT : null;
+            this.mask = mask;
+            this.positionIds = positionIds;
         }
         return out;
     }
@@ -172,15 +186,15 @@ public final class Attention {
         Tensor dzHooked = hookZ.backward(dz);
 
         Tensor dPattern = ops.zeros(batch, nHeads, pos, pos), dValues = ops.zeros(batch, pos, nHeads, dHead);
-        ops.attentionMixBackward(dzHooked, pattern, v, dPattern, dValues, batch, pos, nHeads, dHead);
+        ops.attentionMixBackward(dzHooked, pattern, v, dPattern, dValues, mask, dHead);
         Tensor dScores = ops.zeros(batch, nHeads, pos, pos);
-        ops.attentionPatternBackward(pattern, hookPattern.backward(dPattern), dScores, batch, pos, nHeads);
+        ops.attentionPatternBackward(pattern, hookPattern.backward(dPattern), dScores, mask);
         Tensor dq = ops.zeros(batch, pos, nHeads, dHead), dKeys = ops.zeros(batch, pos, nHeads, dHead);
-        ops.attentionScoresBackward(hookAttnScores.backward(dScores), rotQ, rotK, dq, dKeys, batch, pos, nHeads, dHead, scale());
+        ops.attentionScoresBackward(hookAttnScores.backward(dScores), rotQ, rotK, dq, dKeys, mask, dHead, scale());
         Tensor dk = sumOverGroups(ops, dKeys), dv = sumOverGroups(ops, dValues);
         if (rotary != null) {
-            dq = unrotate(ops, hookRotQ.backward(dq));
-            dk = unrotate(ops, hookRotK.backward(dk));
+            dq = unrotate(ops, hookRotQ.backward(dq), positionIds);
+            dk = unrotate(ops, hookRotK.backward(dk), positionIds);
         }
         if (qNorm != null) {
             dq = qNorm.backward(dq);
@@ -314,20 +328,22 @@ public final class Attention {
         return out;
     }
 
-    private Tensor rotate(Backend ops, Tensor t) {
+    private Tensor rotate(Backend ops, Tensor t, int[] positionIds) {
         Tensor out = ops.empty(t.shape());
-        ops.rotary(rotary, t, out, t.dim(0), t.dim(1), t.dim(2), dHead);
+        ops.rotary(rotary, t, out, positionIds, t.dim(0), t.dim(1), t.dim(2), dHead);
         return out;
     }
 
-    private Tensor unrotate(Backend ops, Tensor dRot) {
+    private Tensor unrotate(Backend ops, Tensor dRot, int[] positionIds) {
         Tensor out = ops.zeros(dRot.shape());
-        ops.rotaryBackward(rotary, dRot, out, dRot.dim(0), dRot.dim(1), dRot.dim(2), dHead);
+        ops.rotaryBackward(rotary, dRot, out, positionIds, dRot.dim(0), dRot.dim(1), dRot.dim(2), dHead);
         return out;
     }
 
     public void release() {
         x = v = rotQ = rotK = pattern = z = qkPositions = positionGradient = null;
+        mask = null;
+        positionIds = null;
         if (qNorm != null) {
             qNorm.release();
             kNorm.release();

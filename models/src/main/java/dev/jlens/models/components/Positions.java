@@ -14,11 +14,11 @@ public sealed interface Positions permits Positions.Standard, Positions.Rotary, 
     /** What enters block 0, and what each attention adds to its query and key inputs (null: nothing). */
     record Embedded(Tensor resid, Tensor queryKeyPositions) {}
 
-    /** From the hooked token embedding of a batch of {@code batch} × {@code pos} tokens. */
-    Embedded embed(Tensor tokenEmbedding, int batch, int pos);
+    /** From the hooked token embedding of the span's positions. */
+    Embedded embed(Tensor tokenEmbedding, Span span);
 
     /** What attention adds to queries and keys when a run starts at a later layer (start_at_layer). */
-    Tensor queryKeyPositions(int batch, int pos);
+    Tensor queryKeyPositions(Span span);
 
     /** The rotary table attention turns q and k by, or null. */
     dev.jlens.kernels.Rotary.Table rotaryTable();
@@ -27,17 +27,17 @@ public sealed interface Positions permits Positions.Standard, Positions.Rotary, 
      * Accumulates the position weights' gradient from dL/d(residual entering block 0) and from
      * dL/d(query and key positions), summed over layers (null when none).
      */
-    void backward(Tensor dResid, Tensor dQueryKeyPositions, int batch, int pos);
+    void backward(Tensor dResid, Tensor dQueryKeyPositions, Span span);
 
     /** GPT-2's W_pos [n_ctx, d_model], added to the token embedding through hook_pos_embed. */
     record Standard(PosEmbed posEmbed, HookPoint hookPosEmbed) implements Positions {
         @Override
-        public Embedded embed(Tensor tokenEmbedding, int batch, int pos) {
-            return new Embedded(tokenEmbedding.plus(hookPosEmbed.forward(posEmbed.forward(batch, pos))), null);
+        public Embedded embed(Tensor tokenEmbedding, Span span) {
+            return new Embedded(tokenEmbedding.plus(hookPosEmbed.forward(posEmbed.forward(span))), null);
         }
 
         @Override
-        public Tensor queryKeyPositions(int batch, int pos) {
+        public Tensor queryKeyPositions(Span span) {
             return null;
         }
 
@@ -47,20 +47,20 @@ public sealed interface Positions permits Positions.Standard, Positions.Rotary, 
         }
 
         @Override
-        public void backward(Tensor dResid, Tensor dQueryKeyPositions, int batch, int pos) {
-            posEmbed.backward(hookPosEmbed.backward(dResid), batch, pos);
+        public void backward(Tensor dResid, Tensor dQueryKeyPositions, Span span) {
+            posEmbed.backward(hookPosEmbed.backward(dResid), span);
         }
     }
 
     /** Rotary embeddings on the first rotary_dim dimensions of each head: no weights, nothing in the residual. */
     record Rotary(dev.jlens.kernels.Rotary.Table table) implements Positions {
         @Override
-        public Embedded embed(Tensor tokenEmbedding, int batch, int pos) {
+        public Embedded embed(Tensor tokenEmbedding, Span span) {
             return new Embedded(tokenEmbedding, null);
         }
 
         @Override
-        public Tensor queryKeyPositions(int batch, int pos) {
+        public Tensor queryKeyPositions(Span span) {
             return null;
         }
 
@@ -70,19 +70,19 @@ public sealed interface Positions permits Positions.Standard, Positions.Rotary, 
         }
 
         @Override
-        public void backward(Tensor dResid, Tensor dQueryKeyPositions, int batch, int pos) {}
+        public void backward(Tensor dResid, Tensor dQueryKeyPositions, Span span) {}
     }
 
     /** TransformerLens's shortformer positions: W_pos through hook_pos_embed into every layer's query and key inputs. */
     record Shortformer(PosEmbed posEmbed, HookPoint hookPosEmbed) implements Positions {
         @Override
-        public Embedded embed(Tensor tokenEmbedding, int batch, int pos) {
-            return new Embedded(tokenEmbedding, hookPosEmbed.forward(posEmbed.forward(batch, pos)));
+        public Embedded embed(Tensor tokenEmbedding, Span span) {
+            return new Embedded(tokenEmbedding, hookPosEmbed.forward(posEmbed.forward(span)));
         }
 
         @Override
-        public Tensor queryKeyPositions(int batch, int pos) {
-            return posEmbed.forward(batch, pos);
+        public Tensor queryKeyPositions(Span span) {
+            return posEmbed.forward(span);
         }
 
         @Override
@@ -91,9 +91,9 @@ public sealed interface Positions permits Positions.Standard, Positions.Rotary, 
         }
 
         @Override
-        public void backward(Tensor dResid, Tensor dQueryKeyPositions, int batch, int pos) {
+        public void backward(Tensor dResid, Tensor dQueryKeyPositions, Span span) {
             Tensor d = dQueryKeyPositions != null ? dQueryKeyPositions : Backend.of(dResid).zeros(dResid.shape());
-            posEmbed.backward(hookPosEmbed.backward(d), batch, pos);
+            posEmbed.backward(hookPosEmbed.backward(d), span);
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.jlens.models.components;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.HookPoint;
 import dev.jlens.engine.hooks.HookPoints;
+import dev.jlens.models.generation.KeyValueCache;
 
 /**
  * One residual block. Sequential (GPT-2): resid_mid = resid_pre + attn(ln1(resid_pre)),
@@ -15,6 +16,7 @@ public final class TransformerBlock {
     public final Mlp mlp;
     public final HookPoint hookResidPre, hookAttnOut, hookResidMid, hookMlpOut, hookResidPost;
     private final boolean parallel;
+    private final int layer;
 
     /** Builds a block's parts, each registering its hook points when made, in the order the forward pass reaches them. */
     public interface Parts {
@@ -27,6 +29,7 @@ public final class TransformerBlock {
     public TransformerBlock(HookPoints hooks, int layer, boolean parallel, Parts parts) {
         String prefix = "blocks." + layer;
         this.parallel = parallel;
+        this.layer = layer;
         hookResidPre = hooks.register(prefix + ".hook_resid_pre");
         ln1 = parts.ln1(hooks);
         attn = parts.attn(hooks);
@@ -39,13 +42,17 @@ public final class TransformerBlock {
     }
 
     public Tensor forward(Tensor residIn, boolean keep) {
-        return forward(residIn, keep, null);
+        return forward(residIn, keep, null, Span.of(residIn.dim(0), residIn.dim(1)));
     }
 
-    /** @param qkPositions null, or shortformer positions for the attention's queries and keys */
-    public Tensor forward(Tensor residIn, boolean keep, Tensor qkPositions) {
+    /**
+     * @param qkPositions null, or shortformer positions for the attention's queries and keys
+     * @param span        where the positions sit in their sequences, and the KV cache, if any
+     */
+    public Tensor forward(Tensor residIn, boolean keep, Tensor qkPositions, Span span) {
         Tensor residPre = hookResidPre.forward(residIn);
-        Tensor attnOut = hookAttnOut.forward(attn.forward(ln1.forward(residPre, keep), keep, qkPositions));
+        KeyValueCache.Entry cached = span.cache() == null ? null : span.cache().layer(layer);
+        Tensor attnOut = hookAttnOut.forward(attn.forward(ln1.forward(residPre, keep), keep, qkPositions, span, cached));
         Tensor mlpIn = parallel ? residPre : hookResidMid.forward(residPre.plus(attnOut));
         Tensor mlpOut = hookMlpOut.forward(mlp.forward(ln2.forward(mlpIn, keep), keep));
         Tensor residPost = parallel ? residPre.plus(attnOut).plus(mlpOut) : mlpIn.plus(mlpOut);

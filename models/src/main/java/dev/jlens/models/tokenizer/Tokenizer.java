@@ -29,8 +29,14 @@ public final class Tokenizer {
     private final String[] tokens;
     /** The token TransformerLens prepends, or null when the tokenizer names none. */
     private final Integer bos;
+    /** The token that ends a text (its config's eos_token), or null when the config names none. */
+    private final Integer eos;
 
     Tokenizer(AddedTokens added, Normalizer normalizer, PreTokenizer preTokenizer, Bpe bpe, Decoder decoder, Integer bos) {
+        this(added, normalizer, preTokenizer, bpe, decoder, bos, null);
+    }
+
+    private Tokenizer(AddedTokens added, Normalizer normalizer, PreTokenizer preTokenizer, Bpe bpe, Decoder decoder, Integer bos, Integer eos) {
         this.added = added;
         this.normalizer = normalizer;
         this.preTokenizer = preTokenizer;
@@ -42,14 +48,24 @@ public final class Tokenizer {
         tokens = bpe.tokensById(size);
         for (AddedToken t : added.all()) tokens[t.id()] = t.content();
         this.bos = bos;
+        this.eos = eos;
     }
 
     /** This tokenizer with {@code token} (an added token or a vocabulary entry) as the BOS that {@link #toTokens} prepends. */
     public Tokenizer withBos(String token) {
+        return new Tokenizer(added, normalizer, preTokenizer, bpe, decoder, idOf(token, "BOS"), eos);
+    }
+
+    /** This tokenizer with {@code token} as the end-of-sequence token generation stops at. */
+    public Tokenizer withEos(String token) {
+        return new Tokenizer(added, normalizer, preTokenizer, bpe, decoder, bos, idOf(token, "EOS"));
+    }
+
+    private int idOf(String token, String role) {
         AddedToken a = added.named(token);
         Integer id = a != null ? Integer.valueOf(a.id()) : bpe.vocab().get(token);
-        if (id == null) throw new JlensException("the tokenizer has no token " + JlensException.quote(token) + " to use as BOS.");
-        return new Tokenizer(added, normalizer, preTokenizer, bpe, decoder, id);
+        if (id == null) throw new JlensException("the tokenizer has no token " + JlensException.quote(token) + " to use as " + role + ".");
+        return id;
     }
 
     /** GPT-2's tokenizer, shipped with jlens. */
@@ -83,8 +99,10 @@ public final class Tokenizer {
     public static Tokenizer fromTokenizerJson(Path file) {
         try {
             Tokenizer t = fromTokenizerJson(Files.readString(file), file.toString());
-            String bos = TokenizerFiles.configuredBos(file.resolveSibling("tokenizer_config.json"));
-            return bos == null ? t : t.withBos(bos);
+            Path config = file.resolveSibling("tokenizer_config.json");
+            String bos = TokenizerFiles.configuredBos(config), eos = TokenizerFiles.configured(config, "eos_token");
+            if (bos != null) t = t.withBos(bos);
+            return eos == null ? t : t.withEos(eos);
         } catch (IOException e) {
             throw new JlensException("cannot read tokenizer file " + file + " (" + JlensException.describe(e) + ").", e);
         }
@@ -146,6 +164,16 @@ public final class Tokenizer {
         AddedToken eot = added.named(END_OF_TEXT);
         if (eot != null) return eot.id();
         throw new JlensException("the tokenizer names no BOS token (no tokenizer_config.json beside it, and no " + END_OF_TEXT + ").");
+    }
+
+    /**
+     * The token that ends a sequence, where generation stops: the tokenizer config's eos_token, else
+     * {@code <|endoftext|>} where the tokenizer has one; null when it has neither.
+     */
+    public Integer eosToken() {
+        if (eos != null) return eos;
+        AddedToken eot = added.named(END_OF_TEXT);
+        return eot == null ? null : eot.id();
     }
 
     /** {@code to_tokens}: the ids of the text, after BOS when {@code prependBos}. */

@@ -80,15 +80,17 @@ final class TokenizerFiles {
 
     /** The BOS TransformerLens uses for a tokenizer: its config's bos_token, else its eos_token; null without a config. */
     static String configuredBos(Path config) {
+        String bos = configured(config, "bos_token");
+        return bos != null ? bos : configured(config, "eos_token");
+    }
+
+    /** A token a tokenizer config names under {@code field} (a string, or an object with its content); null without one. */
+    static String configured(Path config, String field) {
         if (!Files.isRegularFile(config)) return null;
-        JsonNode json = Json.read(config);
-        for (String field : new String[] {"bos_token", "eos_token"}) {
-            JsonNode node = json.get(field);
-            if (node == null || node.isNull()) continue;
-            String content = node.isObject() ? node.path("content").asText("") : node.asText("");
-            if (!content.isEmpty()) return content;
-        }
-        return null;
+        JsonNode node = Json.read(config).get(field);
+        if (node == null || node.isNull()) return null;
+        String content = node.isObject() ? node.path("content").asText("") : node.asText("");
+        return content.isEmpty() ? null : content;
     }
 
     private static Normalizer normalizer(JsonNode node, String source) {
