@@ -35,7 +35,7 @@ class ExperimentFlagsTest {
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
             "experiment|jlens experiment|gradient-attribution, french-neuron, ioi, an-neuron, solu-outliers",
-            "bench|jlens bench|matmul, step, load, neurons"})
+            "bench|jlens bench|matmul, step, load, neurons, generate"})
     void anUnknownSubcommandIsOneSentenceNamingTheKnownOnes(String command, String qualified, String known) {
         Path out = dir.resolve("report");
         CommandLineRun run = CommandLineRun.of(command, "nosuch", "--out", out.toString());

@@ -49,6 +49,26 @@ public interface Backend {
     /** c += a·b, shapes as {@link #matmul}. */
     void matmulAdd(Matrix a, Matrix b, Matrix c);
 
+    /**
+     * c[:, h·n .. (h + 1)·n) += a·w[h] for each of the w.dim(0) matrices of w [count, k, n] (attention's
+     * per-head weights): a [m×k], c [m × count·n].
+     */
+    default void matmulAddEach(Matrix a, Tensor w, Matrix c) {
+        int count = w.dim(0), k = w.dim(1), n = w.dim(2);
+        for (int h = 0; h < count; h++) {
+            matmulAdd(a, Matrix.of(w, h * k * n, k, n, n), Matrix.of(c.data(), c.offset() + h * n, c.rows(), n, c.ld()));
+        }
+    }
+
+    /**
+     * Whether a product with this many rows of activations streams its weights as they are stored
+     * (decoding), so that one product per head reads no more than one product of the heads side by
+     * side would, and making that side-by-side copy first would only add to what is read.
+     */
+    default boolean streamsWeights(int rows) {
+        return false;
+    }
+
     /** y[i] = Σ_j a[i, j]·x[j] for each row i of a (not transposed): logit attributions and other projections onto one direction. */
     void matvec(Matrix a, Tensor x, Tensor y);
 

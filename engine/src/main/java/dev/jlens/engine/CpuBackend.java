@@ -7,6 +7,7 @@ import dev.jlens.kernels.Gelu;
 import dev.jlens.kernels.Gemm.Op;
 import dev.jlens.kernels.Gemm;
 import dev.jlens.kernels.GemmHalf;
+import dev.jlens.kernels.Gemv;
 import dev.jlens.kernels.LayerNorm;
 import dev.jlens.kernels.Parallel;
 import dev.jlens.kernels.RmsNorm;
@@ -76,6 +77,25 @@ final class CpuBackend implements Backend {
     @Override
     public void matmulAdd(Matrix a, Matrix b, Matrix c) {
         gemm(a, b, c, true, null);
+    }
+
+    @Override
+    public void matmulAddEach(Matrix a, Tensor w, Matrix c) {
+        int count = w.dim(0), k = w.dim(1), n = w.dim(2);
+        if (!streamsWeights(a.rows()) || a.transposed() || a.cols() != k || c.cols() != count * n || c.rows() != a.rows()) {
+            Backend.super.matmulAddEach(a, w, c);
+            return;
+        }
+        if (w.dtype().isHalf()) {
+            Gemv.addEach(count, a.rows(), n, k, a.data().data(), a.offset(), a.ld(), w.dtype().half(), w.segment(), 0, c.data().data(), c.offset(), c.ld());
+        } else {
+            Gemv.addEach(count, a.rows(), n, k, a.data().data(), a.offset(), a.ld(), w.data(), 0, c.data().data(), c.offset(), c.ld());
+        }
+    }
+
+    @Override
+    public boolean streamsWeights(int rows) {
+        return rows <= Gemv.ROWS;
     }
 
     private static void gemm(Matrix a, Matrix b, Matrix c, boolean accumulate, Tensor bias) {

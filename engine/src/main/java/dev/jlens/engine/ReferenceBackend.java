@@ -289,6 +289,10 @@ public final class ReferenceBackend implements Backend {
         return ((batch * m.heads() + head) * m.queries() + query) * m.keys() + key;
     }
 
+    private static void requirePlainKeys(CausalMask m) {
+        if (!m.plainKeys()) throw new IllegalArgumentException("a backward takes the keys and values of every head, one row per key");
+    }
+
     private static boolean sees(CausalMask m, int batch, int query, int key) {
         return key >= m.first(batch, query) && key <= m.last(query);
     }
@@ -298,7 +302,7 @@ public final class ReferenceBackend implements Backend {
         int h = m.heads(), tq = m.queries(), tk = m.keys();
         for (int n = 0; n < m.batch(); n++) for (int head = 0; head < h; head++) for (int i = 0; i < tq; i++) for (int j = 0; j < tk; j++) {
             double dot = 0;
-            for (int c = 0; c < d; c++) dot += (double) q.data()[qkv(n, i, head, c, tq, h, d)] * k.data()[qkv(n, j, head, c, tk, h, d)];
+            for (int c = 0; c < d; c++) dot += (double) q.data()[qkv(n, i, head, c, tq, h, d)] * k.data()[m.keyOffset(n, head, d) + j * m.keyStride(d) + c];
             scores.data()[score(n, head, i, j, m)] = sees(m, n, i, j) ? (float) (dot * scale) : Float.NEGATIVE_INFINITY;
         }
     }
@@ -321,7 +325,7 @@ public final class ReferenceBackend implements Backend {
         int h = m.heads(), tq = m.queries(), tk = m.keys();
         for (int n = 0; n < m.batch(); n++) for (int head = 0; head < h; head++) for (int i = 0; i < tq; i++) for (int c = 0; c < d; c++) {
             double sum = 0;
-            for (int j = 0; j < tk; j++) sum += (double) pattern.data()[score(n, head, i, j, m)] * v.data()[qkv(n, j, head, c, tk, h, d)];
+            for (int j = 0; j < tk; j++) sum += (double) pattern.data()[score(n, head, i, j, m)] * v.data()[m.keyOffset(n, head, d) + j * m.keyStride(d) + c];
             z.data()[qkv(n, i, head, c, tq, h, d)] = (float) sum;
         }
     }
@@ -329,6 +333,7 @@ public final class ReferenceBackend implements Backend {
     /** dpattern[i, j] += dz[i]·v[j]; dv[j] += Σ_i pattern[i, j]·dz[i]. */
     @Override
     public void attentionMixBackward(Tensor dz, Tensor pattern, Tensor v, Tensor dpattern, Tensor dv, CausalMask m, int d) {
+        requirePlainKeys(m);
         int h = m.heads(), tq = m.queries(), tk = m.keys();
         for (int n = 0; n < m.batch(); n++) for (int head = 0; head < h; head++) for (int i = 0; i < tq; i++) for (int j = 0; j < tk; j++) {
             double dot = 0;
@@ -360,6 +365,7 @@ public final class ReferenceBackend implements Backend {
     /** dq[i] += scale·Σ_j dscores[i, j]·k[j]; dk[j] += scale·Σ_i dscores[i, j]·q[i] (dscores is 0 where masked in a model). */
     @Override
     public void attentionScoresBackward(Tensor dscores, Tensor q, Tensor k, Tensor dq, Tensor dk, CausalMask m, int d, float scale) {
+        requirePlainKeys(m);
         int h = m.heads(), tq = m.queries(), tk = m.keys();
         for (int n = 0; n < m.batch(); n++) for (int head = 0; head < h; head++) for (int c = 0; c < d; c++) {
             for (int i = 0; i < tq; i++) {

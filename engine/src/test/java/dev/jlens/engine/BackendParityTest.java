@@ -202,10 +202,14 @@ class BackendParityTest {
         same(candidate, 1e-6, (current, x) -> current.rotaryBackward(table, x[0], x[1], positions, b, t, h, d), random(1, b, t, h, d), random(1, b, t, h, d));
     }
 
-    /** Square causal; with a sliding window; queries after cached keys with left padding (one query seeing no key), and with a window too. */
+    /**
+     * Square causal; with a sliding window; queries after cached keys with left padding (one query
+     * seeing no key), and with a window too; read from a cache of grouped key/value heads (forward only).
+     */
     static List<CausalMask> masks() {
         return List.of(CausalMask.causal(2, 3, 33), new CausalMask(2, 3, 33, 33, null, 5),
-                new CausalMask(2, 3, 7, 33, new int[] {0, 27}, 0), new CausalMask(2, 3, 7, 33, new int[] {4, 11}, 9));
+                new CausalMask(2, 3, 7, 33, new int[] {0, 27}, 0), new CausalMask(2, 3, 7, 33, new int[] {4, 11}, 9),
+                new CausalMask(2, 4, 1, 30, new int[] {0, 3}, 0, 2, 37), new CausalMask(2, 6, 5, 30, null, 8, 3, 30));
     }
 
     @ParameterizedTest
@@ -215,12 +219,13 @@ class BackendParityTest {
             if (candidate instanceof CudaBackend && !m.square()) continue; // left padding and caches run on the CPU only
             int b = m.batch(), tq = m.queries(), tk = m.keys(), h = m.heads(), d = 8;
             float scale = (float) (1 / Math.sqrt(d));
-            Tensor q = random(1, b, tq, h, d), k = random(1, b, tk, h, d), v = random(1, b, tk, h, d);
+            Tensor q = random(1, b, tq, h, d), k = random(1, b, m.keyRows(), m.kvHeads(), d), v = random(1, b, m.keyRows(), m.kvHeads(), d);
             same(candidate, 1e-5, (current, x) -> {
                 current.attentionScores(x[0], x[1], x[3], m, d, scale);
                 current.attentionPattern(x[3], x[4], m);
                 current.attentionMix(x[4], x[2], x[5], m, d);
             }, q, k, v, random(1, b, h, tq, tk), random(1, b, h, tq, tk), random(1, b, tq, h, d));
+            if (!m.plainKeys()) continue; // a backward never runs through a cache
             Tensor scores = Tensor.zeros(b, h, tq, tk), pattern = Tensor.zeros(b, h, tq, tk);
             reference.attentionScores(q, k, scores, m, d, scale);
             reference.attentionPattern(scores, pattern, m);
@@ -238,7 +243,7 @@ class BackendParityTest {
     void referencePatternsSeeExactlyTheMaskedKeys() {
         for (CausalMask m : masks()) {
             Tensor scores = Tensor.zeros(m.batch(), m.heads(), m.queries(), m.keys()), pattern = Tensor.zeros(scores.shape());
-            reference.attentionScores(random(1, m.batch(), m.queries(), m.heads(), 4), random(1, m.batch(), m.keys(), m.heads(), 4), scores, m, 4, 0.5f);
+            reference.attentionScores(random(1, m.batch(), m.queries(), m.heads(), 4), random(1, m.batch(), m.keyRows(), m.kvHeads(), 4), scores, m, 4, 0.5f);
             reference.attentionPattern(scores, pattern, m);
             for (int n = 0; n < m.batch(); n++) for (int head = 0; head < m.heads(); head++) for (int i = 0; i < m.queries(); i++) {
                 double sum = 0;

@@ -14,13 +14,22 @@ import dev.jlens.kernels.Gemm.Op;
 public final class CausalAttention {
     private CausalAttention() {}
 
+    /** Up to this many queries (decoding), scores and mixes are dot products and sums of rows: packing the keys would cost more. */
+    private static final int FEW_QUERIES = Gemv.ROWS;
+
     /** scores = q·kᵀ·scale where the mask shows the key, −∞ elsewhere. */
     public static void scores(float[] q, float[] k, float[] scores, CausalMask m, int d, float scale) {
-        int h = m.heads(), tq = m.queries(), tk = m.keys(), ld = h * d;
+        int h = m.heads(), tq = m.queries(), tk = m.keys(), ld = h * d, ldk = m.keyStride(d);
         Parallel.forEach(m.batch() * h, bh -> {
             int batch = bh / h, head = bh % h;
-            int qOff = batch * tq * ld + head * d, kOff = batch * tk * ld + head * d, sOff = bh * tq * tk;
-            Gemm.gemmSerial(Op.N, Op.T, tq, tk, d, q, qOff, ld, k, kOff, ld, scores, sOff, tk, false);
+            int qOff = batch * tq * ld + head * d, kOff = m.keyOffset(batch, head, d), sOff = bh * tq * tk;
+            if (tq <= FEW_QUERIES) {
+                for (int i = 0; i < tq; i++) {
+                    for (int j = m.first(batch, i); j <= m.last(i); j++) scores[sOff + i * tk + j] = Simd.dot(q, qOff + i * ld, k, kOff + j * ldk, d);
+                }
+            } else {
+                Gemm.gemmSerial(Op.N, Op.T, tq, tk, d, q, qOff, ld, k, kOff, ldk, scores, sOff, tk, false);
+            }
             for (int i = 0; i < tq; i++) {
                 int row = sOff + i * tk, first = Math.min(m.first(batch, i), m.last(i) + 1);
                 java.util.Arrays.fill(scores, row, row + first, Float.NEGATIVE_INFINITY);
@@ -32,6 +41,7 @@ public final class CausalAttention {
 
     /** dq += dscores·k·scale; dk += dscoresᵀ·q·scale (dscores is 0 where masked). */
     public static void scoresBackward(float[] dscores, float[] q, float[] k, float[] dq, float[] dk, CausalMask m, int d, float scale) {
+        requirePlainKeys(m);
         int h = m.heads(), tq = m.queries(), tk = m.keys(), ld = h * d;
         Parallel.forEach(m.batch() * h, bh -> {
             int batch = bh / h, head = bh % h;
@@ -72,16 +82,25 @@ public final class CausalAttention {
 
     /** z = pattern·v. */
     public static void mix(float[] pattern, float[] v, float[] z, CausalMask m, int d) {
-        int h = m.heads(), tq = m.queries(), tk = m.keys(), ld = h * d;
+        int h = m.heads(), tq = m.queries(), tk = m.keys(), ld = h * d, ldv = m.keyStride(d);
         Parallel.forEach(m.batch() * h, bh -> {
-            int batch = bh / h, head = bh % h;
-            Gemm.gemmSerial(Op.N, Op.N, tq, d, tk, pattern, bh * tq * tk, tk, v, batch * tk * ld + head * d, ld,
+            int batch = bh / h, head = bh % h, vOff = m.keyOffset(batch, head, d);
+            if (tq <= FEW_QUERIES) {
+                for (int i = 0; i < tq; i++) {
+                    int zOff = batch * tq * ld + i * ld + head * d, pRow = (bh * tq + i) * tk;
+                    java.util.Arrays.fill(z, zOff, zOff + d, 0f);
+                    for (int j = m.first(batch, i); j <= m.last(i); j++) Simd.axpy(pattern[pRow + j], v, vOff + j * ldv, z, zOff, d);
+                }
+                return;
+            }
+            Gemm.gemmSerial(Op.N, Op.N, tq, d, tk, pattern, bh * tq * tk, tk, v, vOff, ldv,
                     z, batch * tq * ld + head * d, ld, false);
         });
     }
 
     /** dpattern += dz·vᵀ; dv += patternᵀ·dz. */
     public static void mixBackward(float[] dz, float[] pattern, float[] v, float[] dpattern, float[] dv, CausalMask m, int d) {
+        requirePlainKeys(m);
         int h = m.heads(), tq = m.queries(), tk = m.keys(), ld = h * d;
         Parallel.forEach(m.batch() * h, bh -> {
             int batch = bh / h, head = bh % h;
@@ -89,6 +108,10 @@ public final class CausalAttention {
             Gemm.gemmSerial(Op.N, Op.T, tq, tk, d, dz, zOff, ld, v, vOff, ld, dpattern, pOff, tk, true);
             Gemm.gemmSerial(Op.T, Op.N, tk, d, tq, pattern, pOff, tk, dz, zOff, ld, dv, vOff, ld, true);
         });
+    }
+
+    private static void requirePlainKeys(CausalMask m) {
+        if (!m.plainKeys()) throw new IllegalArgumentException("a backward takes the keys and values of every head, one row per key");
     }
 
     /** All three steps: z from q, k, v, keeping scores and pattern for backward and hooks. */
@@ -135,7 +158,7 @@ public final class CausalAttention {
                     double max = Double.NEGATIVE_INFINITY;
                     for (int j = first; j <= last; j++) {
                         double dot = 0;
-                        for (int c = 0; c < d; c++) dot += (double) q[at(batch, i, head, c, tq, h, d)] * k[at(batch, j, head, c, tk, h, d)];
+                        for (int c = 0; c < d; c++) dot += (double) q[at(batch, i, head, c, tq, h, d)] * k[m.keyOffset(batch, head, d) + j * m.keyStride(d) + c];
                         s[j] = dot * scale;
                         max = Math.max(max, s[j]);
                     }
@@ -144,7 +167,7 @@ public final class CausalAttention {
                     for (int j = first; j <= last; j++) pattern[pRow + j] = (float) (s[j] / sum);
                     for (int c = 0; c < d; c++) {
                         double acc = 0;
-                        for (int j = first; j <= last; j++) acc += s[j] / sum * v[at(batch, j, head, c, tk, h, d)];
+                        for (int j = first; j <= last; j++) acc += s[j] / sum * v[m.keyOffset(batch, head, d) + j * m.keyStride(d) + c];
                         z[at(batch, i, head, c, tq, h, d)] = (float) acc;
                     }
                 }

@@ -12,12 +12,12 @@ import dev.jlens.engine.hooks.HookPoints;
 import dev.jlens.engine.hooks.HookScope;
 import dev.jlens.engine.hooks.NameFilter;
 import dev.jlens.models.components.Embed;
+import dev.jlens.models.components.KeyValueCache;
 import dev.jlens.models.components.Norm;
 import dev.jlens.models.components.Positions;
 import dev.jlens.models.components.Span;
 import dev.jlens.models.components.TransformerBlock;
 import dev.jlens.models.components.Unembed;
-import dev.jlens.models.generation.KeyValueCache;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -181,6 +181,17 @@ public final class HookedTransformer {
         cache.advance(next.pos());
         if (allPositions || next.pos() == 1) return unembed.forward(normalized, false);
         return unembed.forward(lastPositions(normalized, next.batch(), next.pos(), null), false);
+    }
+
+    /**
+     * An empty KV cache for {@code batch} sequences of up to {@code capacity} positions, left-padded
+     * to start at {@code starts} (null: at 0): per layer, the key/value heads' keys and values.
+     */
+    public KeyValueCache newKeyValueCache(int batch, int capacity, int[] starts) {
+        if (capacity > cfg.nCtx()) {
+            throw new JlensException(capacity + " positions do not fit the model's context (n_ctx) of " + cfg.nCtx() + " tokens.");
+        }
+        return KeyValueCache.of(cfg.nLayers(), cfg.nKeyValueHeads(), cfg.dHead(), batch, capacity, starts);
     }
 
     /** The plain span of a batch, or its left padding. */

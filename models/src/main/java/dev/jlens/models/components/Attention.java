@@ -8,7 +8,6 @@ import dev.jlens.engine.hooks.HookPoint;
 import dev.jlens.engine.hooks.HookPoints;
 import dev.jlens.kernels.CausalMask;
 import dev.jlens.kernels.Rotary;
-import dev.jlens.models.generation.KeyValueCache;
 
 /**
  * Causal multi-head attention in TransformerLens's parameterisation: per head h,
@@ -104,14 +103,7 @@ public final class Attention {
         if (keep && cached != null) throw new IllegalArgumentException("a forward through a KV cache keeps nothing for backward");
         Backend ops = Backend.of(W_Q.value());
         int batch = x.dim(0), pos = x.dim(1), n = batch * pos, hd = nHeads * dHead, width = fusedWidth();
-        Tensor wQkv = fusedQkv(ops);
-        Tensor qkv = ops.empty(n, width);
-        Linear.forward(ops, Matrix.of(x, n, dModel), Matrix.of(wQkv, dModel, width), fusedBias(ops), Matrix.of(qkv, n, width));
-        if (qkPositions != null) {
-            // (x + pos)·W = x·W + pos·W: add the positions' projection to the q and k columns only.
-            int queryKey = hd + keyValueWidth();
-            ops.matmulAdd(Matrix.of(qkPositions, n, dModel), Matrix.of(wQkv, 0, dModel, queryKey, width), Matrix.of(qkv, 0, n, queryKey, width));
-        }
+        Tensor qkv = ops.streamsWeights(n) ? projectEachHead(ops, x, qkPositions, n) : projectFused(ops, x, qkPositions, n);
         Tensor q = hookQ.forward(columns(ops, qkv, 0, nHeads, batch, pos));
         Tensor k = hookK.forward(columns(ops, qkv, hd, nKeyValueHeads, batch, pos));
         Tensor v = hookV.forward(columns(ops, qkv, hd + keyValueWidth(), nKeyValueHeads, batch, pos));
@@ -125,9 +117,19 @@ public final class Attention {
             rotQ = hookRotQ.forward(rotate(ops, q, positionIds));
             rotK = hookRotK.forward(rotate(ops, k, positionIds));
         }
-        Tensor[] seen = cached == null ? new Tensor[] {rotK, v} : cached.append(ops, rotK, v, span.past());
-        Tensor keys = everyQueryHead(ops, seen[0]), values = everyQueryHead(ops, seen[1]);
-        CausalMask mask = span.mask(nHeads, slidingWindow);
+        // Through a cache, attention reads the keys and values where the cache holds them, one per key/value head.
+        Tensor keys, values;
+        CausalMask mask;
+        if (cached != null) {
+            cached.store(ops, rotK, v, span.past());
+            keys = cached.keys();
+            values = cached.values();
+            mask = span.cachedMask(nHeads, nKeyValueHeads, slidingWindow);
+        } else {
+            keys = everyQueryHead(ops, rotK);
+            values = everyQueryHead(ops, v);
+            mask = span.mask(nHeads, slidingWindow);
+        }
         Tensor scores = ops.empty(batch, nHeads, pos, span.keys());
         ops.attentionScores(rotQ, keys, scores, mask, dHead, scale());
         Tensor pattern = ops.empty(batch, nHeads, pos, span.keys());
@@ -234,6 +236,38 @@ public final class Attention {
             positionGradient = dPos;
         }
         return dx;
+    }
+
+    /** q, k and v of every head, [N, (H + 2G)·Dh], through one product with the fused weights. */
+    private Tensor projectFused(Backend ops, Tensor x, Tensor qkPositions, int n) {
+        int width = fusedWidth();
+        Tensor wQkv = fusedQkv(ops);
+        Tensor qkv = ops.empty(n, width);
+        Linear.forward(ops, Matrix.of(x, n, dModel), Matrix.of(wQkv, dModel, width), fusedBias(ops), Matrix.of(qkv, n, width));
+        if (qkPositions != null) {
+            // (x + pos)·W = x·W + pos·W: add the positions' projection to the q and k columns only.
+            int queryKey = nHeads * dHead + keyValueWidth();
+            ops.matmulAdd(Matrix.of(qkPositions, n, dModel), Matrix.of(wQkv, 0, dModel, queryKey, width), Matrix.of(qkv, 0, n, queryKey, width));
+        }
+        return qkv;
+    }
+
+    /**
+     * As {@link #projectFused}, one product per head straight from W_Q, W_K and W_V: for a token or
+     * two (decoding) the weights are read once either way, and fusing them would copy them first.
+     */
+    private Tensor projectEachHead(Backend ops, Tensor x, Tensor qkPositions, int n) {
+        int width = fusedWidth();
+        Tensor qkv = ops.empty(n, width);
+        ops.copyRows(Matrix.of(fusedBias(ops), 0, n, width, 0), Matrix.of(qkv, n, width));
+        Parameter[] weights = {W_Q, W_K, W_V};
+        for (int j = 0; j < 3; j++) {
+            int heads = j == 0 ? nHeads : nKeyValueHeads;
+            Matrix columns = Matrix.of(qkv, blockOffset(j), n, heads * dHead, width);
+            ops.matmulAddEach(Matrix.of(x, n, dModel), weights[j].value(), columns);
+            if (qkPositions != null && j < 2) ops.matmulAddEach(Matrix.of(qkPositions, n, dModel), weights[j].value(), columns);
+        }
+        return qkv;
     }
 
     private float scale() {

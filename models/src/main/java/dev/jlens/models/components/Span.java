@@ -1,7 +1,6 @@
 package dev.jlens.models.components;
 
 import dev.jlens.kernels.CausalMask;
-import dev.jlens.models.generation.KeyValueCache;
 
 /**
  * Where the {@code pos} positions of one forward pass sit in their sequences: a KV cache may hold
@@ -47,5 +46,10 @@ public record Span(int batch, int pos, int past, int[] starts, KeyValueCache cac
     /** Which keys each of these positions' queries sees, for attention with {@code heads} heads and a sliding window (0: none). */
     public CausalMask mask(int heads, int window) {
         return new CausalMask(batch, heads, pos, keys(), plain() ? null : starts, window);
+    }
+
+    /** {@link #mask} for keys and values read where the cache holds them: {@code kvHeads} heads, the cache's capacity of rows. */
+    public CausalMask cachedMask(int heads, int kvHeads, int window) {
+        return new CausalMask(batch, heads, pos, keys(), plain() ? null : starts, window, kvHeads, cache.capacity());
     }
 }

@@ -3,7 +3,6 @@ package dev.jlens.models.components;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.HookPoint;
 import dev.jlens.engine.hooks.HookPoints;
-import dev.jlens.models.generation.KeyValueCache;
 
 /**
  * One residual block. Sequential (GPT-2): resid_mid = resid_pre + attn(ln1(resid_pre)),

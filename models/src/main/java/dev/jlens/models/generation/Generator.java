@@ -5,6 +5,7 @@ import dev.jlens.engine.Tensor;
 import dev.jlens.models.Config;
 import dev.jlens.models.HookedTransformer;
 import dev.jlens.models.Tokens;
+import dev.jlens.models.components.KeyValueCache;
 import java.util.Arrays;
 
 /**
@@ -92,7 +93,7 @@ public final class Generator {
         int[][] run() {
             int length = sequences[0].length - options.maxNewTokens();
             KeyValueCache cache = options.useCache() && options.maxNewTokens() > 0
-                    ? KeyValueCache.of(model.cfg(), batch, length + options.maxNewTokens() - 1, starts) : null;
+                    ? model.newKeyValueCache(batch, length + options.maxNewTokens() - 1, starts) : null;
             for (int step = 0; step < options.maxNewTokens(); step++) {
                 Tensor logits = nextLogits(cache, length, step);
                 int[] next = new int[batch];

@@ -16,6 +16,7 @@ import dev.jlens.models.Config;
 import dev.jlens.models.HookedTransformer;
 import dev.jlens.models.TestModels;
 import dev.jlens.models.Tokens;
+import dev.jlens.models.components.KeyValueCache;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -100,7 +101,7 @@ class GenerationTest {
         HookedTransformer model = TestModels.random(cfg, 1);
         int[] sequence = TestModels.randomTokens(cfg, 14, 9);
         Tensor whole = model.forward(Tokens.of(sequence));
-        KeyValueCache cache = KeyValueCache.of(cfg, 1, 14, null);
+        KeyValueCache cache = model.newKeyValueCache(1, 14, null);
         int vocab = cfg.dVocab();
         // A prompt of 4, one token, three at once, then one at a time: queries after cached keys in every shape.
         int[] steps = {4, 1, 3, 1, 1, 1, 1, 1, 1};
@@ -140,9 +141,9 @@ class GenerationTest {
         }
         // Step by step through the caches: the batch's last-position logits are each prompt's alone.
         Tokens batch = Tokens.leftPadded(0, prompts);
-        KeyValueCache batchCache = KeyValueCache.of(cfg, 3, batch.pos() + 4, batch.starts());
+        KeyValueCache batchCache = model.newKeyValueCache(3, batch.pos() + 4, batch.starts());
         List<KeyValueCache> aloneCaches = new ArrayList<>();
-        for (int[] p : prompts) aloneCaches.add(KeyValueCache.of(cfg, 1, p.length + 4, null));
+        for (int[] p : prompts) aloneCaches.add(model.newKeyValueCache(1, p.length + 4, null));
         Tensor logits = model.forward(batch, batchCache, false);
         for (int step = 0; step < 4; step++) {
             int[] next = new int[3];

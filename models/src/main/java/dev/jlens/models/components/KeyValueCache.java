@@ -1,10 +1,9 @@
-package dev.jlens.models.generation;
+package dev.jlens.models.components;
 
 import dev.jlens.engine.Backend;
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Matrix;
 import dev.jlens.engine.Tensor;
-import dev.jlens.models.Config;
 
 /**
  * TransformerLens's HookedTransformerKeyValueCache: per layer, the keys (after k_norm and rotary,
@@ -29,20 +28,18 @@ public final class KeyValueCache {
     }
 
     /**
-     * An empty cache for {@code batch} sequences of up to {@code capacity} positions (at most
-     * n_ctx), starting at {@code starts} (left padding; null: at 0).
+     * An empty cache of {@code layers} layers of {@code heads} key/value heads of width
+     * {@code dHead}, for {@code batch} sequences of up to {@code capacity} positions starting at
+     * {@code starts} (left padding; null: at 0). {@code HookedTransformer.newKeyValueCache} makes
+     * one for a model.
      */
-    public static KeyValueCache of(Config cfg, int batch, int capacity, int[] starts) {
-        if (capacity > cfg.nCtx()) {
-            throw new JlensException(capacity + " positions do not fit the model's context (n_ctx) of " + cfg.nCtx() + " tokens.");
-        }
+    public static KeyValueCache of(int layers, int heads, int dHead, int batch, int capacity, int[] starts) {
         Backend ops = Backend.of(dev.jlens.engine.Device.CPU);
-        Entry[] layers = new Entry[cfg.nLayers()];
-        int heads = cfg.nKeyValueHeads(), dHead = cfg.dHead();
-        for (int l = 0; l < layers.length; l++) {
-            layers[l] = new Entry(ops.zeros(batch, capacity, heads, dHead), ops.zeros(batch, capacity, heads, dHead));
+        Entry[] entries = new Entry[layers];
+        for (int l = 0; l < layers; l++) {
+            entries[l] = new Entry(ops.zeros(batch, capacity, heads, dHead), ops.zeros(batch, capacity, heads, dHead));
         }
-        return new KeyValueCache(layers, batch, capacity, starts == null ? new int[batch] : starts.clone());
+        return new KeyValueCache(entries, batch, capacity, starts == null ? new int[batch] : starts.clone());
     }
 
     /** Positions every sequence has run so far. */
@@ -81,22 +78,17 @@ public final class KeyValueCache {
 
     /** One layer's keys and values, [batch, capacity, G, d_head]. */
     public record Entry(Tensor keys, Tensor values) {
-        /**
-         * Stores the new positions' keys and values [batch, n, G, d_head] at {@code past} .. past + n − 1,
-         * and returns the keys and values of positions 0 .. past + n − 1, [batch, past + n, G, d_head].
-         */
-        public Tensor[] append(Backend ops, Tensor newKeys, Tensor newValues, int past) {
-            return new Tensor[] {store(ops, keys, newKeys, past), store(ops, values, newValues, past)};
+        /** Stores the new positions' keys and values [batch, n, G, d_head] at positions past .. past + n − 1. */
+        public void store(Backend ops, Tensor newKeys, Tensor newValues, int past) {
+            write(ops, keys, newKeys, past);
+            write(ops, values, newValues, past);
         }
 
-        private static Tensor store(Backend ops, Tensor store, Tensor fresh, int past) {
+        private static void write(Backend ops, Tensor store, Tensor fresh, int past) {
             int batch = store.dim(0), capacity = store.dim(1), n = fresh.dim(1), width = store.dim(2) * store.dim(3);
-            Tensor upTo = ops.empty(batch, past + n, store.dim(2), store.dim(3));
             for (int b = 0; b < batch; b++) {
                 ops.copyRows(Matrix.of(fresh, b * n * width, 1, n * width, 0), Matrix.of(store, (b * capacity + past) * width, 1, n * width, 0));
-                ops.copyRows(Matrix.of(store, b * capacity * width, 1, (past + n) * width, 0), Matrix.of(upTo, b * (past + n) * width, 1, (past + n) * width, 0));
             }
-            return upTo;
         }
     }
 }
