@@ -62,8 +62,8 @@ public interface Backend {
 
     /**
      * Whether a product with this many rows of activations streams its weights as they are stored
-     * (decoding), so that one product per head reads no more than one product of the heads side by
-     * side would, and making that side-by-side copy first would only add to what is read.
+     * (while {@link Decoding}), so that one product per head reads no more than one product of the
+     * heads side by side would, and making that side-by-side copy first would only add to what is read.
      */
     default boolean streamsWeights(int rows) {
         return false;

@@ -95,12 +95,17 @@ final class CpuBackend implements Backend {
 
     @Override
     public boolean streamsWeights(int rows) {
-        return rows <= Gemv.ROWS;
+        return rows <= Gemv.ROWS && Decoding.active();
     }
 
     private static void gemm(Matrix a, Matrix b, Matrix c, boolean accumulate, Tensor bias) {
         Matrix.checkProduct(a, b, c);
         Tensor weights = b.data();
+        if (!weights.dtype().isHalf() && !a.transposed() && Decoding.active() && c.rows() <= Gemv.ROWS) {
+            Gemv.gemv(op(b), c.rows(), c.cols(), a.cols(), a.data().data(), a.offset(), a.ld(), weights.data(), b.offset(), b.ld(),
+                    c.data().data(), c.offset(), c.ld(), accumulate, host(bias), 0);
+            return;
+        }
         if (weights.dtype().isHalf() && !a.transposed()) {
             GemmHalf.gemm(op(b), c.rows(), c.cols(), a.cols(), a.data().data(), a.offset(), a.ld(), weights.dtype().half(),
                     weights.segment(), b.offset(), b.ld(), c.data().data(), c.offset(), c.ld(), accumulate, host(bias), 0);

@@ -14,8 +14,16 @@ import dev.jlens.kernels.Gemm.Op;
 public final class CausalAttention {
     private CausalAttention() {}
 
-    /** Up to this many queries (decoding), scores and mixes are dot products and sums of rows: packing the keys would cost more. */
+    /**
+     * Up to this many queries after cached keys (decoding), scores and mixes are dot products and
+     * sums of rows: packing the keys would cost more. Square attention always takes the packed
+     * products, so a whole sequence's values never depend on this.
+     */
     private static final int FEW_QUERIES = Gemv.ROWS;
+
+    private static boolean decoding(CausalMask m) {
+        return m.queries() <= FEW_QUERIES && m.queries() < m.keys();
+    }
 
     /** scores = q·kᵀ·scale where the mask shows the key, −∞ elsewhere. */
     public static void scores(float[] q, float[] k, float[] scores, CausalMask m, int d, float scale) {
@@ -23,7 +31,7 @@ public final class CausalAttention {
         Parallel.forEach(m.batch() * h, bh -> {
             int batch = bh / h, head = bh % h;
             int qOff = batch * tq * ld + head * d, kOff = m.keyOffset(batch, head, d), sOff = bh * tq * tk;
-            if (tq <= FEW_QUERIES) {
+            if (decoding(m)) {
                 for (int i = 0; i < tq; i++) {
                     for (int j = m.first(batch, i); j <= m.last(i); j++) scores[sOff + i * tk + j] = Simd.dot(q, qOff + i * ld, k, kOff + j * ldk, d);
                 }
@@ -85,7 +93,7 @@ public final class CausalAttention {
         int h = m.heads(), tq = m.queries(), tk = m.keys(), ld = h * d, ldv = m.keyStride(d);
         Parallel.forEach(m.batch() * h, bh -> {
             int batch = bh / h, head = bh % h, vOff = m.keyOffset(batch, head, d);
-            if (tq <= FEW_QUERIES) {
+            if (decoding(m)) {
                 for (int i = 0; i < tq; i++) {
                     int zOff = batch * tq * ld + i * ld + head * d, pRow = (bh * tq + i) * tk;
                     java.util.Arrays.fill(z, zOff, zOff + d, 0f);

@@ -67,11 +67,6 @@ public final class Gemm {
     public static void gemm(Op opA, Op opB, int m, int n, int k,
                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                             float[] c, int cOff, int ldc, boolean accumulate, float[] bias, int biasOff) {
-        if (m <= Gemv.ROWS && opA == Op.N) {
-            // A few rows (decoding): reading B is the whole cost, and packing it would read it twice.
-            Gemv.gemv(opB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, bias, biasOff);
-            return;
-        }
         gemm(opA, opB, m, n, k, a, aOff, lda, b, null, null, bOff, ldb, c, cOff, ldc, accumulate, bias, biasOff);
     }
 

@@ -1,6 +1,7 @@
 package dev.jlens.models;
 
 import dev.jlens.engine.Backend;
+import dev.jlens.engine.Decoding;
 import dev.jlens.engine.Device;
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Matrix;
@@ -175,12 +176,14 @@ public final class HookedTransformer {
         cache.requireRoom(next.pos());
         next.check(cfg);
         release();
-        Span span = new Span(next.batch(), next.pos(), cache.length(), cache.starts(), cache);
-        Positions.Embedded embedded = embed(next, span);
-        Tensor normalized = lnFinal.forward(runBlocks(embedded.resid(), 0, blocks.size(), false, embedded.queryKeyPositions(), span), false);
-        cache.advance(next.pos());
-        if (allPositions || next.pos() == 1) return unembed.forward(normalized, false);
-        return unembed.forward(lastPositions(normalized, next.batch(), next.pos(), null), false);
+        try (Decoding decoding = Decoding.begin()) {
+            Span span = new Span(next.batch(), next.pos(), cache.length(), cache.starts(), cache);
+            Positions.Embedded embedded = embed(next, span);
+            Tensor normalized = lnFinal.forward(runBlocks(embedded.resid(), 0, blocks.size(), false, embedded.queryKeyPositions(), span), false);
+            cache.advance(next.pos());
+            if (allPositions || next.pos() == 1) return unembed.forward(normalized, false);
+            return unembed.forward(lastPositions(normalized, next.batch(), next.pos(), null), false);
+        }
     }
 
     /**
