@@ -18,9 +18,11 @@ public final class JlamaGenerate {
         String prompt = "the quick brown fox jumps over the lazy dog ".repeat(words / 9 + 1).trim();
         prompt = String.join(" ", java.util.Arrays.copyOf(prompt.split(" "), words));
         AbstractModel model = ModelSupport.loadModel(dir, DType.F32, DType.F32);
-        model.generate(UUID.randomUUID(), PromptContext.of(prompt), 0.0f, 4, (token, time) -> {}); // warm-up
+        // Jlama's limit counts the prompt's tokens with the new ones.
+        int promptTokens = model.getTokenizer().encode(prompt).length;
+        model.generate(UUID.randomUUID(), PromptContext.of(prompt), 0.0f, promptTokens + 4, (token, time) -> {}); // warm-up
         for (int r = 0; r < repeats; r++) {
-            Generator.Response response = model.generate(UUID.randomUUID(), PromptContext.of(prompt), 0.0f, newTokens, (token, time) -> {});
+            Generator.Response response = model.generate(UUID.randomUUID(), PromptContext.of(prompt), 0.0f, promptTokens + newTokens, (token, time) -> {});
             System.out.printf("jlama run %d: prompt %d tokens in %d ms (%.1f tokens/s); %d new tokens in %d ms (%.2f tokens/s)%n", r,
                     response.promptTokens, response.promptTimeMs, response.promptTokens * 1000.0 / response.promptTimeMs,
                     response.generatedTokens, response.generateTimeMs, response.generatedTokens * 1000.0 / response.generateTimeMs);

@@ -31,12 +31,16 @@ final class GenerateBench implements Callable<Integer> {
     @Option(names = "--prompt-tokens", defaultValue = "128", paramLabel = "P", description = "random prompt tokens (default ${DEFAULT-VALUE})") int promptTokens;
     @Option(names = "--new-tokens", defaultValue = "32", paramLabel = "N", description = "tokens decoded after the prompt (default ${DEFAULT-VALUE})") int newTokens;
     @Option(names = "--repeats", defaultValue = "3", description = "timed generations; the median is reported (default ${DEFAULT-VALUE})") int repeats;
+    @Option(names = "--bandwidth-mb", defaultValue = "512", paramLabel = "MB",
+            description = "the array summed to measure read bandwidth, well past the last-level cache (default ${DEFAULT-VALUE})") int bandwidthMb;
 
     @Override
     public Integer call() {
         NumberFlag.require(promptTokens >= 1, "--prompt-tokens", promptTokens, "at least 1");
         NumberFlag.require(newTokens >= 1, "--new-tokens", newTokens, "at least 1");
         NumberFlag.require(repeats >= 1, "--repeats", repeats, "at least 1");
+        NumberFlag.require(bandwidthMb >= 16 && bandwidthMb <= 4096, "--bandwidth-mb", bandwidthMb, "16 to 4096");
+        bandwidthFloats = bandwidthMb << 18;
         LoadedModel loaded = modelOption.load();
         HookedTransformer model = loaded.model();
         if (promptTokens + newTokens > model.cfg().nCtx()) {
@@ -59,7 +63,7 @@ final class GenerateBench implements Callable<Integer> {
         double decode = median(decodeRate), limit = median(bandwidth) / bytesPerToken;
         System.out.printf("model %s, weights %s: %.1f MB of weights read per decoded token%n", modelOption.name(), HeldTypes.of(model), bytesPerToken / 1e6);
         System.out.printf("read bandwidth (%d threads, summing a %d MB array, best of 5 before each run): median %.1f GB/s (%.1f to %.1f) -> decode limit %.2f tokens/s%n",
-                Parallel.threads(), BANDWIDTH_FLOATS * 4L >> 20, median(bandwidth) / 1e9, min(bandwidth) / 1e9, max(bandwidth) / 1e9, limit);
+                Parallel.threads(), bandwidthMb, median(bandwidth) / 1e9, min(bandwidth) / 1e9, max(bandwidth) / 1e9, limit);
         System.out.printf("prefill of %d tokens: %.1f tokens/s (median of %d)%n", promptTokens, median(prefillRate), repeats);
         System.out.printf("decode of %d tokens after them: %.2f tokens/s (median of %d), %.2f x the limit measured before each run (median; %.2f to %.2f)%n",
                 newTokens, decode, repeats, median(ofLimit), min(ofLimit), max(ofLimit));
@@ -114,21 +118,22 @@ final class GenerateBench implements Callable<Integer> {
         return p.value().dtype().bytes() * p.value().elements();
     }
 
-    private static final int BANDWIDTH_FLOATS = 1 << 27;
-    private static float[] bandwidthArray;
+    /** Floats of the array summed; a multiple of four vectors per thread. */
+    private int bandwidthFloats;
+    private float[] bandwidthArray;
 
     /**
-     * Bytes per second that summing a 512 MB array (far past every cache) reads, on as many threads
+     * Bytes per second that summing the --bandwidth-mb array (far past every cache) reads, on as many threads
      * as the kernels use, four independent sums per thread so that the adds never wait on each
      * other; best of five.
      */
-    static double readBandwidth() {
+    private double readBandwidth() {
         if (bandwidthArray == null) {
-            bandwidthArray = new float[BANDWIDTH_FLOATS];
+            bandwidthArray = new float[bandwidthFloats];
             java.util.Arrays.fill(bandwidthArray, 1f);
         }
         float[] data = bandwidthArray;
-        int threads = Parallel.threads(), chunk = BANDWIDTH_FLOATS / threads;
+        int threads = Parallel.threads(), chunk = bandwidthFloats / threads / (4 * S.length()) * (4 * S.length());
         double best = 0;
         float[] sums = new float[threads];
         for (int r = 0; r < 5; r++) {
@@ -136,7 +141,7 @@ final class GenerateBench implements Callable<Integer> {
             Parallel.forEach(threads, t -> sums[t] = sum(data, t * chunk, chunk));
             double seconds = (System.nanoTime() - t0) / 1e9;
             if (sums[0] != chunk) throw new IllegalStateException("the bandwidth sum is wrong");
-            best = Math.max(best, BANDWIDTH_FLOATS * 4.0 / seconds);
+            best = Math.max(best, (double) chunk * threads * 4 / seconds);
         }
         return best;
     }

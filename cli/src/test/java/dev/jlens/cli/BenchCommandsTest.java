@@ -52,6 +52,14 @@ class BenchCommandsTest {
     }
 
     @Test
+    void generate() {
+        CommandLineRun run = CommandLineRun.of("bench", "generate", "--model", model.toString(), "--prompt-tokens", "5", "--new-tokens", "4",
+                "--repeats", "2", "--bandwidth-mb", "64");
+        assertTrue(assertResult(run, "generate", "tokens/s") > 0);
+        assertTrue(run.out().contains("x the limit measured before each run") && run.out().contains("prefill of 5 tokens"), run.out());
+    }
+
+    @Test
     void neuronSweepAgreesWithWholeForwards() {
         CommandLineRun run = CommandLineRun.of("bench", "neurons", "--model", model.toString(), "--naive", "3", "--batch", "16");
         assertTrue(run.out().contains("largest difference 0.0e+00"), run.out());
