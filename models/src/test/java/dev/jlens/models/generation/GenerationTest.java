@@ -70,6 +70,35 @@ class GenerationTest {
         assertArrayEquals(logits.data(), model.forward(masked).data());
     }
 
+    /** The backward through masks and offset positions: the batch's mean-loss gradient is the prompts' alone, weighted by their predictions. */
+    @ParameterizedTest
+    @MethodSource("configs")
+    void theLossGradientOfALeftPaddedBatchIsThePromptsGradientsAlone(Config cfg) {
+        HookedTransformer model = TestModels.random(cfg, 1);
+        int[][] prompts = prompts(cfg);
+        int predicting = 0;
+        for (int[] p : prompts) predicting += p.length - 1;
+        java.util.Map<String, double[]> expected = new java.util.LinkedHashMap<>();
+        for (int[] p : prompts) {
+            model.zeroGrad();
+            model.lossAndBackward(Tokens.of(p));
+            double weight = (p.length - 1.0) / predicting;
+            for (dev.jlens.engine.Parameter param : model.parameters().values()) {
+                double[] sum = expected.computeIfAbsent(param.name(), n -> new double[param.grad().size()]);
+                float[] g = param.grad().data();
+                for (int i = 0; i < g.length; i++) sum[i] += weight * g[i];
+            }
+        }
+        model.zeroGrad();
+        model.lossAndBackward(Tokens.leftPadded(0, prompts));
+        for (dev.jlens.engine.Parameter param : model.parameters().values()) {
+            double[] e = expected.get(param.name());
+            float[] want = new float[e.length];
+            for (int i = 0; i < e.length; i++) want[i] = (float) e[i];
+            assertClose(want, param.grad().data(), 1e-4, 1e-5, cfg.family() + " " + param.name());
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("configs")
     void runWithCacheOfALeftPaddedBatchHoldsEachPromptsActivationsAlone(Config cfg) {
