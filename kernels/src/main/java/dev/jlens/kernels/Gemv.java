@@ -79,9 +79,13 @@ public final class Gemv {
         });
     }
 
-    /** B [K×N]: each thread sums A[:, run]·B[run, :] over a contiguous run of B's rows into its partial; then C += Σ partials. */
+    /**
+     * B [K×N]: B's rows in contiguous runs, four per thread so that a thread that starts late finds
+     * runs left; each run summed into a partial of its own; then C += Σ partials, threads over
+     * blocks of columns.
+     */
     private static void rowsOfStored(int m, int n, int k, float[] a, int aOff, int lda, Weights b, float[] c, int cOff, int ldc) {
-        int runs = Math.max(1, Math.min(Parallel.threads(), k / 4));
+        int runs = Math.max(1, Math.min(4 * Parallel.threads(), k / 16));
         float[][] partials = partials(runs, m * n);
         Parallel.forEach(runs, t -> {
             int p0 = (int) ((long) k * t / runs), p1 = (int) ((long) k * (t + 1) / runs);
@@ -89,9 +93,13 @@ public final class Gemv {
             java.util.Arrays.fill(part, 0, m * n, 0f);
             rowRun(m, n, a, aOff, lda, b, 0, p0, p1, part, 0, n);
         });
-        for (int t = 0; t < runs; t++) {
-            for (int i = 0; i < m; i++) Simd.add(partials[t], i * n, c, cOff + i * ldc, n);
-        }
+        int blocks = Math.max(1, Math.min(4 * Parallel.threads(), n / 4096));
+        Parallel.forEach(blocks, block -> {
+            int j0 = (int) ((long) n * block / blocks), j1 = (int) ((long) n * (block + 1) / blocks);
+            for (int t = 0; t < runs; t++) {
+                for (int i = 0; i < m; i++) Simd.add(partials[t], i * n + j0, c, cOff + i * ldc + j0, j1 - j0);
+            }
+        });
     }
 
     /**
