@@ -34,6 +34,11 @@ public final class Gemv {
         float get(long row, int col) {
             return f32 != null ? f32[f32Off + (int) row * ld + col] : format.get(half, halfOff + row * ld + col);
         }
+
+        /** The same weights from column {@code col} on. */
+        Weights from(int col) {
+            return new Weights(f32, f32Off + col, format, half, halfOff + col, ld);
+        }
     }
 
     /** With B float32: element (p, j) of op(B) at {@code bOff + p·ldb + j} (N) or {@code bOff + j·ldb + p} (T). */
@@ -63,20 +68,32 @@ public final class Gemv {
 
     /** B [N×K]: C[i, j] += A[i, :]·B[j, :], threads over runs of j. */
     private static void rowsOfTransposed(int m, int n, int k, float[] a, int aOff, int lda, Weights b, float[] c, int cOff, int ldc) {
-        int runs = Math.min(n, 4 * Parallel.threads()), bound = F.loopBound(k);
+        int runs = Math.min(n, 4 * Parallel.threads());
         Parallel.forEach(runs, t -> {
             int j0 = (int) ((long) n * t / runs), j1 = (int) ((long) n * (t + 1) / runs);
             for (int j = j0; j < j1; j++) {
                 for (int i = 0; i < m; i++) {
-                    int ai = aOff + i * lda, p = 0;
-                    FloatVector acc = FloatVector.zero(F);
-                    for (; p < bound; p += L) acc = FloatVector.fromArray(F, a, ai + p).fma(b.vector(j, p), acc);
-                    float sum = Simd.sumLanes(acc);
-                    for (; p < k; p++) sum += a[ai + p] * b.get(j, p);
+                    // One loop per weight type: a dot product this short cannot afford a branch inside.
+                    float sum = b.f32 != null ? dot(a, aOff + i * lda, b.f32, b.f32Off + j * b.ld, k)
+                            : dot(a, aOff + i * lda, b.format, b.half, b.halfOff + (long) j * b.ld, k);
                     c[cOff + i * ldc + j] += sum;
                 }
             }
         });
+    }
+
+    private static float dot(float[] a, int aOff, float[] w, int wOff, int k) {
+        return Simd.dot(a, aOff, w, wOff, k);
+    }
+
+    /** a[aOff ..]·w[wIndex ..] over k values, w 16-bit. */
+    private static float dot(float[] a, int aOff, Half format, MemorySegment w, long wIndex, int k) {
+        int p = 0, bound = F.loopBound(k);
+        FloatVector acc = FloatVector.zero(F);
+        for (; p < bound; p += L) acc = FloatVector.fromArray(F, a, aOff + p).fma(format.widen(w, wIndex + p), acc);
+        float sum = Simd.sumLanes(acc);
+        for (; p < k; p++) sum += a[aOff + p] * format.get(w, wIndex + p);
+        return sum;
     }
 
     /**
@@ -108,9 +125,19 @@ public final class Gemv {
      */
     private static void rowRun(int m, int n, float[] a, int aOff, int lda, Weights b, long first, int p0, int p1, float[] out, int outOff, int ldo) {
         if (m == 1 && n == 4 * L) fourVectors(a, aOff, b, first, p0, p1, out, outOff);
-        else if (m == 1) oneRow(n, a, aOff, b, first, p0, p1, out, outOff);
-        else severalRows(m, n, a, aOff, lda, b, first, p0, p1, out, outOff, ldo);
+        else if (m == 1 && n <= WIDE) oneRow(n, a, aOff, b, first, p0, p1, out, outOff);
+        else if (m == 1) {
+            // A wide B (an unembedding): a block of columns at a time, so that the sums stay in the L1 cache.
+            for (int j0 = 0; j0 < n; j0 += COLUMNS) oneRow(Math.min(COLUMNS, n - j0), a, aOff, b.from(j0), first, p0, p1, out, outOff + j0);
+        } else {
+            severalRows(m, n, a, aOff, lda, b, first, p0, p1, out, outOff, ldo);
+        }
     }
+
+    /** Columns of B whose sums (16 KB) one pass over a run of rows keeps in the L1 cache. */
+    private static final int COLUMNS = 4096;
+    /** Wider than this (an unembedding, not an MLP), B is taken a block of columns at a time. */
+    private static final int WIDE = 16384;
 
     /**
      * {@link #oneRow} for a B four vectors wide (one attention head of 64 values, with 16 lanes):
@@ -119,13 +146,26 @@ public final class Gemv {
     private static void fourVectors(float[] a, int aOff, Weights b, long first, int p0, int p1, float[] out, int off) {
         FloatVector c0 = FloatVector.fromArray(F, out, off), c1 = FloatVector.fromArray(F, out, off + L),
                 c2 = FloatVector.fromArray(F, out, off + 2 * L), c3 = FloatVector.fromArray(F, out, off + 3 * L);
-        for (int p = p0; p < p1; p++) {
-            FloatVector x = FloatVector.broadcast(F, a[aOff + p]);
-            long row = first + p;
-            c0 = b.vector(row, 0).fma(x, c0);
-            c1 = b.vector(row, L).fma(x, c1);
-            c2 = b.vector(row, 2 * L).fma(x, c2);
-            c3 = b.vector(row, 3 * L).fma(x, c3);
+        if (b.f32 != null) {
+            for (int p = p0; p < p1; p++) {
+                FloatVector x = FloatVector.broadcast(F, a[aOff + p]);
+                int row = b.f32Off + (int) (first + p) * b.ld;
+                c0 = FloatVector.fromArray(F, b.f32, row).fma(x, c0);
+                c1 = FloatVector.fromArray(F, b.f32, row + L).fma(x, c1);
+                c2 = FloatVector.fromArray(F, b.f32, row + 2 * L).fma(x, c2);
+                c3 = FloatVector.fromArray(F, b.f32, row + 3 * L).fma(x, c3);
+            }
+        } else {
+            Half format = b.format;
+            MemorySegment w = b.half;
+            for (int p = p0; p < p1; p++) {
+                FloatVector x = FloatVector.broadcast(F, a[aOff + p]);
+                long row = b.halfOff + (first + p) * b.ld;
+                c0 = format.widen(w, row).fma(x, c0);
+                c1 = format.widen(w, row + L).fma(x, c1);
+                c2 = format.widen(w, row + 2 * L).fma(x, c2);
+                c3 = format.widen(w, row + 3 * L).fma(x, c3);
+            }
         }
         c0.intoArray(out, off);
         c1.intoArray(out, off + L);
@@ -140,14 +180,10 @@ public final class Gemv {
             FloatVector x0 = FloatVector.broadcast(F, a[aOff + p]), x1 = FloatVector.broadcast(F, a[aOff + p + 1]),
                     x2 = FloatVector.broadcast(F, a[aOff + p + 2]), x3 = FloatVector.broadcast(F, a[aOff + p + 3]);
             long row = first + p;
-            int j = 0;
-            for (; j < bound; j += L) {
-                FloatVector acc = FloatVector.fromArray(F, part, off + j);
-                acc = b.vector(row, j).fma(x0, acc);
-                acc = b.vector(row + 1, j).fma(x1, acc);
-                acc = b.vector(row + 2, j).fma(x2, acc);
-                b.vector(row + 3, j).fma(x3, acc).intoArray(part, off + j);
-            }
+            int j = bound;
+            // One loop per weight type, the four rows' starts computed once: the loop is the whole GEMV.
+            if (b.f32 != null) fourRows(bound, x0, x1, x2, x3, b.f32, b.f32Off + (int) row * b.ld, b.ld, part, off);
+            else fourRows(bound, x0, x1, x2, x3, b.format, b.half, b.halfOff + row * b.ld, b.ld, part, off);
             for (; j < n; j++) {
                 part[off + j] += a[aOff + p] * b.get(row, j) + a[aOff + p + 1] * b.get(row + 1, j) + a[aOff + p + 2] * b.get(row + 2, j)
                         + a[aOff + p + 3] * b.get(row + 3, j);
@@ -158,6 +194,30 @@ public final class Gemv {
             int j = 0;
             for (; j < bound; j += L) b.vector(first + p, j).fma(x, FloatVector.fromArray(F, part, off + j)).intoArray(part, off + j);
             for (; j < n; j++) part[off + j] += a[aOff + p] * b.get(first + p, j);
+        }
+    }
+
+    /** part[off + j] += x0·w[r] + x1·w[r + ld] + x2·w[r + 2ld] + x3·w[r + 3ld] at column j, for j &lt; bound. */
+    private static void fourRows(int bound, FloatVector x0, FloatVector x1, FloatVector x2, FloatVector x3, float[] w, int r, int ld,
+                                 float[] part, int off) {
+        for (int j = 0; j < bound; j += L) {
+            FloatVector acc = FloatVector.fromArray(F, part, off + j);
+            acc = FloatVector.fromArray(F, w, r + j).fma(x0, acc);
+            acc = FloatVector.fromArray(F, w, r + ld + j).fma(x1, acc);
+            acc = FloatVector.fromArray(F, w, r + 2 * ld + j).fma(x2, acc);
+            FloatVector.fromArray(F, w, r + 3 * ld + j).fma(x3, acc).intoArray(part, off + j);
+        }
+    }
+
+    /** As the float32 one, the weights 16-bit from element {@code r} of {@code w}. */
+    private static void fourRows(int bound, FloatVector x0, FloatVector x1, FloatVector x2, FloatVector x3, Half format, MemorySegment w, long r,
+                                 long ld, float[] part, int off) {
+        for (int j = 0; j < bound; j += L) {
+            FloatVector acc = FloatVector.fromArray(F, part, off + j);
+            acc = format.widen(w, r + j).fma(x0, acc);
+            acc = format.widen(w, r + ld + j).fma(x1, acc);
+            acc = format.widen(w, r + 2 * ld + j).fma(x2, acc);
+            format.widen(w, r + 3 * ld + j).fma(x3, acc).intoArray(part, off + j);
         }
     }
 

@@ -58,7 +58,7 @@ class GemmHalfTest {
             for (Gemm.Op op : Gemm.Op.values()) {
                 for (int m : new int[] {1, 3, 4, 5, 37}) {
                     // Widths of one head (64) and of whole models' rows too.
-                    for (int[] kn : new int[][] {{1, 1}, {17, 33}, {300, 70}, {64, 1}, {513, 129}, {5, 32}, {300, 64}, {37, 96}, {70, 2048}}) {
+                    for (int[] kn : new int[][] {{1, 1}, {17, 33}, {300, 70}, {64, 1}, {513, 129}, {5, 32}, {300, 64}, {37, 96}, {70, 2048}, {9, 4097}, {6, 16500}}) {
                         check(rng, h, op, m, kn[0], kn[1], false, false);
                         check(rng, h, op, m, kn[0], kn[1], true, true);
                     }
