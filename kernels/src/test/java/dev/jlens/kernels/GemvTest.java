@@ -40,31 +40,29 @@ class GemvTest {
             for (int dHead : new int[] {64, 7}) {
                 int heads = 3, k = 40, lda = k + 1, ldc = heads * dHead + 5;
                 float[] a = random(rng, m * lda), w = random(rng, heads * k * dHead), c = random(rng, m * ldc);
-                float[] expected = c.clone();
-                for (int i = 0; i < m; i++) for (int h = 0; h < heads; h++) for (int j = 0; j < dHead; j++) {
-                    double sum = c[i * ldc + h * dHead + j];
-                    for (int p = 0; p < k; p++) sum += (double) a[i * lda + p] * w[(h * k + p) * dHead + j];
-                    expected[i * ldc + h * dHead + j] = (float) sum;
-                }
                 float[] f32 = c.clone();
                 Gemv.addEach(heads, m, dHead, k, a, 0, lda, w, 0, f32, 0, ldc);
-                assertNear(expected, f32, "float32 m=" + m + " d_head=" + dHead);
+                assertNear(eachHead(a, lda, w, c, ldc, m, heads, k, dHead), f32, "float32 m=" + m + " d_head=" + dHead);
                 try (Arena arena = Arena.ofShared()) {
                     MemorySegment half = Half.BF16.narrow(w, arena);
-                    float[] rounded = new float[w.length];
+                    float[] rounded = new float[w.length], bf16 = c.clone();
                     Half.BF16.widen(half, 0, rounded, 0, w.length);
-                    float[] expectedRounded = c.clone();
-                    for (int i = 0; i < m; i++) for (int h = 0; h < heads; h++) for (int j = 0; j < dHead; j++) {
-                        double sum = c[i * ldc + h * dHead + j];
-                        for (int p = 0; p < k; p++) sum += (double) a[i * lda + p] * rounded[(h * k + p) * dHead + j];
-                        expectedRounded[i * ldc + h * dHead + j] = (float) sum;
-                    }
-                    float[] bf16 = c.clone();
                     Gemv.addEach(heads, m, dHead, k, a, 0, lda, Half.BF16, half, 0, bf16, 0, ldc);
-                    assertNear(expectedRounded, bf16, "bf16 m=" + m + " d_head=" + dHead);
+                    assertNear(eachHead(a, lda, rounded, c, ldc, m, heads, k, dHead), bf16, "bf16 m=" + m + " d_head=" + dHead);
                 }
             }
         }
+    }
+
+    /** c plus a·w[h] in columns h·dHead .., in double. */
+    private static float[] eachHead(float[] a, int lda, float[] w, float[] c, int ldc, int m, int heads, int k, int dHead) {
+        float[] out = c.clone();
+        for (int i = 0; i < m; i++) for (int h = 0; h < heads; h++) for (int j = 0; j < dHead; j++) {
+            double sum = c[i * ldc + h * dHead + j];
+            for (int p = 0; p < k; p++) sum += (double) a[i * lda + p] * w[(h * k + p) * dHead + j];
+            out[i * ldc + h * dHead + j] = (float) sum;
+        }
+        return out;
     }
 
     private static void assertNear(float[] expected, float[] actual, String what) {
