@@ -8,6 +8,7 @@ import dev.jlens.models.HeldTypes;
 import dev.jlens.models.HookedTransformer;
 import dev.jlens.models.Tokens;
 import dev.jlens.models.components.KeyValueCache;
+import dev.jlens.models.generation.Sampling;
 import dev.jlens.models.loading.LoadedModel;
 import java.util.SplittableRandom;
 import jdk.incubator.vector.FloatVector;
@@ -101,9 +102,7 @@ final class GenerateBench implements Callable<Integer> {
     }
 
     private static int argMax(float[] logits) {
-        int best = 0;
-        for (int i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
-        return best;
+        return Sampling.argMax(logits, 0, logits.length);
     }
 
     /** The bytes of every weight the model holds, less the embedding tables a token reads one row of (a tied unembedding reads W_E whole). */

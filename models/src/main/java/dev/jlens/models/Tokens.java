@@ -116,17 +116,6 @@ public record Tokens(int[] ids, int batch, int pos, int[] starts, int[] lengths)
         return false;
     }
 
-    /**
-     * Each position's index in its own sequence, [batch·pos], as TransformerLens's
-     * get_offset_position_ids gives them: 0 at left padding, counted from the start after it.
-     * {@code past} positions were run before (a KV cache's), so these are positions past .. past + pos − 1.
-     */
-    public static int[] positionIds(int[] starts, int batch, int pos, int past) {
-        int[] ids = new int[batch * pos];
-        for (int b = 0; b < batch; b++) for (int t = 0; t < pos; t++) ids[b * pos + t] = Math.max(0, past + t - starts[b]);
-        return ids;
-    }
-
     /** Refuses ids outside the vocabulary and sequences longer than the context, naming which. */
     public void check(Config cfg) {
         if (pos > cfg.nCtx()) {

@@ -19,18 +19,12 @@ final class Sampler {
      * @param counts how many times each token occurs in the sequence so far (read for the frequency penalty)
      */
     int next(float[] logits, int off, int vocab, int[] counts) {
-        if (sampling.isGreedy()) return argMax(logits, off, vocab);
+        if (sampling.isGreedy()) return Sampling.argMax(logits, off, vocab);
         double[] x = new double[vocab];
         for (int i = 0; i < vocab; i++) x[i] = logits[off + i] / sampling.temperature() - sampling.freqPenalty() * counts[i];
         if (sampling.topK() > 0 && sampling.topK() < vocab) keepTopK(x, sampling.topK());
         if (sampling.topP() < 1) keepTopP(x, sampling.topP());
         return draw(x);
-    }
-
-    static int argMax(float[] logits, int off, int vocab) {
-        int best = 0;
-        for (int i = 1; i < vocab; i++) if (logits[off + i] > logits[off + best]) best = i;
-        return best;
     }
 
     /** Every logit below the k-th largest becomes −∞ (ties with it stay, as TransformerLens's comparison keeps them). */

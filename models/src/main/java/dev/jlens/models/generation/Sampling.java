@@ -34,4 +34,11 @@ public record Sampling(double temperature, int topK, double topP, double freqPen
     public boolean isGreedy() {
         return temperature == 0;
     }
+
+    /** The greedy choice among {@code logits[off .. off + vocab)}: the arg max, the lowest id on a tie. */
+    public static int argMax(float[] logits, int off, int vocab) {
+        int best = 0;
+        for (int i = 1; i < vocab; i++) if (logits[off + i] > logits[off + best]) best = i;
+        return best;
+    }
 }
