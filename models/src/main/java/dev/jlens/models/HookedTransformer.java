@@ -154,9 +154,16 @@ public final class HookedTransformer {
         tokens.check(cfg);
         release();
         Span span = spanOf(tokens);
-        Positions.Embedded embedded = embed(tokens, span);
-        Tensor resid = runBlocks(embedded.resid(), 0, blocks.size(), keepForBackward, embedded.queryKeyPositions(), span);
-        Tensor logits = unembed.forward(lnFinal.forward(resid, keepForBackward), keepForBackward);
+        Tensor logits;
+        // Modules spliced in at hook points (sparse autoencoders) keep for backward when the blocks do.
+        hooks.keepForBackward(keepForBackward);
+        try {
+            Positions.Embedded embedded = embed(tokens, span);
+            Tensor resid = runBlocks(embedded.resid(), 0, blocks.size(), keepForBackward, embedded.queryKeyPositions(), span);
+            logits = unembed.forward(lnFinal.forward(resid, keepForBackward), keepForBackward);
+        } finally {
+            hooks.keepForBackward(false);
+        }
         savedTokens = keepForBackward ? tokens : null;
         savedSpan = keepForBackward ? span : null;
         return logits;

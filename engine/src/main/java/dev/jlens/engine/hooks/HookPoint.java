@@ -8,15 +8,24 @@ import java.util.List;
 /**
  * An identity around one activation, named by its path ({@code blocks.3.mlp.hook_post}). With no
  * hooks it returns what it is given; hooks run in the order they were added, each seeing what
- * the previous one returned.
+ * the previous one returned. A {@link Splice} attached here runs after the forward hooks (which
+ * see the model's own activation) and, backward, before the backward hooks (which see the
+ * gradient with respect to that activation).
  */
 public final class HookPoint {
     private final String name;
+    private final HookPoints owner;
     private final List<ForwardHook> forwardHooks = new ArrayList<>();
     private final List<BackwardHook> backwardHooks = new ArrayList<>();
+    private Splice splice;
 
     public HookPoint(String name) {
+        this(name, null);
+    }
+
+    HookPoint(String name, HookPoints owner) {
         this.name = name;
+        this.owner = owner;
     }
 
     public String name() {
@@ -30,12 +39,13 @@ public final class HookPoint {
             Tensor replaced = hook.apply(current, this);
             if (replaced != null) current = checkShape(replaced, current, "an activation");
         }
+        if (splice != null) current = checkShape(splice.forward(current, owner != null && owner.keepingForBackward()), current, "an activation");
         return current;
     }
 
     /** The gradient after every backward hook has seen it. */
     public Tensor backward(Tensor gradient) {
-        Tensor current = gradient;
+        Tensor current = splice == null ? gradient : checkShape(splice.backward(gradient), gradient, "a gradient");
         for (BackwardHook hook : List.copyOf(backwardHooks)) {
             Tensor replaced = hook.apply(current, this);
             if (replaced != null) current = checkShape(replaced, current, "a gradient");
@@ -61,6 +71,19 @@ public final class HookPoint {
     public HookHandle addBackward(BackwardHook hook) {
         backwardHooks.add(hook);
         return () -> backwardHooks.remove(hook);
+    }
+
+    /** Splices {@code module} in here; closing the handle takes it out. */
+    public HookHandle splice(Splice module) {
+        if (splice != null) throw new JlensException(name + " already has a module spliced in; take it out before splicing another.");
+        splice = module;
+        return () -> {
+            if (splice == module) splice = null;
+        };
+    }
+
+    public boolean hasSplice() {
+        return splice != null;
     }
 
     private Tensor checkShape(Tensor replaced, Tensor original, String what) {

@@ -10,12 +10,48 @@ import java.util.Map;
 /** A model's hook points by name, in the order the forward pass reaches them. */
 public final class HookPoints {
     private final Map<String, HookPoint> points = new LinkedHashMap<>();
+    private boolean keepingForBackward;
 
     /** Creates and registers a hook point; names are unique. */
     public HookPoint register(String name) {
-        HookPoint point = new HookPoint(name);
+        HookPoint point = new HookPoint(name, this);
         if (points.putIfAbsent(name, point) != null) throw new IllegalStateException("hook point " + name + " registered twice");
         return point;
+    }
+
+    /**
+     * Creates hook points under {@code names}, placed in the order right after {@code after} (a
+     * spliced module's own points sit where the module runs); closing the handle removes them.
+     */
+    public HookHandle insertAfter(String after, List<HookPoint> created, String... names) {
+        get(after);
+        for (String name : names) if (points.containsKey(name)) throw new JlensException("hook point " + name + " exists already.");
+        Map<String, HookPoint> reordered = new LinkedHashMap<>();
+        for (Map.Entry<String, HookPoint> e : points.entrySet()) {
+            reordered.put(e.getKey(), e.getValue());
+            if (e.getKey().equals(after)) {
+                for (String name : names) {
+                    HookPoint point = new HookPoint(name, this);
+                    reordered.put(name, point);
+                    created.add(point);
+                }
+            }
+        }
+        points.clear();
+        points.putAll(reordered);
+        return () -> {
+            for (String name : names) points.remove(name);
+        };
+    }
+
+    /** Whether the forward pass running now keeps what backward needs (spliced modules ask). */
+    public boolean keepingForBackward() {
+        return keepingForBackward;
+    }
+
+    /** Set by the model at the start of each forward pass. */
+    public void keepForBackward(boolean on) {
+        keepingForBackward = on;
     }
 
     /** The hook point of that name, or a one-sentence error listing the closest names. */

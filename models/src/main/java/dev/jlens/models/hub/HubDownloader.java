@@ -104,6 +104,27 @@ public final class HubDownloader {
         return cache.snapshotDir(repo, commit);
     }
 
+    /**
+     * The snapshot directory of {@code repo} at {@code revision} holding {@code files} (paths inside
+     * the repository, such as an SAE's {@code blocks.8.hook_resid_pre/cfg.json}), fetched first when online.
+     */
+    public Path files(String repo, String revision, List<String> files, String name, Listener listener) {
+        if (settings.offline()) {
+            return cache.snapshot(repo, revision).filter(d -> files.stream().allMatch(f -> Files.isRegularFile(d.resolve(f)))).orElseThrow(() ->
+                    new JlensException(name + " (" + repo + ") is not in the Hugging Face cache at " + cache.root() + ", and HF_HUB_OFFLINE is set; "
+                            + "fetch it once with the network on."));
+        }
+        JsonNode info = getJson(settings.endpoint() + "/api/models/" + repo + "/revision/" + encode(revision), repo);
+        String commit = info.path("sha").asText();
+        if (!commit.matches("[0-9a-f]{40}")) throw new JlensException(url(repo, revision, "") + ": the hub did not name the commit of " + revision + ".");
+        Set<String> present = new LinkedHashSet<>();
+        for (JsonNode s : info.path("siblings")) present.add(s.path("rfilename").asText());
+        for (String file : files) if (!present.contains(file)) throw new JlensException(repo + " has no " + file + " at " + revision + ", which " + name + " needs.");
+        for (String file : files) fetch(repo, commit, file, listener);
+        cache.writeRef(repo, revision, commit);
+        return cache.snapshotDir(repo, commit);
+    }
+
     private void fetch(String repo, String commit, String file, Listener listener) {
         Path inSnapshot = cache.snapshotDir(repo, commit).resolve(file);
         if (Files.isRegularFile(inSnapshot)) return; // the cache has it, from jlens or from Python

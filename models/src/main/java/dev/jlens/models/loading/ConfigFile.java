@@ -1,5 +1,9 @@
 package dev.jlens.models.loading;
 
+import static dev.jlens.engine.io.JsonFields.integer;
+import static dev.jlens.engine.io.JsonFields.number;
+import static dev.jlens.engine.io.JsonFields.text;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.io.Json;
@@ -185,27 +189,5 @@ public final class ConfigFile {
             throw new JlensException(file + ": the model width " + d + " is not divisible by the " + heads + " heads.");
         }
         return d / heads;
-    }
-
-    private static int integer(Path file, JsonNode json, String key) {
-        JsonNode node = json.get(key);
-        if (node == null) throw new JlensException(file + ": has no '" + key + "'.");
-        if (!node.isIntegralNumber() || !node.canConvertToInt()) {
-            throw new JlensException(file + ": '" + key + "' is " + JlensException.quote(node.toString()) + ", not a whole number jlens can hold.");
-        }
-        return node.asInt();
-    }
-
-    private static double number(Path file, JsonNode json, String key, double fallback) {
-        JsonNode node = json.get(key);
-        if (node == null || node.isNull()) return fallback;
-        if (!node.isNumber()) throw new JlensException(file + ": '" + key + "' is not a number.");
-        return node.asDouble();
-    }
-
-    private static String text(Path file, JsonNode json, String key) {
-        JsonNode node = json.get(key);
-        if (node == null || !node.isTextual()) throw new JlensException(file + ": has no '" + key + "'.");
-        return node.asText();
     }
 }

@@ -1,0 +1,53 @@
+package dev.jlens.analysis.sae;
+
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.jlens.engine.JlensException;
+import dev.jlens.engine.Parameter;
+import dev.jlens.engine.Tensor;
+import dev.jlens.engine.io.Json;
+import dev.jlens.engine.io.Outputs;
+import dev.jlens.engine.safetensors.SafetensorsFile;
+import dev.jlens.engine.safetensors.SafetensorsWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** SAELens's directory layout: {@code cfg.json} and {@code sae_weights.safetensors} (float32 or 16-bit, read as float32). */
+public final class SaeFiles {
+    public static final String CONFIG = "cfg.json", WEIGHTS = "sae_weights.safetensors";
+
+    private SaeFiles() {}
+
+    /** The SAE in {@code dir}; what is missing or malformed is refused in one sentence naming the file and field. */
+    public static Sae load(Path dir) {
+        if (!Files.isDirectory(dir)) throw new JlensException(dir + ": is not a directory holding an SAE (cfg.json and sae_weights.safetensors).");
+        Path cfgFile = dir.resolve(CONFIG), weights = dir.resolve(WEIGHTS);
+        if (!Files.isRegularFile(cfgFile)) throw new JlensException(dir + ": has no " + CONFIG + ", so it is not an SAE in SAELens's layout.");
+        if (!Files.isRegularFile(weights)) throw new JlensException(dir + ": has no " + WEIGHTS + ", so it is not an SAE in SAELens's layout.");
+        SaeConfig cfg = SaeConfig.parse(Json.read(cfgFile), cfgFile);
+        Map<String, Tensor> state = new LinkedHashMap<>();
+        try (SafetensorsFile file = SafetensorsFile.open(weights)) {
+            List<String> extra = Sae.unexpected(cfg, file.names());
+            if (!extra.isEmpty()) {
+                throw new JlensException(weights + ": holds " + String.join(", ", extra) + ", which a " + cfg.architecture().saeLensName() + " SAE does not have.");
+            }
+            for (String name : file.names()) state.put(name, file.read(name, null));
+        }
+        return Sae.of(cfg, state, weights);
+    }
+
+    /** Writes the SAE in SAELens's layout into {@code dir} (created, or replacing namesakes when {@code replace}); whole or not at all. */
+    public static void write(Sae sae, Path dir, boolean replace) {
+        Outputs.writeDirectory(dir, replace, staging -> {
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
+            for (Parameter p : sae.parameters().values()) tensors.put(p.name(), p.value());
+            SafetensorsWriter.write(staging.resolve(WEIGHTS), tensors, Map.of());
+            Files.writeString(staging.resolve(CONFIG), MAPPER.writeValueAsString(sae.cfg().toJson()));
+        });
+    }
+
+    private static final JsonMapper MAPPER = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+}
