@@ -98,6 +98,13 @@ public final class Sae {
         return cfg;
     }
 
+    /** The same SAE (its weights shared) to be spliced at {@code hook}: an npz names none, and a user may move one. */
+    public Sae atHook(String hook) {
+        Map<String, Tensor> state = new LinkedHashMap<>();
+        parameters().forEach((name, p) -> state.put(name, p.value()));
+        return new Sae(cfg.withHook(hook), state, "the SAE");
+    }
+
     /** The weights under SAELens's names, in its order. */
     public Map<String, Parameter> parameters() {
         Map<String, Parameter> all = new LinkedHashMap<>();
@@ -213,8 +220,8 @@ public final class Sae {
         return Tensor.of(out, dActs.shape());
     }
 
-    /** The reconstruction [n, d_in]: acts·W_dec + b_dec. */
-    Tensor decode(Tensor acts) {
+    /** The reconstruction [n, d_in]: acts·W_dec + b_dec (SAELens's {@code sae.decode}). */
+    public Tensor decode(Tensor acts) {
         int n = rows(acts, cfg.dSae());
         Tensor recon = Tensor.zeros(n, cfg.dIn());
         ops().matmul(Matrix.of(acts, n, cfg.dSae()), Matrix.of(wDec.value(), cfg.dSae(), cfg.dIn()), bDec.value(), Matrix.of(recon, n, cfg.dIn()));

@@ -18,6 +18,8 @@ import java.util.Map;
 /** SAELens's directory layout: {@code cfg.json} and {@code sae_weights.safetensors} (float32 or 16-bit, read as float32). */
 public final class SaeFiles {
     public static final String CONFIG = "cfg.json", WEIGHTS = "sae_weights.safetensors";
+    /** The files an SAE directory holds: what a command checks its --out for before the work. */
+    public static final List<String> FILES = List.of(CONFIG, WEIGHTS);
 
     private SaeFiles() {}
 

@@ -32,6 +32,11 @@ public final class SaeReleases {
         return List.copyOf(RELEASES.keySet());
     }
 
+    /** The SAE ids of a release jlens knows, in SAELens's order. */
+    public static List<String> ids(String release) {
+        return List.copyOf(RELEASES.getOrDefault(release, Map.of()).keySet());
+    }
+
     /** The entry of {@code release}/{@code id}, or one sentence naming what is unknown and what there is. */
     public static Entry entry(String release, String id) {
         Map<String, Entry> saes = RELEASES.get(release);

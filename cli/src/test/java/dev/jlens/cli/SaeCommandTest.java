@@ -1,0 +1,101 @@
+package dev.jlens.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jlens.analysis.sae.Sae;
+import dev.jlens.analysis.sae.SaeArchitecture;
+import dev.jlens.analysis.sae.SaeConfig;
+import dev.jlens.analysis.sae.SaeFiles;
+import dev.jlens.engine.Tensor;
+import dev.jlens.engine.hooks.NameFilter;
+import dev.jlens.engine.safetensors.SafetensorsFile;
+import dev.jlens.models.Tokens;
+import dev.jlens.models.WeightProcessing;
+import dev.jlens.models.loading.LoadedModel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code jlens sae encode} on a random GPT-2 of the tiny shape with a random TopK SAE in SAELens's layout. */
+class SaeCommandTest {
+    @TempDir
+    static Path dir;
+    static Path gpt2, saeDir;
+    static Sae sae;
+
+    @BeforeAll
+    static void init() {
+        gpt2 = dir.resolve("gpt2-tiny");
+        assertEquals(0, CommandLineRun.of("init", "--arch", "gpt2", "--preset", "tiny", "--seed", "5", "--out", gpt2.toString()).exitCode());
+        SaeConfig cfg = new SaeConfig(SaeArchitecture.TOPK, 128, 256, 16, true, SaeConfig.Normalization.NONE, "blocks.1.hook_resid_pre", "gpt2-tiny", false);
+        SplittableRandom rng = new SplittableRandom(3);
+        Map<String, Tensor> w = new LinkedHashMap<>();
+        w.put("W_enc", random(rng, 128, 256));
+        w.put("W_dec", random(rng, 256, 128));
+        w.put("b_enc", random(rng, 256));
+        w.put("b_dec", random(rng, 128));
+        sae = Sae.of(cfg, w, "test");
+        saeDir = dir.resolve("sae");
+        SaeFiles.write(sae, saeDir, false);
+    }
+
+    static Tensor random(SplittableRandom rng, int... shape) {
+        int n = 1;
+        for (int d : shape) n *= d;
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) (rng.nextDouble() - 0.5) * 0.2f;
+        return Tensor.of(v, shape);
+    }
+
+    @Test
+    void encodeWritesTheFeaturesReconstructionAndErrorAtTheHook() {
+        Path out = dir.resolve("enc.safetensors");
+        CommandLineRun run = CommandLineRun.of("sae", "encode", "--model", gpt2.toString(), "--sae", saeDir.toString(), "--prompt", "The cat sat on the mat",
+                "--out", out.toString());
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(run.out().contains("topk at blocks.1.hook_resid_pre: 256 features, 16.0 active per position"), run.out());
+        LoadedModel loaded = LoadedModel.load(gpt2, WeightProcessing.Options.DEFAULTS); // as the command loads it
+        Tokens tokens = Tokens.of(loaded.tokenizer().toTokens("The cat sat on the mat", true));
+        Tensor resid = loaded.model().runWithCache(tokens, NameFilter.exactly("blocks.1.hook_resid_pre")).cache().get("blocks.1.hook_resid_pre");
+        try (SafetensorsFile f = SafetensorsFile.open(out)) {
+            Tensor acts = f.read("feature_acts", null), recon = f.read("sae_out", null), error = f.read("sae_error", null);
+            assertArrayEquals(new int[] {1, tokens.pos(), 256}, acts.shape());
+            assertArrayEquals(new int[] {1, tokens.pos(), 128}, recon.shape());
+            assertArrayEquals(sae.encode(resid).data(), acts.data(), 1e-5f);
+            assertArrayEquals(sae.decode(sae.encode(resid)).data(), recon.data(), 1e-5f);
+            float[] sum = recon.data().clone();
+            for (int i = 0; i < sum.length; i++) sum[i] += error.data()[i];
+            assertArrayEquals(resid.data(), sum, 1e-5f);
+        }
+    }
+
+    @Test
+    void badInputIsOneSentenceAndWritesNothing() {
+        Path out = dir.resolve("never.safetensors");
+        String[][] cases = {
+                {"--sae", "gpt2-small-res-jb", "names a release but no SAE in it; give RELEASE/ID, such as gpt2-small-res-jb/blocks.0.hook_resid_pre."},
+                {"--sae", "no-such-release/x", "is neither a directory holding an SAE nor RELEASE/ID of an SAELens release jlens knows"},
+                {"--sae", "gpt2-small-res-jb/blocks.99.hook_resid_pre", "release gpt2-small-res-jb has no SAE 'blocks.99.hook_resid_pre'"},
+                {"--hook", "blocks.0.mlp.hook_post", "the SAE's d_in is 128, but blocks.0.mlp.hook_post carries 512 values per position in this model."},
+                {"--hook", "blocks.0.hook_nothing", "unknown hook point 'blocks.0.hook_nothing'"},
+        };
+        for (String[] c : cases) {
+            String[] args = c[0].equals("--sae")
+                    ? new String[] {"sae", "encode", "--model", gpt2.toString(), c[0], c[1], "--prompt", "Hi", "--out", out.toString()}
+                    : new String[] {"sae", "encode", "--model", gpt2.toString(), "--sae", saeDir.toString(), c[0], c[1], "--prompt", "Hi", "--out", out.toString()};
+            CommandLineRun run = CommandLineRun.of(args);
+            assertEquals(1, run.exitCode(), String.join(" ", c));
+            assertTrue(run.err().contains(c[2]), run.err());
+            assertEquals(1, run.err().strip().lines().count(), run.err());
+            assertFalse(Files.exists(out));
+        }
+    }
+}
