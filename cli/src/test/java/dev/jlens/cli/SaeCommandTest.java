@@ -77,6 +77,38 @@ class SaeCommandTest {
         }
     }
 
+    /**
+     * Training on the shipped neox-organism over a slice of its corpus: SAELens's layout written
+     * whole, the evaluation reported, and the SAE read back reconstructs better than chance.
+     */
+    @Test
+    void trainWritesAnSaeInSaeLensLayoutWithItsEvaluation() throws java.io.IOException {
+        Path corpus = dir.resolve("corpus.txt");
+        Files.write(corpus, dev.jlens.experiments.organisms.OrganismCorpus.documents(
+                dev.jlens.experiments.organisms.Recipe.named("neox-organism").corpus().mixture(), 9, 300));
+        Path out = dir.resolve("trained");
+        CommandLineRun run = CommandLineRun.of("sae", "train", "--model", "neox-organism", "--hook", "blocks.1.hook_resid_post", "--d-sae", "256",
+                "--architecture", "topk", "--k", "8", "--corpus", corpus.toString(), "--tokens", "40960", "--batch", "512", "--lr", "2e-3",
+                "--normalize", "--out", out.toString());
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(run.out().contains("trained a topk SAE (256 features) at blocks.1.hook_resid_post on 40,960 activations"), run.out());
+        for (String f : new String[] {"cfg.json", "sae_weights.safetensors", "sparsity.safetensors", "training.json"}) assertTrue(Files.isRegularFile(out.resolve(f)), f);
+        Sae trained = dev.jlens.analysis.sae.SaeFiles.load(out);
+        assertEquals(SaeConfig.Normalization.NONE, trained.cfg().normalization(), "the norm scaling is folded in");
+        assertEquals("blocks.1.hook_resid_post", trained.cfg().hookName());
+        com.fasterxml.jackson.databind.JsonNode summary = dev.jlens.engine.io.Json.read(out.resolve("training.json"));
+        assertTrue(summary.get("explained_variance").asDouble() > 0.5, summary.toString());
+        assertTrue(summary.get("ce_loss_recovered").asDouble() > 0.5, summary.toString());
+        assertEquals(8.0, summary.get("l0").asDouble(), 1e-9);
+        // Again into the same directory: refused before any work, the first run's files untouched.
+        byte[] before = Files.readAllBytes(out.resolve("sae_weights.safetensors"));
+        CommandLineRun again = CommandLineRun.of("sae", "train", "--model", "neox-organism", "--hook", "blocks.1.hook_resid_post", "--d-sae", "256",
+                "--corpus", corpus.toString(), "--tokens", "40960", "--out", out.toString());
+        assertEquals(1, again.exitCode());
+        assertTrue(again.err().contains("already holds cfg.json; pass --overwrite"), again.err());
+        assertArrayEquals(before, Files.readAllBytes(out.resolve("sae_weights.safetensors")));
+    }
+
     @Test
     void badInputIsOneSentenceAndWritesNothing() {
         Path out = dir.resolve("never.safetensors");

@@ -17,7 +17,7 @@ import java.util.Map;
 
 /** SAELens's directory layout: {@code cfg.json} and {@code sae_weights.safetensors} (float32 or 16-bit, read as float32). */
 public final class SaeFiles {
-    public static final String CONFIG = "cfg.json", WEIGHTS = "sae_weights.safetensors";
+    public static final String CONFIG = "cfg.json", WEIGHTS = "sae_weights.safetensors", SPARSITY = "sparsity.safetensors";
     /** The files an SAE directory holds: what a command checks its --out for before the work. */
     public static final List<String> FILES = List.of(CONFIG, WEIGHTS);
 
@@ -43,12 +43,22 @@ public final class SaeFiles {
 
     /** Writes the SAE in SAELens's layout into {@code dir} (created, or replacing namesakes when {@code replace}); whole or not at all. */
     public static void write(Sae sae, Path dir, boolean replace) {
-        Outputs.writeDirectory(dir, replace, staging -> {
-            Map<String, Tensor> tensors = new LinkedHashMap<>();
-            for (Parameter p : sae.parameters().values()) tensors.put(p.name(), p.value());
-            SafetensorsWriter.write(staging.resolve(WEIGHTS), tensors, Map.of());
-            Files.writeString(staging.resolve(CONFIG), MAPPER.writeValueAsString(sae.cfg().toJson()));
-        });
+        Outputs.writeDirectory(dir, replace, staging -> writeInto(sae, staging));
+    }
+
+    /** The SAE's two files, into a directory being filled (a command's staging directory, published whole). */
+    public static void writeInto(Sae sae, Path staging) throws java.io.IOException {
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        for (Parameter p : sae.parameters().values()) tensors.put(p.name(), p.value());
+        SafetensorsWriter.write(staging.resolve(WEIGHTS), tensors, Map.of());
+        Files.writeString(staging.resolve(CONFIG), MAPPER.writeValueAsString(sae.cfg().toJson()));
+    }
+
+    /** SAELens's sparsity.safetensors beside the weights: "sparsity", log10 of each feature's firing density (−10 for a dead one). */
+    public static void writeSparsity(float[] density, Path staging) {
+        float[] log = new float[density.length];
+        for (int i = 0; i < log.length; i++) log[i] = density[i] > 0 ? (float) Math.log10(density[i]) : -10f;
+        SafetensorsWriter.write(staging.resolve(SPARSITY), Map.of("sparsity", Tensor.of(log, log.length)), Map.of());
     }
 
     private static final JsonMapper MAPPER = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
