@@ -4,6 +4,6 @@ import picocli.CommandLine.Command;
 
 /** {@code jlens sae ...}: sparse autoencoders spliced into the model. */
 @Command(name = "sae", mixinStandardHelpOptions = true, description = "Sparse autoencoders: encode, train, feature dashboards.",
-        subcommands = {SaeEncodeCommand.class, SaeTrainCommand.class})
+        subcommands = {SaeEncodeCommand.class, SaeTrainCommand.class, SaeFeaturesCommand.class})
 final class SaeCommand {
 }

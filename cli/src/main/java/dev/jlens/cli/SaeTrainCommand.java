@@ -77,7 +77,10 @@ final class SaeTrainCommand implements Callable<Integer> {
         int width = widthAt(model, hook, train.get());
         SaeConfig cfg = new SaeConfig(arch, width, dSae, arch == SaeArchitecture.TOPK ? k : 0, true,
                 normalize ? SaeConfig.Normalization.EXPECTED_AVERAGE_ONLY_IN : SaeConfig.Normalization.NONE, hook, modelOption.name(), hook.endsWith("hook_z"));
-        SaeTrainer.Options options = new SaeTrainer.Options(cfg, tokens, batch, lr, l1, (int) Math.max(1, tokens / batch / 20), 1000, normalize, seed);
+        // A feature is dead after 1000 steps without firing (SAELens's window), or a twentieth of a shorter run.
+        long planned = Math.max(1, tokens / batch);
+        SaeTrainer.Options options = new SaeTrainer.Options(cfg, tokens, batch, lr, l1, (int) Math.max(1, planned / 20),
+                (int) Math.max(10, Math.min(1000, planned / 20)), normalize, seed);
         ActivationBuffer buffer = new ActivationBuffer(model, hook, width, train, batch, 16, seed);
         long start = System.nanoTime();
         Sae sae;

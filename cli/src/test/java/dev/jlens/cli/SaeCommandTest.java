@@ -109,6 +109,39 @@ class SaeCommandTest {
         assertArrayEquals(before, Files.readAllBytes(out.resolve("sae_weights.safetensors")));
     }
 
+    /** Dashboards: one page per live feature whose shaded tokens carry the feature's activations, an index, and the dead list. */
+    @Test
+    void featuresWritesADashboardPerLiveFeatureAndListsTheDeadOnes() throws java.io.IOException {
+        Path corpus = dir.resolve("feature-corpus.txt");
+        Files.write(corpus, java.util.List.of("The cat sat on the mat and looked at the dog.", "A dog ran across the road to the park.",
+                "Le chat est sur le tapis.", "She said that he would come back tomorrow morning."));
+        Path out = dir.resolve("dashboards");
+        CommandLineRun run = CommandLineRun.of("sae", "features", "--model", gpt2.toString(), "--sae", saeDir.toString(), "--corpus", corpus.toString(),
+                "--contexts", "6", "--context", "16", "--examples", "3", "--out", out.toString());
+        assertEquals(0, run.exitCode(), run.err());
+        com.fasterxml.jackson.databind.JsonNode summary = dev.jlens.engine.io.Json.read(out.resolve("features.json"));
+        int live = 0;
+        for (com.fasterxml.jackson.databind.JsonNode f : summary.get("features")) {
+            Path page = out.resolve(dev.jlens.experiments.saefeatures.FeatureDashboards.fileName(f.get("index").asInt()));
+            if (f.get("fires").asLong() == 0) {
+                assertFalse(Files.exists(page));
+                continue;
+            }
+            live++;
+            String html = Files.readString(page);
+            assertTrue(html.contains("Top activating contexts") && html.contains("Activation histogram") && html.contains("Promoted tokens"), page.toString());
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("data-value=\"([^\"]+)\"").matcher(html);
+            float strongest = 0;
+            while (m.find()) strongest = Math.max(strongest, Float.parseFloat(m.group(1)));
+            assertEquals(f.get("max").asDouble(), strongest, 1e-4 * Math.max(1, strongest), "the shaded tokens carry the activations");
+        }
+        assertTrue(live > 0);
+        assertEquals(256 - live, summary.get("dead").size());
+        String index = Files.readString(out.resolve("index.html"));
+        assertTrue(index.contains(live + " of 256 features fire"), index);
+        assertTrue(run.out().startsWith(live + " of 256 features fire over "), run.out());
+    }
+
     @Test
     void badInputIsOneSentenceAndWritesNothing() {
         Path out = dir.resolve("never.safetensors");
