@@ -1,5 +1,6 @@
 package dev.jlens.cli;
 
+import dev.jlens.analysis.sae.Sae;
 import dev.jlens.engine.JlensException;
 import dev.jlens.experiments.anneuron.AnNeuron;
 import dev.jlens.experiments.frenchneuron.FrenchNeuron;
@@ -10,7 +11,9 @@ import dev.jlens.experiments.ioi.Ioi;
 import dev.jlens.experiments.organisms.OrganismCorpus;
 import dev.jlens.experiments.organisms.Recipe;
 import dev.jlens.experiments.report.Report;
+import dev.jlens.experiments.saefeatures.SaeFeatures;
 import dev.jlens.experiments.soluoutliers.SoluOutliers;
+import dev.jlens.models.WeightProcessing;
 import dev.jlens.models.hub.ShippedModels;
 import dev.jlens.models.loading.LoadedModel;
 import java.nio.file.Path;
@@ -29,15 +32,16 @@ import picocli.CommandLine;
  * an index.html to {@code --out}. The default model is the shipped organism of the notebook's architecture.
  */
 @Command(name = "experiment", mixinStandardHelpOptions = true,
-        description = "Runs one of the notebook experiments: gradient-attribution, french-neuron, ioi, an-neuron, solu-outliers.",
+        description = "Runs one of the notebook experiments: gradient-attribution, french-neuron, ioi, an-neuron, solu-outliers; or sae-features.",
         subcommands = {ExperimentCommand.GradientAttributionCommand.class, ExperimentCommand.FrenchNeuronCommand.class,
-            ExperimentCommand.IoiCommand.class, ExperimentCommand.AnNeuronCommand.class, ExperimentCommand.SoluOutliersCommand.class})
+            ExperimentCommand.IoiCommand.class, ExperimentCommand.AnNeuronCommand.class, ExperimentCommand.SoluOutliersCommand.class,
+            ExperimentCommand.SaeFeaturesCommand.class})
 final class ExperimentCommand implements Runnable {
     @Spec CommandSpec spec;
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "name an experiment: gradient-attribution, french-neuron, ioi, an-neuron or solu-outliers");
+        throw new CommandLine.ParameterException(spec.commandLine(), "name an experiment: gradient-attribution, french-neuron, ioi, an-neuron, solu-outliers or sae-features");
     }
 
     /** Records in report.json how many forward and backward passes the experiment ran on its model. */
@@ -199,6 +203,40 @@ final class ExperimentCommand implements Runnable {
                 FrenchNeuron.run(loaded, data, new FrenchNeuron.Options(wantedLayer, neuron == null ? 609 : neuron, samples, d.topK(), d.splits(), d.perNeuronK(), seed, d.batch()),
                         report);
                 countPasses(report, loaded);
+                report.finish();
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "sae-features", mixinStandardHelpOptions = true,
+            description = "SAE features on the organisms: each shipped SAE's quality; on neox-organism's layer-1 residual the features that best "
+                    + "tell French from English, probed beside neuron L1N484; on gpt2-organism the features attribution patching singles out for IOI, "
+                    + "checked by ablation; a dashboard for each. Defaults: the shipped organisms with their shipped SAEs.")
+    static final class SaeFeaturesCommand implements Callable<Integer> {
+        static final String FRENCH_SAE = ShippedModels.NEOX + "/blocks.1.hook_resid_post", IOI_SAE = ShippedModels.GPT2 + "/blocks.1.hook_resid_pre";
+
+        @Mixin OutOption out;
+        @Option(names = "--french-sae", paramLabel = "S", description = "an SAE on neox-organism (default " + FRENCH_SAE + ")") String frenchSae;
+        @Option(names = "--ioi-sae", paramLabel = "S", description = "an SAE on gpt2-organism (default " + IOI_SAE + ")") String ioiSae;
+        @Option(names = "--seed", defaultValue = "0", description = "seed of the probes' splits and the held-out prompts (default ${DEFAULT-VALUE})") long seed;
+
+        @Override
+        public Integer call() {
+            Sae french = SaeOption.resolve(frenchSae == null ? FRENCH_SAE : frenchSae, "--french-sae");
+            Sae ioi = SaeOption.resolve(ioiSae == null ? IOI_SAE : ioiSae, "--ioi-sae");
+            LoadedModel neox = LoadedModel.load(ShippedModels.resolve(ShippedModels.NEOX), WeightProcessing.Options.DEFAULTS);
+            LoadedModel gpt2 = LoadedModel.load(ShippedModels.resolve(ShippedModels.GPT2), WeightProcessing.Options.DEFAULTS);
+            SaeFeatures.Options d = SaeFeatures.Options.DEFAULTS;
+            SaeFeatures.Options o = new SaeFeatures.Options(d.frenchNeuron(), d.samples(), d.ioiPrompts(), d.top(), d.contexts(), d.splits(), seed);
+            // Held-out documents of each organism's own mixture (another seed than training's) for the SAEs' quality and dashboards.
+            SaeFeatures.Subject neoxSubject = new SaeFeatures.Subject(neox, french, ShippedModels.NEOX,
+                    OrganismCorpus.documents(Recipe.named(ShippedModels.NEOX).corpus().mixture(), 7, 2000));
+            SaeFeatures.Subject gpt2Subject = new SaeFeatures.Subject(gpt2, ioi, ShippedModels.GPT2,
+                    OrganismCorpus.documents(Recipe.named(ShippedModels.GPT2).corpus().mixture(), 7, 2000));
+            try (Report report = out.report("SAE features on the organisms")) {
+                SaeFeatures.run(neoxSubject, gpt2Subject, o, report);
+                countPasses(report, gpt2);
                 report.finish();
             }
             return 0;

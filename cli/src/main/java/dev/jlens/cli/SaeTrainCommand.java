@@ -98,7 +98,7 @@ final class SaeTrainCommand implements Callable<Integer> {
         Outputs.writeDirectory(out, overwrite, staging -> {
             SaeFiles.writeInto(sae, staging);
             SaeFiles.writeSparsity(eval.density(), staging);
-            Files.writeString(staging.resolve(SUMMARY), summary(eval, options, seconds, buffer.tokensRead()));
+            Files.writeString(staging.resolve(SUMMARY), summary(eval, options, seconds, buffer.tokensRead(), corpus.getFileName().toString(), length));
         });
         System.out.printf("trained a %s SAE (%d features) at %s on %,d activations in %.1f s (%.0f tokens/s, the model's forward included)%n",
                 cfg.architecture().saeLensName(), dSae, hook, options.steps() * batch, seconds, options.steps() * batch / seconds);
@@ -125,7 +125,7 @@ final class SaeTrainCommand implements Callable<Integer> {
     }
 
     /** The hook's values per position, read off one forward pass. */
-    private static int widthAt(HookedTransformer model, String hook, int[] context) {
+    static int widthAt(HookedTransformer model, String hook, int[] context) {
         int[] width = {0};
         try (var scope = model.hookPoints().scope()) {
             scope.forward(hook, (x, point) -> {
@@ -137,11 +137,20 @@ final class SaeTrainCommand implements Callable<Integer> {
         return width[0];
     }
 
-    private static String summary(SaeEvaluation e, SaeTrainer.Options o, double seconds, long modelTokens) throws IOException {
+    private static String summary(SaeEvaluation e, SaeTrainer.Options o, double seconds, long modelTokens, String corpusName, int contextLength)
+            throws IOException {
         ObjectNode json = JsonMapper.builder().build().createObjectNode();
         json.put("architecture", o.cfg().architecture().saeLensName());
         json.put("hook_name", o.cfg().hookName());
         json.put("d_sae", o.cfg().dSae());
+        if (o.cfg().architecture() == SaeArchitecture.TOPK) json.put("k", o.cfg().k());
+        else json.put("l1_coefficient", o.l1Coefficient());
+        json.put("learning_rate", o.learningRate());
+        json.put("batch", o.batchRows());
+        json.put("context_size", contextLength);
+        json.put("normalize_inputs", o.normalizeInputs());
+        json.put("seed", o.seed());
+        json.put("corpus", corpusName);
         json.put("training_tokens", o.steps() * o.batchRows());
         json.put("model_tokens_read", modelTokens);
         json.put("seconds", seconds);

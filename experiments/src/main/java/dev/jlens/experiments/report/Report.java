@@ -31,11 +31,12 @@ import org.knowm.xchart.VectorGraphicsEncoder;
  * half-way leaves nothing behind (and an earlier report in DIR stays as it was until then).
  */
 public final class Report implements AutoCloseable {
-    private sealed interface Item permits Note, Block, TableItem, FigureItem {}
+    private sealed interface Item permits Note, Block, TableItem, FigureItem, PageItem {}
     private record Note(String text) implements Item {}
     private record Block(String heading, String text) implements Item {}
     private record TableItem(Table table) implements Item {}
     private record FigureItem(Figure figure) implements Item {}
+    private record PageItem(String file, String title) implements Item {}
 
     private final String title;
     private final Path target, dir;
@@ -111,6 +112,7 @@ public final class Report implements AutoCloseable {
                 own.add(table.asText() + ".csv");
                 own.add(table.asText() + ".json");
             }
+            for (JsonNode page : summary.path("pages")) own.add(page.asText());
             for (JsonNode figure : summary.path("figures")) {
                 own.add(figure.asText() + ".png");
                 own.add(figure.asText() + ".svg");
@@ -163,6 +165,16 @@ public final class Report implements AutoCloseable {
         items.add(new FigureItem(figure));
     }
 
+    /**
+     * A page of its own beside index.html (a feature dashboard, say), written now and linked from
+     * index.html at this point; {@code file} is a plain file name ending in .html.
+     */
+    public void page(String file, String title, String html) {
+        if (!file.matches("[A-Za-z0-9_.-]+\\.html") || file.equals("index.html")) throw new IllegalArgumentException("not a page name: " + file);
+        write(file, html);
+        items.add(new PageItem(file, title));
+    }
+
     /** The names of the figures written so far. */
     public List<String> figureNames() {
         return items.stream().filter(i -> i instanceof FigureItem).map(i -> ((FigureItem) i).figure().name()).toList();
@@ -186,7 +198,8 @@ public final class Report implements AutoCloseable {
                 """.formatted(Html.escape(title), Html.escape(title)));
         ObjectMapper mapper = new ObjectMapper();
         ObjectNode summary = mapper.createObjectNode().put("title", title);
-        ArrayNode notes = summary.putArray("notes"), tables = summary.putArray("tables"), figures = summary.putArray("figures");
+        ArrayNode notes = summary.putArray("notes"), tables = summary.putArray("tables"), figures = summary.putArray("figures"),
+                pages = summary.putArray("pages");
         counts.forEach(summary.putObject("counts")::put);
         for (Item item : items) {
             switch (item) {
@@ -208,6 +221,10 @@ public final class Report implements AutoCloseable {
                             .append(".png\" alt=\"").append(Html.escape(f.figure().title())).append("\"><br><a href=\"").append(name)
                             .append(".svg\">svg</a></p>\n");
                     figures.add(name);
+                }
+                case PageItem p -> {
+                    html.append("<p><a href=\"").append(p.file()).append("\">").append(Html.escape(p.title())).append("</a></p>\n");
+                    pages.add(p.file());
                 }
             }
         }

@@ -59,7 +59,8 @@ public final class FeatureDashboards {
                 """.formatted(Html.escape(title));
     }
 
-    private static String page(Feature f, FeatureStatistics stats, Tokenizer tokenizer, SaeConfig cfg, String modelName) {
+    /** One feature's dashboard page. */
+    public static String page(Feature f, FeatureStatistics stats, Tokenizer tokenizer, SaeConfig cfg, String modelName) {
         StringBuilder h = new StringBuilder(head("feature " + f.index()));
         h.append("<p><a href=\"index.html\">all features</a></p>\n<h1>Feature ").append(f.index()).append("</h1>\n");
         h.append("<p>").append(Html.escape(cfg.architecture().saeLensName())).append(" SAE at ").append(Html.escape(cfg.hookName())).append(" of ")
