@@ -29,7 +29,7 @@ public final class ActivationBuffer implements Supplier<Tensor> {
 
     /**
      * @param contexts   each call gives one context of token ids (the same length every time)
-     * @param batchRows  rows per {@link #next} batch
+     * @param batchRows  rows per {@link #get} batch
      * @param batches    batches the buffer holds (at least 2)
      */
     public ActivationBuffer(HookedTransformer model, String hook, int width, Supplier<int[]> contexts, int batchRows, int batches, long seed) {
