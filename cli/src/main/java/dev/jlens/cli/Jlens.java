@@ -8,7 +8,7 @@ import picocli.CommandLine;
 /** The {@code jlens} command line. */
 @Command(name = "jlens", mixinStandardHelpOptions = true, version = "jlens 0.1.0",
         description = "TransformerLens for the JVM.",
-        subcommands = {InitCommand.class, TokenizeCommand.class, PredictCommand.class, CacheCommand.class, GradsCommand.class, GenerateCommand.class, ExperimentCommand.class, TrainCommand.class, SaeCommand.class, DownloadCommand.class, BenchCommand.class})
+        subcommands = {InitCommand.class, TokenizeCommand.class, PredictCommand.class, CacheCommand.class, GradsCommand.class, GenerateCommand.class, ExperimentCommand.class, TrainCommand.class, SaeCommand.class, ViewCommand.class, DownloadCommand.class, BenchCommand.class})
 public final class Jlens {
     public static void main(String[] args) {
         System.exit(run(args));

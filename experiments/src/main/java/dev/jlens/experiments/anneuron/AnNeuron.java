@@ -18,6 +18,7 @@ import dev.jlens.experiments.report.Prompts;
 import dev.jlens.experiments.report.Reduce;
 import dev.jlens.experiments.report.Report;
 import dev.jlens.experiments.report.Table;
+import dev.jlens.experiments.report.View;
 import dev.jlens.models.HookedTransformer;
 import dev.jlens.models.Tokens;
 import dev.jlens.models.loading.LoadedModel;
@@ -143,6 +144,7 @@ public final class AnNeuron {
 
         int tokenOfInterest = Prompts.singleToken(loaded, o.token(), report);
         BookReading reading = BookReading.read(loaded, o.book(), layer, neuron, tokenOfInterest, report);
+        report.view("Neuron L" + layer + "N" + neuron + " over the book (its first rows)", bookView(loaded, reading, BOOK_ROWS_SHOWN));
         String activationLabel = "Layer " + layer + " Neuron " + neuron + " activation";
         List<double[]> top = new ArrayList<>(), notTop = new ArrayList<>();
         for (int i = 0; i < reading.activations().length; i++) {
@@ -199,5 +201,24 @@ public final class AnNeuron {
         double[][] xy = new double[2][points.size()];
         for (int i = 0; i < points.size(); i++) { xy[0][i] = points.get(i)[0]; xy[1][i] = points.get(i)[1]; }
         return xy;
+    }
+
+    /** Rows of the book the interactive view shows: enough to read the neuron at work, few enough for a page. */
+    static final int BOOK_ROWS_SHOWN = 8;
+
+    /** The neuron's activation at each token of the book's first rows. */
+    static View bookView(LoadedModel loaded, BookReading reading, int rows) {
+        List<View.TokenRow> out = new java.util.ArrayList<>();
+        int length = reading.rowLength();
+        for (int r = 0; r < Math.min(rows, reading.tokens().length / length); r++) {
+            List<String> tokens = new java.util.ArrayList<>();
+            float[] values = new float[length];
+            for (int p = 0; p < length; p++) {
+                tokens.add(loaded.tokenizer().decode(reading.tokens()[r * length + p]));
+                values[p] = (float) reading.activations()[r * length + p];
+            }
+            out.add(new View.TokenRow("row " + r, tokens, values));
+        }
+        return View.tokenActivations(null, out);
     }
 }

@@ -20,9 +20,9 @@ import org.apache.commons.math3.stat.correlation.PearsonsCorrelation;
  * Notebook 003's reading of a book: the text is cut into rows of n_ctx − 1 tokens, each after BOS;
  * at every position the neuron's activation is recorded with the margin of the token of interest
  * over the best other token, both read, as the notebook does, from {@code ln_final.hook_normalized}
- * projected on the embedding W_E.
+ * projected on the embedding W_E. The rows' tokens (BOS first) are kept for the report's view.
  */
-record BookReading(double[] activations, double[] logitDiffs, int tokenCount, int topPredictions, double correlation) {
+record BookReading(double[] activations, double[] logitDiffs, int tokenCount, int topPredictions, double correlation, int[] tokens, int rowLength) {
     /** The organism corpus's held-out prose, the book used when none is given. */
     static final int DEFAULT_PARAGRAPHS = 600;
 
@@ -44,12 +44,14 @@ record BookReading(double[] activations, double[] logitDiffs, int tokenCount, in
         Tensor wE = model.parameter("embed.W_E").value();
         Backend ops = Backend.of(wE);
         double[] acts = new double[rows * (width + 1)], diffs = new double[rows * (width + 1)];
+        int[] read = new int[rows * (width + 1)];
         int count = 0, top = 0;
         try (Progress.Task bar = report.progress().start("reading the book", rows)) {
             for (int r = 0; r < rows; r++) {
                 int[] row = new int[width + 1];
                 row[0] = loaded.tokenizer().bosToken();
                 System.arraycopy(ids, r * width, row, 1, width);
+                System.arraycopy(row, 0, read, r * (width + 1), width + 1);
                 for (int t = 1; t <= width; t++) if (row[t] == token) count++;
                 Tensor[] post = new Tensor[1], normalized = new Tensor[1];
                 try (HookScope scope = model.hookPoints().scope()) {
@@ -75,6 +77,6 @@ record BookReading(double[] activations, double[] logitDiffs, int tokenCount, in
         }
         double correlation = acts.length > 2 ? new PearsonsCorrelation().correlation(acts, diffs) : Double.NaN;
         report.block("The book", "Instances of the token of interest in book: " + count + "\nRows of " + width + " tokens after BOS: " + rows);
-        return new BookReading(acts, diffs, count, top, correlation);
+        return new BookReading(acts, diffs, count, top, correlation, read, width + 1);
     }
 }

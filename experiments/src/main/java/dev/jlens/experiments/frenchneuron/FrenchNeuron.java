@@ -17,6 +17,7 @@ import dev.jlens.experiments.report.Prompts;
 import dev.jlens.experiments.report.Reduce;
 import dev.jlens.experiments.report.Report;
 import dev.jlens.experiments.report.Table;
+import dev.jlens.experiments.report.View;
 import dev.jlens.models.HookedTransformer;
 import dev.jlens.models.Tokens;
 import dev.jlens.models.loading.LoadedModel;
@@ -118,6 +119,7 @@ public final class FrenchNeuron {
         hist.put("French", frenchAct);
         hist.put("Other", otherAct);
         report.figure(Figure.histogram("activations_" + name, name + " activations", "Neuron activation", hist, 40, true));
+        report.view(name + " over held-out French and English texts", textsView(loaded, data, layer, neuron, TEXTS_SHOWN));
 
         ForwardHook ablate = Ablation.neurons(new int[] {neuron}, new float[] {(float) meanOther});
         Ablation.LossChange frenchLoss = ablatedLoss(model, loaded, data.french(), hook, ablate, o.batch());
@@ -204,6 +206,27 @@ public final class FrenchNeuron {
      * stop_at_layer): the later blocks and the unembedding, the largest matmul of a 50k-token model, are
      * not needed to read it, nor is a [batch, pos, d_vocab] logits tensor.
      */
+    /** Texts of each language the interactive view shows. */
+    static final int TEXTS_SHOWN = 4;
+
+    /** The neuron's activation at each token of the first French and English samples, a row per text. */
+    static View textsView(LoadedModel loaded, Data data, int layer, int neuron, int count) {
+        List<View.TokenRow> rows = new ArrayList<>();
+        int dMlp = loaded.model().cfg().dMlp();
+        for (String language : List.of("French", "English")) {
+            List<String> texts = language.equals("French") ? data.french() : data.nonFrench();
+            texts = texts.subList(0, Math.min(count, texts.size()));
+            Tokens tokens = Prompts.batchTruncated(loaded, texts);
+            float[] post = mlpPost(loaded.model(), tokens, layer).data();
+            for (int b = 0; b < tokens.batch(); b++) {
+                float[] values = new float[tokens.end(b) - tokens.start(b)];
+                for (int p = tokens.start(b); p < tokens.end(b); p++) values[p - tokens.start(b)] = post[(b * tokens.pos() + p) * dMlp + neuron];
+                rows.add(new View.TokenRow(language + " " + (b + 1), View.tokens(loaded.tokenizer(), tokens, b), values));
+            }
+        }
+        return View.tokenActivations(null, rows);
+    }
+
     static Tensor mlpPost(HookedTransformer model, Tokens tokens, int layer) {
         Tensor[] out = new Tensor[1];
         try (HookScope scope = model.hookPoints().scope()) {

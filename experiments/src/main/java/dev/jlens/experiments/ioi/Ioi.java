@@ -13,6 +13,7 @@ import dev.jlens.experiments.report.Prompts;
 import dev.jlens.experiments.report.Reduce;
 import dev.jlens.experiments.report.Report;
 import dev.jlens.experiments.report.Table;
+import dev.jlens.experiments.report.View;
 import dev.jlens.models.HookedTransformer;
 import dev.jlens.models.Tokens;
 import dev.jlens.models.loading.LoadedModel;
@@ -106,6 +107,9 @@ public final class Ioi {
         report.figure(Figure.heatmap("per_head", "Logit Difference From Each Head", "Head", "Layer", Reduce.numbers(nHeads), Reduce.numbers(nLayers),
                 grid(headDiffs, nLayers, nHeads)));
         report.table(topHeads("per_head_top", "Heads with the largest direct logit attribution", headDiffs, nHeads, 10, null));
+        report.view("Attention patterns of the heads with the largest direct logit attribution", topHeadPatterns(loaded, tokens, clean.cache(), headDiffs, 4));
+        report.view("Logit difference (indirect object minus subject) predicted at each token", tokenLogitDifferences(loaded, tokens, clean.logits(),
+                correct, incorrect));
 
         // Patching: the corrupted prompts are the clean ones with the names swapped (each prompt's partner).
         int[][] swapped = new int[prompts.size()][];
@@ -124,6 +128,7 @@ public final class Ioi {
             if (site == Patching.Site.RESID_PRE) resid = s.activation();
             report.figure(Figure.heatmap("patch_" + what, "Normalised logit difference from patched " + what + " (activation patching)",
                     "Position", "Layer", posLabels, Reduce.numbers(nLayers), act));
+            report.view("Patched " + what + ", interactive", View.heatmap(null, "position", "layer", posLabels, Reduce.numbers(nLayers), act));
             report.figure(Figure.heatmap("attr_patch_" + what, "Normalised logit difference from patched " + what + " (attribution patching)",
                     "Position", "Layer", posLabels, Reduce.numbers(nLayers), attr));
         }
@@ -132,6 +137,7 @@ public final class Ioi {
         double[][] headAttr = Reduce.normalised(headPatch.attribution(), average, corruptedDiff);
         report.figure(Figure.heatmap("patch_head_z", "Normalised logit difference from patched head outputs (z, all positions)",
                 "Head", "Layer", Reduce.numbers(nHeads), Reduce.numbers(nLayers), headAct));
+        report.view("Patched head outputs, interactive", View.heatmap(null, "head", "layer", Reduce.numbers(nHeads), Reduce.numbers(nLayers), headAct));
         report.figure(Figure.heatmap("attr_patch_head_z", "Attribution-patching estimate for each head's output (z)", "Head", "Layer",
                 Reduce.numbers(nHeads), Reduce.numbers(nLayers), headAttr));
         report.table(topHeads("patch_head_top", "Heads whose output, patched from the clean run, restores the most (normalised)",
@@ -165,6 +171,44 @@ public final class Ioi {
                 .row("held-out fraction with the indirect object ahead", heldRight / held.size());
         report.table(summary);
         return new Result(average, corruptedDiff, heldDiff / held.size(), heldRight / held.size(), headPatch.activation(), resid);
+    }
+
+    /** The patterns of the {@code count} heads with the largest |DLA|, on every prompt. */
+    static View topHeadPatterns(LoadedModel loaded, Tokens tokens, dev.jlens.engine.hooks.ActivationCache cache, double[] headDiffs, int count) {
+        int nHeads = loaded.model().cfg().nHeads();
+        int[] top = Reduce.top(headDiffs, count, true);
+        List<String> heads = new ArrayList<>();
+        for (int i : top) heads.add("L" + (i / nHeads) + "H" + (i % nHeads));
+        List<View.AttentionPrompt> prompts = new ArrayList<>();
+        for (int b = 0; b < tokens.batch(); b++) {
+            int from = tokens.start(b), n = tokens.end(b) - from, pos = tokens.pos();
+            float[][][][] patterns = new float[1][top.length][n][n];
+            for (int k = 0; k < top.length; k++) {
+                float[] pattern = cache.get("blocks." + (top[k] / nHeads) + ".attn.hook_pattern").data();
+                int h = top[k] % nHeads;
+                for (int q = 0; q < n; q++) {
+                    for (int key = 0; key < n; key++) patterns[0][k][q][key] = pattern[((b * nHeads + h) * pos + from + q) * pos + from + key];
+                }
+            }
+            prompts.add(new View.AttentionPrompt("prompt " + b, View.tokens(loaded.tokenizer(), tokens, b), patterns));
+        }
+        return View.attention(null, List.of("top heads"), heads, prompts);
+    }
+
+    /** logit(correct) − logit(incorrect) at every position of every prompt: where the model comes to prefer the indirect object. */
+    static View tokenLogitDifferences(LoadedModel loaded, Tokens tokens, Tensor logits, int[] correct, int[] incorrect) {
+        int vocab = logits.dim(2), pos = tokens.pos();
+        float[] l = logits.data();
+        List<View.TokenRow> rows = new ArrayList<>();
+        for (int b = 0; b < tokens.batch(); b++) {
+            float[] values = new float[tokens.end(b) - tokens.start(b)];
+            for (int p = tokens.start(b); p < tokens.end(b); p++) {
+                int at = (b * pos + p) * vocab;
+                values[p - tokens.start(b)] = l[at + correct[b]] - l[at + incorrect[b]];
+            }
+            rows.add(new View.TokenRow("prompt " + b, View.tokens(loaded.tokenizer(), tokens, b), values));
+        }
+        return View.tokenActivations(null, rows);
     }
 
     static double[][] grid(double[] flat, int rows, int cols) {

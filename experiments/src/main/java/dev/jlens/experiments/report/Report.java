@@ -31,12 +31,12 @@ import org.knowm.xchart.VectorGraphicsEncoder;
  * half-way leaves nothing behind (and an earlier report in DIR stays as it was until then).
  */
 public final class Report implements AutoCloseable {
-    private sealed interface Item permits Note, Block, TableItem, FigureItem, PageItem {}
+    private sealed interface Item permits Note, Block, TableItem, FigureItem, ViewItem {}
     private record Note(String text) implements Item {}
     private record Block(String heading, String text) implements Item {}
     private record TableItem(Table table) implements Item {}
     private record FigureItem(Figure figure) implements Item {}
-    private record PageItem(String file, String title) implements Item {}
+    private record ViewItem(String title, View view) implements Item {}
 
     private final String title;
     private final Path target, dir;
@@ -112,7 +112,6 @@ public final class Report implements AutoCloseable {
                 own.add(table.asText() + ".csv");
                 own.add(table.asText() + ".json");
             }
-            for (JsonNode page : summary.path("pages")) own.add(page.asText());
             for (JsonNode figure : summary.path("figures")) {
                 own.add(figure.asText() + ".png");
                 own.add(figure.asText() + ".svg");
@@ -165,14 +164,9 @@ public final class Report implements AutoCloseable {
         items.add(new FigureItem(figure));
     }
 
-    /**
-     * A page of its own beside index.html (a feature dashboard, say), written now and linked from
-     * index.html at this point; {@code file} is a plain file name ending in .html.
-     */
-    public void page(String file, String title, String html) {
-        if (!file.matches("[A-Za-z0-9_.-]+\\.html") || file.equals("index.html")) throw new IllegalArgumentException("not a page name: " + file);
-        write(file, html);
-        items.add(new PageItem(file, title));
+    /** An interactive view in index.html at this point, under a heading (the PNG and SVG figures stay as they are). */
+    public void view(String title, View view) {
+        items.add(new ViewItem(title, view));
     }
 
     /** The names of the figures written so far. */
@@ -198,9 +192,9 @@ public final class Report implements AutoCloseable {
                 """.formatted(Html.escape(title), Html.escape(title)));
         ObjectMapper mapper = new ObjectMapper();
         ObjectNode summary = mapper.createObjectNode().put("title", title);
-        ArrayNode notes = summary.putArray("notes"), tables = summary.putArray("tables"), figures = summary.putArray("figures"),
-                pages = summary.putArray("pages");
+        ArrayNode notes = summary.putArray("notes"), tables = summary.putArray("tables"), figures = summary.putArray("figures");
         counts.forEach(summary.putObject("counts")::put);
+        int views = 0;
         for (Item item : items) {
             switch (item) {
                 case Note n -> {
@@ -222,12 +216,14 @@ public final class Report implements AutoCloseable {
                             .append(".svg\">svg</a></p>\n");
                     figures.add(name);
                 }
-                case PageItem p -> {
-                    html.append("<p><a href=\"").append(p.file()).append("\">").append(Html.escape(p.title())).append("</a></p>\n");
-                    pages.add(p.file());
+                case ViewItem v -> {
+                    html.append("<h3>").append(Html.escape(v.title())).append("</h3>\n").append(v.view().html());
+                    views++;
                 }
             }
         }
+        if (views > 0) html.append(View.assets());
+        summary.put("views", views);
         html.append("</body></html>\n");
         write("index.html", html.toString());
         try {

@@ -25,7 +25,7 @@ import java.util.Locale;
  */
 public final class FeatureDashboards {
     /** Tokens shown before and after an example's strongest position. */
-    static final int BEFORE = 16, AFTER = 4;
+    public static final int BEFORE = 16, AFTER = 4;
 
     private FeatureDashboards() {}
 

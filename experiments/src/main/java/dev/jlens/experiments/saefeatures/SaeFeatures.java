@@ -17,6 +17,7 @@ import dev.jlens.experiments.organisms.Recipe;
 import dev.jlens.experiments.report.Prompts;
 import dev.jlens.experiments.report.Report;
 import dev.jlens.experiments.report.Table;
+import dev.jlens.experiments.report.View;
 import dev.jlens.models.HookedTransformer;
 import dev.jlens.models.Tokens;
 import dev.jlens.models.loading.LoadedModel;
@@ -290,8 +291,7 @@ public final class SaeFeatures {
             FeatureStatistics.Feature feature = stats.feature(f);
             String title = finding + " feature " + f + " of the " + s.name() + " SAE: fires at " + feature.fires() + " of " + stats.positions()
                     + " corpus positions";
-            report.page(slug(s.name()) + "-" + FeatureDashboards.fileName(f), title, FeatureDashboards.page(feature, stats, s.loaded().tokenizer(),
-                    s.sae().cfg(), s.name()));
+            report.view(title, View.feature(stats, feature, s.loaded().tokenizer(), FeatureDashboards.BEFORE, FeatureDashboards.AFTER));
         }
     }
 

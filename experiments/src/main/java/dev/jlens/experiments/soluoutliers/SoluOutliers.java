@@ -8,6 +8,7 @@ import dev.jlens.engine.hooks.HookScope;
 import dev.jlens.experiments.report.Figure;
 import dev.jlens.experiments.report.Report;
 import dev.jlens.experiments.report.Table;
+import dev.jlens.experiments.report.View;
 import dev.jlens.models.HookedTransformer;
 import dev.jlens.models.Tokens;
 import dev.jlens.models.loading.LoadedModel;
@@ -83,6 +84,17 @@ public final class SoluOutliers {
         Table perPrompt = new Table("prompts", "Prompts and their loss", "Index", "Prompt", "Tokens", "Loss");
         for (PromptResult r : results) perPrompt.row(r.index(), r.text(), r.tokens().length, r.originalLoss());
         report.table(perPrompt);
+        List<View.TokenRow> rows = new ArrayList<>();
+        for (PromptResult r : results) {
+            List<String> tokens = new ArrayList<>();
+            float[] values = new float[r.tokens().length];
+            for (int p = 0; p < values.length; p++) {
+                tokens.add(loaded.tokenizer().decode(r.tokens()[p]));
+                values[p] = (float) r.ablationLossDiff(p);
+            }
+            rows.add(new View.TokenRow("prompt " + r.index(), tokens, values));
+        }
+        report.view("Loss increase when hook_mid is zeroed at each token", View.tokenActivations(null, rows));
 
         List<double[]> flat = new ArrayList<>(); // {prompt, pos, loss diff, inverse outlier score}
         for (PromptResult r : results) {

@@ -55,11 +55,6 @@ public final class Shipped {
         for (String png : pngs) assertTrue(Files.size(dir.resolve(png)) > 1000, png + " is not empty");
     }
 
-    /** How many pages of its own (feature dashboards) report.json lists. */
-    public static int pagesListed(Path dir) throws IOException {
-        return new com.fasterxml.jackson.databind.ObjectMapper().readTree(dir.resolve("report.json").toFile()).path("pages").size();
-    }
-
     /** The token a shipped model ranks first after {@code prompt} (BOS prepended). */
     public static int topToken(LoadedModel loaded, String prompt) {
         Tokens t = Prompts.batch(loaded, List.of(prompt));
