@@ -34,8 +34,8 @@ class ExperimentFlagsTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-            "experiment|jlens experiment|gradient-attribution, french-neuron, ioi, an-neuron, solu-outliers",
-            "bench|jlens bench|matmul, step, load, neurons, generate"})
+            "experiment|jlens experiment|gradient-attribution, french-neuron, ioi, an-neuron, solu-outliers, sae-features",
+            "bench|jlens bench|matmul, step, load, neurons, generate, sae"})
     void anUnknownSubcommandIsOneSentenceNamingTheKnownOnes(String command, String qualified, String known) {
         Path out = dir.resolve("report");
         CommandLineRun run = CommandLineRun.of(command, "nosuch", "--out", out.toString());

@@ -5,7 +5,6 @@ import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Matrix;
 import dev.jlens.engine.Parameter;
 import dev.jlens.engine.Tensor;
-import dev.jlens.kernels.Parallel;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -193,7 +192,8 @@ public final class Sae {
         int n = rows(pre, cfg.dSae()), features = cfg.dSae();
         float[] p = pre.data(), g = gate == null ? null : gate.data(), th = threshold == null ? null : threshold.value().data();
         float[] acts = new float[p.length];
-        Parallel.forEach(n, row -> {
+        // Rows in parallel (a TopK row is a selection over d_sae values); the analysis module reaches no kernel directly.
+        java.util.stream.IntStream.range(0, n).parallel().forEach(row -> {
             int at = row * features;
             switch (cfg.architecture()) {
                 case STANDARD -> {
