@@ -79,7 +79,8 @@ class StandaloneClusterTest {
     static Process start(String java, List<String> options, String cp, Path home, Path log, String main, String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(java));
         command.addAll(options);
-        command.addAll(List.of("-Xmx1g", "-cp", cp, main));
+        // Spark's own INFO logging for the daemons (jlens's log4j2.properties keeps commands at WARN): the test reads their logs.
+        command.addAll(List.of("-Xmx1g", "-Dlog4j2.configurationFile=org/apache/spark/log4j2-defaults.properties", "-cp", cp, main));
         command.addAll(List.of(args));
         ProcessBuilder b = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         b.environment().put("SPARK_HOME", home.toString());
