@@ -13,6 +13,7 @@ import dev.jlens.experiments.organisms.Recipe;
 import dev.jlens.experiments.report.Report;
 import dev.jlens.experiments.saefeatures.SaeFeatures;
 import dev.jlens.experiments.soluoutliers.SoluOutliers;
+import dev.jlens.experiments.sweeps.PromptSweep;
 import dev.jlens.models.WeightProcessing;
 import dev.jlens.models.hub.ShippedModels;
 import dev.jlens.models.loading.LoadedModel;
@@ -35,13 +36,13 @@ import picocli.CommandLine;
         description = "Runs one of the notebook experiments: gradient-attribution, french-neuron, ioi, an-neuron, solu-outliers; or sae-features.",
         subcommands = {ExperimentCommand.GradientAttributionCommand.class, ExperimentCommand.FrenchNeuronCommand.class,
             ExperimentCommand.IoiCommand.class, ExperimentCommand.AnNeuronCommand.class, ExperimentCommand.SoluOutliersCommand.class,
-            ExperimentCommand.SaeFeaturesCommand.class})
+            ExperimentCommand.SaeFeaturesCommand.class, ExperimentCommand.SweepCommand.class})
 final class ExperimentCommand implements Runnable {
     @Spec CommandSpec spec;
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "name an experiment: gradient-attribution, french-neuron, ioi, an-neuron, solu-outliers or sae-features");
+        throw new CommandLine.ParameterException(spec.commandLine(), "name an experiment: gradient-attribution, french-neuron, ioi, an-neuron, solu-outliers, sae-features or sweep");
     }
 
     /** Records in report.json how many forward and backward passes the experiment ran on its model. */
@@ -237,6 +238,31 @@ final class ExperimentCommand implements Runnable {
             try (Report report = out.report("SAE features on the organisms")) {
                 SaeFeatures.run(neoxSubject, gpt2Subject, o, report);
                 countPasses(report, gpt2);
+                report.finish();
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "sweep", mixinStandardHelpOptions = true,
+            description = "Patching sweeps over many prompt pairs (one per line: clean, corrupted, answer, wrong, tab-separated) on this machine: "
+                    + "every neuron of one MLP layer (notebook 003) or every head's z (notebook 002), the mean normalised metric over the pairs. "
+                    + "jlens spark sweep runs the same on Spark.")
+    static final class SweepCommand implements Callable<Integer> {
+        @Mixin ModelOption model;
+        @Mixin OutOption out;
+        @Option(names = "--prompts", required = true, paramLabel = "FILE", description = "prompt pairs, one per line") Path prompts;
+        @Option(names = "--kind", defaultValue = "neurons", paramLabel = "K", description = "neurons or heads (default ${DEFAULT-VALUE})") String kind;
+        @Option(names = "--layer", paramLabel = "L", description = "the MLP layer of a neuron sweep (default: the last)") Integer layer;
+
+        @Override
+        public Integer call() {
+            List<PromptSweep.Pair> pairs = PromptSweep.read(prompts);
+            LoadedModel loaded = model.load();
+            PromptSweep.Options o = PromptSweep.options(kind, layer, loaded.model().cfg());
+            try (Report report = out.report("Patching sweep over " + pairs.size() + " prompt pairs (" + kind + ") on " + model.name())) {
+                for (var t : PromptSweep.tables(loaded, PromptSweep.run(loaded, pairs, o), pairs.size(), o)) report.table(t);
+                countPasses(report, loaded);
                 report.finish();
             }
             return 0;

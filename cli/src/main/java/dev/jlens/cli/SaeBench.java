@@ -56,7 +56,7 @@ final class SaeBench implements Callable<Integer> {
         SaeConfig cfg = new SaeConfig(SaeArchitecture.TOPK, width, dSae, k, true, SaeConfig.Normalization.NONE, hook, modelOption.name(ShippedModels.NEOX), false);
 
         // Training steps alone: the batches collected first, then replayed.
-        ActivationBuffer buffer = new ActivationBuffer(model, hook, width, corpus, batch, 4, 1);
+        ActivationBuffer buffer = ActivationBuffer.fromModel(model, hook, width, corpus, batch, 4, 1);
         List<Tensor> batches = new ArrayList<>();
         for (int i = 0; i < Math.min(steps, 64); i++) batches.add(buffer.get());
         int[] next = {0};
@@ -67,7 +67,7 @@ final class SaeBench implements Callable<Integer> {
         Sae sae = SaeTrainer.train(replay, options, SaeTrainer.Listener.NONE);
         double stepsAlone = (double) steps * batch / ((System.nanoTime() - t0) / 1e9);
         // End to end: the buffer fills from the model as training goes.
-        ActivationBuffer live = new ActivationBuffer(model, hook, width, corpus, batch, 8, 2);
+        ActivationBuffer live = ActivationBuffer.fromModel(model, hook, width, corpus, batch, 8, 2);
         t0 = System.nanoTime();
         SaeTrainer.train(live, options, SaeTrainer.Listener.NONE);
         double endToEnd = (double) steps * batch / ((System.nanoTime() - t0) / 1e9);

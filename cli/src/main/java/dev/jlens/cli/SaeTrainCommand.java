@@ -81,7 +81,7 @@ final class SaeTrainCommand implements Callable<Integer> {
         long planned = Math.max(1, tokens / batch);
         SaeTrainer.Options options = new SaeTrainer.Options(cfg, tokens, batch, lr, l1, (int) Math.max(1, planned / 20),
                 (int) Math.max(10, Math.min(1000, planned / 20)), normalize, seed);
-        ActivationBuffer buffer = new ActivationBuffer(model, hook, width, train, batch, 16, seed);
+        ActivationBuffer buffer = ActivationBuffer.fromModel(model, hook, width, train, batch, 16, seed);
         long start = System.nanoTime();
         Sae sae;
         try (Progress.Task task = ConsoleProgress.INSTANCE.start("training the SAE", options.steps())) {
@@ -98,7 +98,7 @@ final class SaeTrainCommand implements Callable<Integer> {
         Outputs.writeDirectory(out, overwrite, staging -> {
             SaeFiles.writeInto(sae, staging);
             SaeFiles.writeSparsity(eval.density(), staging);
-            Files.writeString(staging.resolve(SUMMARY), summary(eval, options, seconds, buffer.tokensRead(), corpus.getFileName().toString(), length));
+            Files.writeString(staging.resolve(SUMMARY), summary(eval, options, seconds, buffer.rowsRead(), corpus.getFileName().toString(), length));
         });
         System.out.printf("trained a %s SAE (%d features) at %s on %,d activations in %.1f s (%.0f tokens/s, the model's forward included)%n",
                 cfg.architecture().saeLensName(), dSae, hook, options.steps() * batch, seconds, options.steps() * batch / seconds);

@@ -34,7 +34,7 @@ class ExperimentFlagsTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-            "experiment|jlens experiment|gradient-attribution, french-neuron, ioi, an-neuron, solu-outliers, sae-features",
+            "experiment|jlens experiment|gradient-attribution, french-neuron, ioi, an-neuron, solu-outliers, sae-features, sweep",
             "bench|jlens bench|matmul, step, load, neurons, generate, sae"})
     void anUnknownSubcommandIsOneSentenceNamingTheKnownOnes(String command, String qualified, String known) {
         Path out = dir.resolve("report");

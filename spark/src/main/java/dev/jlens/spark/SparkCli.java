@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 @Command(name = "jlens spark", mixinStandardHelpOptions = true,
         description = "Activation collection over corpora too large for one machine, as Apache Spark jobs (embedded local[*] by default, "
                 + "or --master spark://HOST:PORT).",
-        subcommands = {ActivationsCommand.class, BenchCommand.class})
+        subcommands = {ActivationsCommand.class, SweepCommand.class, SaeTrainFromParquetCommand.class, BenchCommand.class})
 public final class SparkCli {
     public static void main(String[] args) {
         System.exit(run(args));

@@ -10,41 +10,66 @@ import java.util.SplittableRandom;
 import java.util.function.Supplier;
 
 /**
- * Activations at one hook streamed from the model for SAE training, as SAELens's activation store
- * keeps them: a buffer of many batches' rows, shuffled; the first half is served batch by batch,
- * then refilled from new contexts and the whole buffer shuffled again, so that a batch mixes
- * positions from many contexts and many refills.
+ * Activations for SAE training, kept as SAELens's activation store keeps them: a buffer of many
+ * batches' rows, shuffled; the first half is served batch by batch, then refilled from the source
+ * and the whole buffer shuffled again, so that a batch mixes positions from many contexts and many
+ * refills. The source is the model itself ({@link #fromModel}), or rows read elsewhere (the
+ * Parquet a Spark job wrote).
  */
 public final class ActivationBuffer implements Supplier<Tensor> {
-    private final HookedTransformer model;
-    private final String hook;
-    private final int width, batchRows, contextsPerForward;
-    private final Supplier<int[]> contexts;
+    /** Where rows come from: each call gives the next few, [k × width] (k ≥ 1). */
+    @FunctionalInterface
+    public interface Source {
+        float[] nextRows();
+    }
+
+    private final Source source;
+    private final int width, batchRows, capacity;
     private final float[] rows;
-    private final int capacity;
     private final SplittableRandom random;
     /** Rows served since the last refill; the buffer refills when half of it has been served. */
     private int served;
-    private long tokensRead;
+    private long rowsRead;
 
     /**
-     * @param contexts   each call gives one context of token ids (the same length every time)
-     * @param batchRows  rows per {@link #get} batch
-     * @param batches    batches the buffer holds (at least 2)
+     * @param batchRows rows per {@link #get} batch
+     * @param batches   batches the buffer holds (at least 2)
      */
-    public ActivationBuffer(HookedTransformer model, String hook, int width, Supplier<int[]> contexts, int batchRows, int batches, long seed) {
+    public ActivationBuffer(Source source, int width, int batchRows, int batches, long seed) {
         if (batches < 2) throw new IllegalArgumentException("the buffer holds at least two batches");
-        this.model = model;
-        this.hook = hook;
+        this.source = source;
         this.width = width;
-        this.contexts = contexts;
         this.batchRows = batchRows;
         this.capacity = batchRows * batches;
         this.rows = new float[Math.multiplyExact(capacity, width)];
         this.random = new SplittableRandom(seed);
-        this.contextsPerForward = 8;
         fill(0, capacity);
         shuffle();
+    }
+
+    /**
+     * The model's activations at {@code hook} over {@code contexts} (each call one context of token
+     * ids, the same length every time), eight contexts to a forward pass.
+     */
+    public static ActivationBuffer fromModel(HookedTransformer model, String hook, int width, Supplier<int[]> contexts, int batchRows, int batches,
+                                             long seed) {
+        return new ActivationBuffer(() -> {
+            int[][] batch = new int[8][];
+            for (int i = 0; i < batch.length; i++) batch[i] = contexts.get();
+            Tokens tokens = Tokens.padded(0, batch);
+            float[][] captured = new float[1][];
+            try (HookScope scope = model.hookPoints().scope()) {
+                scope.forward(hook, (x, point) -> {
+                    captured[0] = x.data().clone();
+                    return null;
+                });
+                model.forward(tokens);
+            }
+            if (captured[0] == null || captured[0].length != (long) tokens.batch() * tokens.pos() * width) {
+                throw new JlensException(hook + " did not give " + width + " values per position.");
+            }
+            return captured[0];
+        }, width, batchRows, batches, seed);
     }
 
     /** The next batch of rows, [batchRows, width]. */
@@ -60,33 +85,20 @@ public final class ActivationBuffer implements Supplier<Tensor> {
         return Tensor.of(batch, batchRows, width);
     }
 
-    /** Tokens the model has read to fill the buffer. */
-    public long tokensRead() {
-        return tokensRead;
+    /** Rows the source has given (for the model: tokens read). */
+    public long rowsRead() {
+        return rowsRead;
     }
 
-    /** Rows [from, to) of the buffer from fresh contexts, whole contexts at a time (the last one's surplus rows dropped). */
+    /** Rows [from, to) of the buffer from the source (the surplus of its last chunk dropped). */
     private void fill(int from, int to) {
         int at = from;
         while (at < to) {
-            int[][] batch = new int[contextsPerForward][];
-            for (int i = 0; i < batch.length; i++) batch[i] = contexts.get();
-            Tokens tokens = Tokens.padded(0, batch);
-            float[][] captured = new float[1][];
-            try (HookScope scope = model.hookPoints().scope()) {
-                scope.forward(hook, (x, point) -> {
-                    captured[0] = x.data().clone();
-                    return null;
-                });
-                model.forward(tokens);
-            }
-            float[] acts = captured[0];
-            if (acts == null || acts.length != (long) tokens.batch() * tokens.pos() * width) {
-                throw new JlensException(hook + " did not give " + width + " values per position.");
-            }
-            tokensRead += (long) tokens.batch() * tokens.pos();
-            int n = Math.min(to - at, acts.length / width);
-            System.arraycopy(acts, 0, rows, at * width, n * width);
+            float[] chunk = source.nextRows();
+            if (chunk.length == 0 || chunk.length % width != 0) throw new JlensException("an activation source gave rows that are not " + width + " values wide.");
+            rowsRead += chunk.length / width;
+            int n = Math.min(to - at, chunk.length / width);
+            System.arraycopy(chunk, 0, rows, at * width, n * width);
             at += n;
         }
     }

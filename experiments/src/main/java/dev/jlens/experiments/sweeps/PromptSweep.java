@@ -1,0 +1,139 @@
+package dev.jlens.experiments.sweeps;
+
+import dev.jlens.analysis.Metric;
+import dev.jlens.analysis.Patching;
+import dev.jlens.engine.JlensException;
+import dev.jlens.engine.Tensor;
+import dev.jlens.engine.hooks.NameFilter;
+import dev.jlens.experiments.report.Table;
+import dev.jlens.models.HookedTransformer;
+import dev.jlens.models.Tokens;
+import dev.jlens.models.loading.LoadedModel;
+import java.io.IOException;
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The notebooks' patching sweeps over a file of many prompt pairs, prompt by prompt, then reduced:
+ * notebook 003's sweep of every neuron of one MLP layer (each neuron's clean activation patched into
+ * the corrupted run) and notebook 002's patching of each head's output (z) by layer × head. Each
+ * pair gives its normalised metric per neuron or head (1: the clean logit difference restored, 0:
+ * none of it); the reduction is their mean over pairs, summed in the file's order, so a run that
+ * shards the pairs over machines gives the same tables to the last bit.
+ */
+public final class PromptSweep {
+    /** What is swept: every neuron of one layer's MLP, or every head's z. */
+    public enum Kind { NEURONS, HEADS }
+
+    /** One line of the prompts file: the clean and corrupted prompts, and the answer and the wrong answer (single tokens). */
+    public record Pair(String clean, String corrupted, String answer, String wrong) implements Serializable {}
+
+    /** @param layer the swept MLP layer (neurons only) */
+    public record Options(Kind kind, int layer, int maxBatch) implements Serializable {}
+
+    private PromptSweep() {}
+
+    /** The options {@code --kind} and {@code --layer} name (the last layer by default), checked against the model. */
+    public static Options options(String kind, Integer layer, dev.jlens.models.Config cfg) {
+        Kind k = switch (kind) {
+            case "neurons" -> Kind.NEURONS;
+            case "heads" -> Kind.HEADS;
+            default -> throw new JlensException("--kind '" + kind + "' is not a sweep jlens runs; it takes neurons or heads.");
+        };
+        int l = layer == null ? cfg.nLayers() - 1 : layer;
+        if (l < 0 || l >= cfg.nLayers()) throw new JlensException("--layer " + l + " is outside the model's 0.." + (cfg.nLayers() - 1) + ".");
+        return new Options(k, l, 64);
+    }
+
+    /** The pairs of a file, one per line, its four fields separated by tabs; a malformed line is one sentence naming it. */
+    public static List<Pair> read(Path file) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new JlensException("--prompts " + file + ": cannot be read as UTF-8 text (" + JlensException.describe(e) + ").");
+        }
+        List<Pair> pairs = new ArrayList<>();
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).isBlank()) continue;
+            String[] f = lines.get(i).split("\t", -1);
+            if (f.length != 4) {
+                throw new JlensException("--prompts " + file + ": line " + (i + 1) + " has " + f.length + " tab-separated fields, not 4 (clean, corrupted, answer, wrong).");
+            }
+            pairs.add(new Pair(f[0], f[1], f[2], f[3]));
+        }
+        if (pairs.isEmpty()) throw new JlensException("--prompts " + file + ": holds no prompt pairs.");
+        return pairs;
+    }
+
+    /** The values one pair gives: per neuron of the layer, or per (layer, head) flattened. */
+    public static double[] perPair(LoadedModel loaded, Pair pair, Options o) {
+        HookedTransformer model = loaded.model();
+        Tokens clean = loaded.toTokens(pair.clean(), true), corrupted = loaded.toTokens(pair.corrupted(), true);
+        if (clean.pos() != corrupted.pos()) {
+            throw new JlensException("the prompts '" + pair.clean() + "' and '" + pair.corrupted() + "' are " + clean.pos() + " and " + corrupted.pos()
+                    + " tokens; a patching pair needs as many.");
+        }
+        Metric metric = Metric.logitDifference(new int[] {loaded.tokenizer().toSingleToken(pair.answer())}, new int[] {loaded.tokenizer().toSingleToken(pair.wrong())});
+        HookedTransformer.CachedRun cleanRun = model.runWithCache(clean, NameFilter.all()), corruptedRun = model.runWithCache(corrupted, NameFilter.all());
+        double cleanValue = metric.value(cleanRun.logits(), clean), corruptedValue = metric.value(corruptedRun.logits(), corrupted);
+        Patching patching = new Patching(model, corrupted, cleanRun.cache(), corruptedRun.cache(), metric);
+        double[] raw = switch (o.kind()) {
+            case NEURONS -> {
+                int[] all = new int[model.cfg().dMlp()];
+                for (int i = 0; i < all.length; i++) all[i] = i;
+                yield patching.neurons(o.layer(), all, o.maxBatch());
+            }
+            case HEADS -> {
+                Tensor grid = patching.layerByHead(Patching.HeadSite.Z, o.maxBatch());
+                double[] flat = new double[grid.size()];
+                for (int i = 0; i < flat.length; i++) flat[i] = grid.data()[i];
+                yield flat;
+            }
+        };
+        double[] out = new double[raw.length];
+        for (int i = 0; i < out.length; i++) out[i] = Metric.normalised(raw[i], cleanValue, corruptedValue);
+        return out;
+    }
+
+    /** The mean over pairs, summed in the order given. */
+    public static double[] mean(List<double[]> perPair) {
+        double[] sum = new double[perPair.getFirst().length];
+        for (double[] v : perPair) for (int i = 0; i < sum.length; i++) sum[i] += v[i];
+        for (int i = 0; i < sum.length; i++) sum[i] /= perPair.size();
+        return sum;
+    }
+
+    /** The whole sweep in this JVM: every pair in turn. */
+    public static double[] run(LoadedModel loaded, List<Pair> pairs, Options o) {
+        List<double[]> values = new ArrayList<>();
+        for (Pair p : pairs) values.add(perPair(loaded, p, o));
+        return mean(values);
+    }
+
+    /** The tables the reduction gives: the top 10 as the notebooks' experiments rank them, and every value. */
+    public static List<Table> tables(LoadedModel loaded, double[] mean, int pairs, Options o) {
+        int heads = loaded.model().cfg().nHeads();
+        Table top = o.kind() == Kind.NEURONS
+                ? new Table("sweep_neurons_top", "Neurons of layer " + o.layer() + " whose clean activation restores the most, mean over " + pairs
+                        + " prompt pairs (normalised)", "Neuron", "Patch improvement")
+                : new Table("sweep_heads_top", "Heads whose output (z), patched from the clean run, restores the most, mean over " + pairs
+                        + " prompt pairs (normalised)", "Head", "Activation patching");
+        Integer[] order = new Integer[mean.length];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        Arrays.sort(order, (a, b) -> a.equals(b) ? 0 : Double.compare(mean[b], mean[a]) != 0 ? Double.compare(mean[b], mean[a]) : Integer.compare(a, b));
+        for (int r = 0; r < Math.min(10, order.length); r++) {
+            int i = order[r];
+            top.row(o.kind() == Kind.NEURONS ? String.valueOf(i) : (i / heads) + "." + (i % heads), mean[i]);
+        }
+        Table all = new Table(o.kind() == Kind.NEURONS ? "sweep_neurons" : "sweep_heads", "Every " + (o.kind() == Kind.NEURONS ? "neuron" : "head")
+                + ", mean over " + pairs + " prompt pairs", o.kind() == Kind.NEURONS ? "Neuron" : "Head", "Mean normalised metric");
+        for (int i = 0; i < mean.length; i++) all.row(o.kind() == Kind.NEURONS ? String.valueOf(i) : (i / heads) + "." + (i % heads), mean[i]);
+        return List.of(top, all);
+    }
+}
