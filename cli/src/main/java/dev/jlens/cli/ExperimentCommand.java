@@ -252,7 +252,7 @@ final class ExperimentCommand implements Runnable {
         @Mixin ModelOption model;
         @Mixin OutOption out;
         @Option(names = "--prompts", required = true, paramLabel = "FILE", description = "prompt pairs, one per line") Path prompts;
-        @Option(names = "--kind", defaultValue = "neurons", paramLabel = "K", description = "neurons or heads (default ${DEFAULT-VALUE})") String kind;
+        @Option(names = "--kind", defaultValue = "neurons", paramLabel = "K", description = "neurons, heads, resid_pre, attn_out or mlp_out (default ${DEFAULT-VALUE})") String kind;
         @Option(names = "--layer", paramLabel = "L", description = "the MLP layer of a neuron sweep (default: the last)") Integer layer;
 
         @Override

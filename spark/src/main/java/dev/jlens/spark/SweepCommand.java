@@ -31,7 +31,7 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--model", defaultValue = ShippedModels.DEFAULT, paramLabel = "M", description = "model (default ${DEFAULT-VALUE})") String model;
     @Option(names = "--process", defaultValue = "default", paramLabel = "STEPS", description = "weight processing (default ${DEFAULT-VALUE})") String process;
     @Option(names = "--prompts", required = true, paramLabel = "FILE", description = "prompt pairs, one per line") Path prompts;
-    @Option(names = "--kind", defaultValue = "neurons", paramLabel = "K", description = "neurons or heads (default ${DEFAULT-VALUE})") String kind;
+    @Option(names = "--kind", defaultValue = "neurons", paramLabel = "K", description = "neurons, heads, resid_pre, attn_out or mlp_out (default ${DEFAULT-VALUE})") String kind;
     @Option(names = "--layer", paramLabel = "L", description = "the MLP layer of a neuron sweep (default: the last)") Integer layer;
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "directory for the tables (CSV, JSON) and index.html") Path out;
     @Option(names = "--master", defaultValue = "local[*]", paramLabel = "URL", description = "Spark master (default ${DEFAULT-VALUE})") String master;

@@ -13,7 +13,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code jlens spark sweep} on local[2], sharded over three partitions: the same tables, to the last digit, as the sweep on one machine. */
+/**
+ * {@code jlens spark sweep} on local[2], sharded over three partitions: the same tables, to the last
+ * digit, as the sweep on one machine, for neurons, heads and a layer × position grid.
+ */
 class SweepTest {
     @TempDir
     Path dir;
@@ -32,9 +35,13 @@ class SweepTest {
     @Test
     void shardedSweepsGiveTheSingleMachineTables() throws Exception {
         LoadedModel loaded = LoadedModel.load(ShippedModels.resolve(ShippedModels.GPT2), WeightProcessing.Options.DEFAULTS);
-        for (String kind : List.of("heads", "neurons")) {
+        for (String kind : List.of("heads", "neurons", "resid_pre")) {
             Path prompts = dir.resolve(kind + ".tsv");
-            Files.write(prompts, kind.equals("heads") ? IOI : AN);
+            Files.write(prompts, switch (kind) {
+                case "heads" -> IOI;
+                case "neurons" -> AN;
+                default -> IOI.subList(0, 2); // a layer × position grid: pairs of one length
+            });
             Path out = dir.resolve(kind);
             assertEquals(0, SparkCli.run("sweep", "--model", ShippedModels.GPT2, "--prompts", prompts.toString(), "--kind", kind, "--out", out.toString(),
                     "--master", "local[2]", "--partitions", "3"));

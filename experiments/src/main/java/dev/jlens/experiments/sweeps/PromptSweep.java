@@ -27,8 +27,22 @@ import java.util.List;
  * shards the pairs over machines gives the same tables to the last bit.
  */
 public final class PromptSweep {
-    /** What is swept: every neuron of one layer's MLP, or every head's z. */
-    public enum Kind { NEURONS, HEADS }
+    /**
+     * What is swept: every neuron of one layer's MLP; every head's z (layer × head); or notebook
+     * 002's residual, attention-output and MLP-output grids (layer × position, for pairs of one length).
+     */
+    public enum Kind {
+        NEURONS("neurons", null), HEADS("heads", null), RESID_PRE("resid_pre", Patching.Site.RESID_PRE), ATTN_OUT("attn_out", Patching.Site.ATTN_OUT),
+        MLP_OUT("mlp_out", Patching.Site.MLP_OUT);
+
+        final String flag;
+        final Patching.Site site;
+
+        Kind(String flag, Patching.Site site) {
+            this.flag = flag;
+            this.site = site;
+        }
+    }
 
     /** One line of the prompts file: the clean and corrupted prompts, and the answer and the wrong answer (single tokens). */
     public record Pair(String clean, String corrupted, String answer, String wrong) implements Serializable {}
@@ -40,11 +54,8 @@ public final class PromptSweep {
 
     /** The options {@code --kind} and {@code --layer} name (the last layer by default), checked against the model. */
     public static Options options(String kind, Integer layer, dev.jlens.models.Config cfg) {
-        Kind k = switch (kind) {
-            case "neurons" -> Kind.NEURONS;
-            case "heads" -> Kind.HEADS;
-            default -> throw new JlensException("--kind '" + kind + "' is not a sweep jlens runs; it takes neurons or heads.");
-        };
+        Kind k = java.util.Arrays.stream(Kind.values()).filter(x -> x.flag.equals(kind)).findFirst().orElseThrow(() ->
+                new JlensException("--kind '" + kind + "' is not a sweep jlens runs; it takes neurons, heads, resid_pre, attn_out or mlp_out."));
         int l = layer == null ? cfg.nLayers() - 1 : layer;
         if (l < 0 || l >= cfg.nLayers()) throw new JlensException("--layer " + l + " is outside the model's 0.." + (cfg.nLayers() - 1) + ".");
         return new Options(k, l, 64);
@@ -89,21 +100,26 @@ public final class PromptSweep {
                 for (int i = 0; i < all.length; i++) all[i] = i;
                 yield patching.neurons(o.layer(), all, o.maxBatch());
             }
-            case HEADS -> {
-                Tensor grid = patching.layerByHead(Patching.HeadSite.Z, o.maxBatch());
-                double[] flat = new double[grid.size()];
-                for (int i = 0; i < flat.length; i++) flat[i] = grid.data()[i];
-                yield flat;
-            }
+            case HEADS -> flat(patching.layerByHead(Patching.HeadSite.Z, o.maxBatch()));
+            case RESID_PRE, ATTN_OUT, MLP_OUT -> flat(patching.layerByPosition(o.kind().site, o.maxBatch()));
         };
         double[] out = new double[raw.length];
         for (int i = 0; i < out.length; i++) out[i] = Metric.normalised(raw[i], cleanValue, corruptedValue);
         return out;
     }
 
+    private static double[] flat(Tensor grid) {
+        double[] out = new double[grid.size()];
+        for (int i = 0; i < out.length; i++) out[i] = grid.data()[i];
+        return out;
+    }
+
     /** The mean over pairs, summed in the order given. */
     public static double[] mean(List<double[]> perPair) {
         double[] sum = new double[perPair.getFirst().length];
+        for (double[] v : perPair) {
+            if (v.length != sum.length) throw new JlensException("the prompt pairs are not all of one length in tokens, which a layer × position grid needs.");
+        }
         for (double[] v : perPair) for (int i = 0; i < sum.length; i++) sum[i] += v[i];
         for (int i = 0; i < sum.length; i++) sum[i] /= perPair.size();
         return sum;
@@ -118,22 +134,30 @@ public final class PromptSweep {
 
     /** The tables the reduction gives: the top 10 as the notebooks' experiments rank them, and every value. */
     public static List<Table> tables(LoadedModel loaded, double[] mean, int pairs, Options o) {
-        int heads = loaded.model().cfg().nHeads();
-        Table top = o.kind() == Kind.NEURONS
-                ? new Table("sweep_neurons_top", "Neurons of layer " + o.layer() + " whose clean activation restores the most, mean over " + pairs
-                        + " prompt pairs (normalised)", "Neuron", "Patch improvement")
-                : new Table("sweep_heads_top", "Heads whose output (z), patched from the clean run, restores the most, mean over " + pairs
-                        + " prompt pairs (normalised)", "Head", "Activation patching");
+        int heads = loaded.model().cfg().nHeads(), positions = mean.length / loaded.model().cfg().nLayers();
+        java.util.function.IntFunction<String> label = i -> switch (o.kind()) {
+            case NEURONS -> String.valueOf(i);
+            case HEADS -> (i / heads) + "." + (i % heads);
+            default -> "layer " + (i / positions) + ", position " + (i % positions);
+        };
+        String unit = switch (o.kind()) {
+            case NEURONS -> "Neuron";
+            case HEADS -> "Head";
+            default -> "Cell";
+        };
+        String what = switch (o.kind()) {
+            case NEURONS -> "Neurons of layer " + o.layer() + " whose clean activation restores the most";
+            case HEADS -> "Heads whose output (z), patched from the clean run, restores the most";
+            default -> "Layers and positions whose " + o.kind().flag + ", patched from the clean run, restores the most";
+        };
+        Table top = new Table("sweep_" + o.kind().flag + "_top", what + ", mean over " + pairs + " prompt pairs (normalised)", unit, "Activation patching");
         Integer[] order = new Integer[mean.length];
         for (int i = 0; i < order.length; i++) order[i] = i;
         Arrays.sort(order, (a, b) -> a.equals(b) ? 0 : Double.compare(mean[b], mean[a]) != 0 ? Double.compare(mean[b], mean[a]) : Integer.compare(a, b));
-        for (int r = 0; r < Math.min(10, order.length); r++) {
-            int i = order[r];
-            top.row(o.kind() == Kind.NEURONS ? String.valueOf(i) : (i / heads) + "." + (i % heads), mean[i]);
-        }
-        Table all = new Table(o.kind() == Kind.NEURONS ? "sweep_neurons" : "sweep_heads", "Every " + (o.kind() == Kind.NEURONS ? "neuron" : "head")
-                + ", mean over " + pairs + " prompt pairs", o.kind() == Kind.NEURONS ? "Neuron" : "Head", "Mean normalised metric");
-        for (int i = 0; i < mean.length; i++) all.row(o.kind() == Kind.NEURONS ? String.valueOf(i) : (i / heads) + "." + (i % heads), mean[i]);
+        for (int r = 0; r < Math.min(10, order.length); r++) top.row(label.apply(order[r]), mean[order[r]]);
+        Table all = new Table("sweep_" + o.kind().flag, "Every " + unit.toLowerCase(java.util.Locale.ROOT) + ", mean over " + pairs + " prompt pairs", unit,
+                "Mean normalised metric");
+        for (int i = 0; i < mean.length; i++) all.row(label.apply(i), mean[i]);
         return List.of(top, all);
     }
 }
