@@ -53,11 +53,7 @@ final class SaeTrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        SaeArchitecture arch = switch (architecture) {
-            case "topk" -> SaeArchitecture.TOPK;
-            case "relu", "standard" -> SaeArchitecture.STANDARD;
-            default -> throw new JlensException("--architecture '" + architecture + "' is not one jlens trains; it takes topk or relu.");
-        };
+        SaeArchitecture arch = SaeArchitecture.trainable(architecture);
         NumberFlag.require(dSae >= 1 && dSae <= 1 << 20, "--d-sae", dSae, "1 to 1048576");
         NumberFlag.require(batch >= 1 && batch <= 1 << 16, "--batch", batch, "1 to 65536");
         NumberFlag.require(tokens >= batch, "--tokens", tokens, "at least --batch (" + batch + ")");
@@ -77,10 +73,7 @@ final class SaeTrainCommand implements Callable<Integer> {
         int width = widthAt(model, hook, train.get());
         SaeConfig cfg = new SaeConfig(arch, width, dSae, arch == SaeArchitecture.TOPK ? k : 0, true,
                 normalize ? SaeConfig.Normalization.EXPECTED_AVERAGE_ONLY_IN : SaeConfig.Normalization.NONE, hook, modelOption.name(), hook.endsWith("hook_z"));
-        // A feature is dead after 1000 steps without firing (SAELens's window), or a twentieth of a shorter run.
-        long planned = Math.max(1, tokens / batch);
-        SaeTrainer.Options options = new SaeTrainer.Options(cfg, tokens, batch, lr, l1, (int) Math.max(1, planned / 20),
-                (int) Math.max(10, Math.min(1000, planned / 20)), normalize, seed);
+        SaeTrainer.Options options = SaeTrainer.Options.of(cfg, tokens, batch, lr, l1, normalize, seed);
         ActivationBuffer buffer = ActivationBuffer.fromModel(model, hook, width, train, batch, 16, seed);
         long start = System.nanoTime();
         Sae sae;

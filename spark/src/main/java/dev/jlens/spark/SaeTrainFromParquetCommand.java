@@ -45,11 +45,7 @@ final class SaeTrainFromParquetCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        SaeArchitecture arch = switch (architecture) {
-            case "topk" -> SaeArchitecture.TOPK;
-            case "relu", "standard" -> SaeArchitecture.STANDARD;
-            default -> throw new JlensException("--architecture '" + architecture + "' is not one jlens trains; it takes topk or relu.");
-        };
+        SaeArchitecture arch = SaeArchitecture.trainable(architecture);
         if (dSae < 1 || batch < 1 || tokens < batch) throw new JlensException("--d-sae and --batch must be positive, and --tokens at least --batch.");
         if (!Files.isDirectory(activations)) throw new JlensException("--activations " + activations + ": is not a directory.");
         Outputs.checkDirectory(out, List.of(SaeFiles.CONFIG, SaeFiles.WEIGHTS), overwrite, "--out");
@@ -62,9 +58,8 @@ final class SaeTrainFromParquetCommand implements Callable<Integer> {
             SaeConfig cfg = new SaeConfig(arch, width, dSae, arch == SaeArchitecture.TOPK ? Math.min(k, dSae) : 0, true, SaeConfig.Normalization.NONE,
                     hook, null, hook.endsWith("hook_z"));
             ActivationBuffer buffer = new ActivationBuffer(new ParquetRows(rows, width), width, batch, 16, seed);
-            long steps = Math.max(1, tokens / batch);
-            SaeTrainer.Options options = new SaeTrainer.Options(cfg, tokens, batch, lr, l1, (int) Math.max(1, steps / 20),
-                    (int) Math.max(10, Math.min(1000, steps / 20)), false, seed);
+            SaeTrainer.Options options = SaeTrainer.Options.of(cfg, tokens, batch, lr, l1, false, seed);
+            long steps = options.steps();
             double[] last = new double[3];
             Sae sae = SaeTrainer.train(buffer, options, (step, total, mse, aux, l0, dead) -> {
                 last[0] = mse;

@@ -27,6 +27,15 @@ public enum SaeArchitecture {
         return saeLensName;
     }
 
+    /** The architecture {@code --architecture} names for training: topk, or relu (the standard SAE). */
+    public static SaeArchitecture trainable(String name) {
+        return switch (name) {
+            case "topk" -> TOPK;
+            case "relu", "standard" -> STANDARD;
+            default -> throw new JlensException("--architecture '" + name + "' is not one jlens trains; it takes topk or relu.");
+        };
+    }
+
     static SaeArchitecture named(String name, Object source) {
         for (SaeArchitecture a : values()) if (a.saeLensName.equals(name)) return a;
         throw new JlensException(source + ": architecture '" + name + "' is not one jlens runs (standard, topk, jumprelu, gated).");

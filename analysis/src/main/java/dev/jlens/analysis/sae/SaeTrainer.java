@@ -34,6 +34,17 @@ public final class SaeTrainer {
         public long steps() {
             return Math.max(1, tokens / batchRows);
         }
+
+        /**
+         * The schedule the commands use: λ warms up over the first twentieth of the steps, and a
+         * feature is dead after 1000 steps without firing (SAELens's window) or a twentieth of a
+         * shorter run.
+         */
+        public static Options of(SaeConfig cfg, long tokens, int batchRows, double learningRate, double l1Coefficient, boolean normalizeInputs, long seed) {
+            long steps = Math.max(1, tokens / batchRows);
+            return new Options(cfg, tokens, batchRows, learningRate, l1Coefficient, (int) Math.max(1, steps / 20),
+                    (int) Math.max(10, Math.min(1000, steps / 20)), normalizeInputs, seed);
+        }
     }
 
     /** Called after every step with its losses and the fraction of features dead now. */
