@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 /** {@code --sae S}: a directory in SAELens's layout, or an SAELens release and SAE id fetched through the hub; {@code --hook} places it. */
 final class SaeOption {
     @Option(names = "--sae", required = true, paramLabel = "S",
-            description = "an SAE: a directory in SAELens's layout (cfg.json + sae_weights.safetensors); ORGANISM/HOOK for one that ships with jlens "
+            description = "an SAE: a directory in SAELens's layout (cfg.json + sae_weights.safetensors); a Gemma Scope params.npz (with --hook); ORGANISM/HOOK for one that ships with jlens "
                     + "(neox-organism/blocks.1.hook_resid_post, gpt2-organism/blocks.1.hook_resid_pre); or RELEASE/ID as SAELens names it "
                     + "(e.g. gpt2-small-res-jb/blocks.8.hook_resid_pre), fetched through the Hugging Face cache")
     String sae;
@@ -30,13 +30,14 @@ final class SaeOption {
     }
 
     /**
-     * An SAE named as {@code --sae} takes it: a directory; SHIPPED/HOOK for an SAE that ships with
+     * An SAE named as {@code --sae} takes it: a directory; a Gemma Scope {@code .npz}; SHIPPED/HOOK for an SAE that ships with
      * jlens beside its organism ({@code organisms/SHIPPED/saes/HOOK}); or RELEASE/ID of SAELens.
      */
     static Sae resolve(String spec, String flag) {
         if (spec.isBlank()) throw new JlensException(flag + " is empty; name an SAE directory or an SAELens release/id.");
         Path dir = Path.of(spec);
         if (Files.isDirectory(dir)) return SaeFiles.load(dir);
+        if (Files.isRegularFile(dir) && spec.endsWith(".npz")) return SaeFiles.loadNpz(dir);
         int slash = spec.indexOf('/');
         String release = slash < 0 ? spec : spec.substring(0, slash);
         if (slash > 0 && ShippedModels.NAMES.contains(release)) {

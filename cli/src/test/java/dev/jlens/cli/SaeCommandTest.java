@@ -142,6 +142,27 @@ class SaeCommandTest {
         assertTrue(run.out().startsWith(live + " of 256 features fire over "), run.out());
     }
 
+    /** A Gemma Scope params.npz (written by numpy) at the hook --hook names; without --hook, one sentence. */
+    @Test
+    void encodeTakesAGemmaScopeNpzAtTheHookGiven() throws Exception {
+        Path npz = Path.of(SaeCommandTest.class.getResource("/npz/params.npz").toURI());
+        Path out = dir.resolve("npz.safetensors");
+        CommandLineRun run = CommandLineRun.of("sae", "encode", "--model", gpt2.toString(), "--sae", npz.toString(), "--hook", "blocks.1.hook_resid_post",
+                "--prompt", "The cat sat", "--out", out.toString());
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(run.out().startsWith("jumprelu at blocks.1.hook_resid_post: 64 features"), run.out());
+        LoadedModel loaded = LoadedModel.load(gpt2, WeightProcessing.Options.DEFAULTS);
+        Tokens tokens = Tokens.of(loaded.tokenizer().toTokens("The cat sat", true));
+        Tensor resid = loaded.model().runWithCache(tokens, NameFilter.exactly("blocks.1.hook_resid_post")).cache().get("blocks.1.hook_resid_post");
+        try (SafetensorsFile f = SafetensorsFile.open(out)) {
+            assertArrayEquals(dev.jlens.analysis.sae.SaeFiles.loadNpz(npz).encode(resid).data(), f.read("feature_acts", null).data(), 1e-5f);
+        }
+        CommandLineRun noHook = CommandLineRun.of("sae", "encode", "--model", gpt2.toString(), "--sae", npz.toString(), "--prompt", "Hi", "--out",
+                dir.resolve("never2.safetensors").toString());
+        assertEquals(1, noHook.exitCode());
+        assertTrue(noHook.err().contains("names no hook point; give one with --hook."), noHook.err());
+    }
+
     @Test
     void badInputIsOneSentenceAndWritesNothing() {
         Path out = dir.resolve("never.safetensors");

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Parameter;
 import dev.jlens.engine.Tensor;
+import dev.jlens.engine.checkpoint.Npz;
 import dev.jlens.engine.io.Json;
 import dev.jlens.engine.io.Outputs;
 import dev.jlens.engine.safetensors.SafetensorsFile;
@@ -39,6 +40,22 @@ public final class SaeFiles {
             for (String name : file.names()) state.put(name, file.read(name, null));
         }
         return Sae.of(cfg, state, weights);
+    }
+
+    /**
+     * A Gemma Scope SAE from its release's own {@code params.npz} (W_enc, W_dec, b_enc, b_dec,
+     * threshold; SAELens's loader also accepts "w_" for "W_"): JumpReLU, with b_dec not subtracted
+     * from the input. An npz names no hook: the caller places it ({@link Sae#atHook}).
+     */
+    public static Sae loadNpz(Path file) {
+        Map<String, Tensor> state = new LinkedHashMap<>();
+        Npz.read(file).forEach((name, t) -> state.put(name.startsWith("w_") ? "W_" + name.substring(2) : name, t));
+        Tensor wEnc = state.get("W_enc");
+        if (wEnc == null || wEnc.rank() != 2) throw new JlensException(file + ": has no 2-dimensional array 'W_enc', so it is not a Gemma Scope SAE.");
+        SaeConfig cfg = new SaeConfig(SaeArchitecture.JUMPRELU, wEnc.dim(0), wEnc.dim(1), 0, false, SaeConfig.Normalization.NONE, null, null, false);
+        List<String> extra = Sae.unexpected(cfg, state.keySet());
+        if (!extra.isEmpty()) throw new JlensException(file + ": holds " + String.join(", ", extra) + ", which a Gemma Scope (JumpReLU) SAE does not have.");
+        return Sae.of(cfg, state, file);
     }
 
     /** Writes the SAE in SAELens's layout into {@code dir} (created, or replacing namesakes when {@code replace}); whole or not at all. */

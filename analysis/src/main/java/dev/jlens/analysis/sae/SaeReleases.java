@@ -21,8 +21,12 @@ import java.util.Map;
  * and Pythia-70m-deduped releases kept in its own layout.
  */
 public final class SaeReleases {
-    /** One SAE of a release: where it lies, and the norm scaling factor SAELens folds in when loading it (0: none). */
-    public record Entry(String release, String repo, String id, String folder, double normScalingFactor) {}
+    /**
+     * One SAE of a release: where it lies, the norm scaling factor SAELens folds in when loading it
+     * (0: none), and for a Gemma Scope SAE (its release's own params.npz, which names no hook) the
+     * hook it reads (null for SAELens's layout).
+     */
+    public record Entry(String release, String repo, String id, String folder, double normScalingFactor, String npzHook) {}
 
     private static final Map<String, Map<String, Entry>> RELEASES = read();
 
@@ -55,6 +59,10 @@ public final class SaeReleases {
     /** Fetches (or finds in the cache) the SAE {@code id} of {@code release} and loads it, its norm scaling factor folded in. */
     public static Sae load(String release, String id, HubSettings settings, HubDownloader.Listener listener) {
         Entry e = entry(release, id);
+        if (e.npzHook() != null) {
+            Path snapshot = new HubDownloader(settings).files(e.repo(), "main", List.of(e.folder() + "/params.npz"), release + "/" + id, listener);
+            return SaeFiles.loadNpz(snapshot.resolve(e.folder()).resolve("params.npz")).atHook(e.npzHook());
+        }
         Path snapshot = new HubDownloader(settings).files(e.repo(), "main", List.of(e.folder() + "/" + SaeFiles.CONFIG, e.folder() + "/" + SaeFiles.WEIGHTS),
                 release + "/" + id, listener);
         Sae sae = SaeFiles.load(snapshot.resolve(e.folder()));
@@ -71,7 +79,7 @@ public final class SaeReleases {
             for (String line; (line = in.readLine()) != null; ) {
                 if (line.isBlank() || line.startsWith("#")) continue;
                 String[] f = line.split("\t", -1);
-                Entry e = new Entry(f[0], f[1], f[2], f[3], f[4].isEmpty() ? 0 : Double.parseDouble(f[4]));
+                Entry e = new Entry(f[0], f[1], f[2], f[3], f[4].isEmpty() ? 0 : Double.parseDouble(f[4]), f[5].isEmpty() ? null : f[5]);
                 releases.computeIfAbsent(e.release(), r -> new LinkedHashMap<>()).put(e.id(), e);
             }
         } catch (IOException e) {

@@ -173,4 +173,39 @@ class SaeFilesTest {
         unknown = assertThrows(JlensException.class, () -> SaeReleases.entry("nonsense", "x"));
         assertTrue(unknown.getMessage().startsWith("'nonsense' is not an SAELens release jlens knows"), unknown.getMessage());
     }
+
+    /**
+     * A Gemma Scope params.npz as numpy writes it (src/test/resources/npz): a JumpReLU SAE that does
+     * not subtract b_dec from its input, placed at the hook it is given, computing as SAELens's
+     * formulas say; and the canonical release through the hub, placed at its layer's resid_post.
+     */
+    @Test
+    void gemmaScopeNpzFilesAndTheirCanonicalReleaseLoad() throws Exception {
+        Path npz = Path.of(SaeFilesTest.class.getResource("/npz/params.npz").toURI());
+        Sae sae = SaeFiles.loadNpz(npz);
+        assertEquals(SaeArchitecture.JUMPRELU, sae.cfg().architecture());
+        assertEquals(false, sae.cfg().applyBDecToInput());
+        assertEquals(8, sae.cfg().dIn());
+        assertEquals(16, sae.cfg().dSae());
+        assertEquals(null, sae.cfg().hookName());
+        assertEquals("blocks.3.hook_resid_post", sae.atHook("blocks.3.hook_resid_post").cfg().hookName());
+        Map<String, Tensor> w = new LinkedHashMap<>();
+        sae.parameters().forEach((name, p) -> w.put(name, p.value()));
+        Tensor x = SaeFixtures.random(new SplittableRandom(9), 2, 5, 8);
+        float[] acts = sae.encode(x).data();
+        for (int row = 0; row < 5; row++) {
+            double[][] ref = SaeTest.reference(sae.cfg(), w, x.data(), row);
+            for (int j = 0; j < 16; j++) assertEquals(ref[0][j], acts[row * 16 + j], 1e-5);
+        }
+        SaeReleases.Entry entry = SaeReleases.entry("gemma-scope-2b-pt-res-canonical", "layer_12/width_16k/canonical");
+        assertEquals("google/gemma-scope-2b-pt-res", entry.repo());
+        assertEquals("blocks.12.hook_resid_post", entry.npzHook());
+        try (FakeHub hub = new FakeHub()) {
+            hub.put(entry.repo(), Map.of(entry.folder() + "/params.npz", Files.readAllBytes(npz)));
+            Sae fetched = SaeReleases.load("gemma-scope-2b-pt-res-canonical", "layer_12/width_16k/canonical",
+                    new HubSettings(hub.endpoint(), null, dir.resolve("hub"), false), HubDownloader.Listener.NONE);
+            assertEquals("blocks.12.hook_resid_post", fetched.cfg().hookName());
+            assertArrayEquals(acts, fetched.encode(x).data(), 0f);
+        }
+    }
 }
