@@ -10,6 +10,11 @@ Whole steps (with --model DIR, e.g. a random GPT-2 small from `jlens init`): `jl
 for a training step (forward + backward + AdamW, batch 4 x 64) and a forward pass (batch 8 x 128),
 each as a fraction of the mean OpenBLAS matmul GFLOP/s measured in the same run.
 
+The numpy side runs in a process of its own whose environment lacks OPENBLAS_CORETYPE and
+OPENBLAS_L2_SIZE: this machine's environment sets both, which make OpenBLAS pick its Haswell (AVX2)
+kernels and halve its speed. Only that command's environment changes; jlens, the tests and CI keep
+the environment as it is. The kernel OpenBLAS reports (threadpoolctl's "architecture") is printed.
+
 Usage: bench/vs-openblas.py [--repeats N] [--model DIR] [MxKxN ...]
 """
 import argparse
@@ -21,8 +26,41 @@ import time
 
 import numpy as np
 
+# What this machine's environment sets and the anchor must not inherit (see the docstring).
+ANCHOR_UNSET = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 SHAPES = ["256x768x3072", "256x3072x768", "256x768x50257", "2048x2048x2048"]
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def anchor_gflops(m, k, n, repeats, warmup_seconds):
+    """numpy's GFLOP/s for the shape, timed in a child process without ANCHOR_UNSET in its environment."""
+    env = {key: value for key, value in os.environ.items() if key not in ANCHOR_UNSET}
+    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--numpy-worker", f"{m}x{k}x{n}", "--repeats", str(repeats),
+                          "--warmup-seconds", str(warmup_seconds)], check=True, capture_output=True, text=True, env=env).stdout
+    return float(out.strip().splitlines()[-1])
+
+
+def blas_info():
+    """The OpenBLAS numpy loaded, as it describes itself: its configuration and the kernels (core) it picked."""
+    import ctypes
+    libraries = sorted({line.split()[-1] for line in open("/proc/self/maps") if "openblas" in line.lower() and "/" in line})
+    for path in libraries:
+        library = ctypes.CDLL(path)
+        for prefix, suffix in (("scipy_openblas", "64_"), ("scipy_openblas", ""), ("openblas", "64_"), ("openblas", "")):
+            try:
+                corename, config = getattr(library, f"{prefix}_get_corename{suffix}"), getattr(library, f"{prefix}_get_config{suffix}")
+            except AttributeError:
+                continue
+            corename.restype = config.restype = ctypes.c_char_p
+            return f"{config().decode().strip()}; kernels: {corename().decode()}"
+    return "(no OpenBLAS among the loaded libraries: the kernel is not known)"
+
+
+def anchor_blas_info():
+    """What OpenBLAS says of itself in the anchor's environment."""
+    env = {key: value for key, value in os.environ.items() if key not in ANCHOR_UNSET}
+    return subprocess.run([sys.executable, os.path.abspath(__file__), "--blas-info"], check=True, capture_output=True, text=True,
+                          env=env).stdout.strip()
 
 
 def numpy_gflops(m, k, n, repeats, warmup_seconds):
@@ -66,22 +104,29 @@ def main():
     parser.add_argument("--warmup-seconds", type=float, default=2.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--model", help="a model directory for the whole-step comparison")
+    parser.add_argument("--numpy-worker", metavar="MxKxN", help=argparse.SUPPRESS)
+    parser.add_argument("--blas-info", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.blas_info:
+        print(blas_info())
+        return
+    if args.numpy_worker:
+        m, k, n = (int(x) for x in args.numpy_worker.split("x"))
+        print(numpy_gflops(m, k, n, args.repeats, args.warmup_seconds))
+        return
 
-    try:
-        from threadpoolctl import threadpool_info
-        blas = [f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')}, {i.get('num_threads')} threads)"
-                for i in threadpool_info() if i.get("user_api") == "blas"]
-    except ImportError:
-        blas = ["(threadpoolctl not installed)"]
-    print(f"numpy {np.__version__}, BLAS: {'; '.join(blas)}; {os.cpu_count()} cores")
+    unset = [key for key in ANCHOR_UNSET if key in os.environ]
+    print(f"numpy {np.__version__}, {os.cpu_count()} cores; the anchor runs without {', '.join(ANCHOR_UNSET)}"
+          + (f" (set here: {', '.join(f'{key}={os.environ[key]}' for key in unset)})" if unset else " (neither is set here)"))
+    print(f"BLAS in the anchor's environment: {anchor_blas_info()}")
+    print(f"BLAS in this environment (for comparison, not timed): {blas_info()}")
     print(f"{'shape (MxKxN)':>16} {'OpenBLAS GFLOP/s':>17} {'jlens GFLOP/s':>14} {'jlens/OpenBLAS':>15}")
     ratios, openblas = [], []
     for shape in args.shapes:
         m, k, n = (int(x) for x in shape.split("x"))
         reference = ours = 0.0
         for _ in range(args.rounds):
-            reference = max(reference, numpy_gflops(m, k, n, args.repeats, args.warmup_seconds))
+            reference = max(reference, anchor_gflops(m, k, n, args.repeats, args.warmup_seconds))
             ours = max(ours, jlens_gflops(m, k, n, args.repeats, args.warmup_seconds))
         ratios.append(ours / reference)
         openblas.append(reference)

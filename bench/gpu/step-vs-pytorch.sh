@@ -11,6 +11,6 @@ model="${1:-${TMPDIR:-/tmp}/jlens-gpt2-small-random}"
 median() { sed -n 's/.*median \([0-9.]*\) s per step.*/\1/p'; }
 ours=$("${jlens[@]}" bench step --model "$model" --process none --device cuda --batch 8 --seq 1024 --steps 10 --warmup 3 | tee /dev/stderr | median)
 for attention in eager sdpa; do
-  theirs=$(python3 bench/pytorch/step.py --attention "$attention" --steps 10 --warmup 3 | tee /dev/stderr | median)
+  theirs=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 bench/pytorch/step.py --attention "$attention" --steps 10 --warmup 3 | tee /dev/stderr | median)
   python3 -c "print(f'jlens / pytorch ($attention attention): {$ours / $theirs:.2f}')"
 done
