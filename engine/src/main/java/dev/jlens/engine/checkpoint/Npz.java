@@ -45,7 +45,7 @@ public final class Npz {
                 if (entry.isDirectory()) continue;
                 String name = entry.getName().endsWith(".npy") ? entry.getName().substring(0, entry.getName().length() - 4) : entry.getName();
                 try (InputStream in = zip.getInputStream(entry)) {
-                    arrays.put(name, npy(in, file + ": array '" + name + "'"));
+                    arrays.put(name, npy(in, file + ": array " + JlensException.quote(name)));
                 }
             }
         } catch (ZipException e) {
@@ -112,7 +112,7 @@ public final class Npz {
         for (String part : tuple.split(",")) {
             String p = part.strip();
             if (p.isEmpty()) continue;
-            if (!p.matches("\\d{1,10}")) throw new JlensException(what + " has a malformed shape (" + tuple.strip() + ").");
+            if (!p.matches("\\d{1,10}")) throw new JlensException(what + " has a malformed shape, " + JlensException.quote(tuple.strip()) + ".");
             long d = Long.parseLong(p);
             if (d > Integer.MAX_VALUE) throw new JlensException(what + " has a dimension of " + d + ", more than jlens holds.");
             dims.add((int) d);
