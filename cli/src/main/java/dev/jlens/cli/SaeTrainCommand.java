@@ -14,11 +14,11 @@ import dev.jlens.analysis.sae.SaeFiles;
 import dev.jlens.analysis.sae.SaeTrainer;
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.io.Outputs;
+import dev.jlens.engine.io.TextLines;
 import dev.jlens.models.HookedTransformer;
 import dev.jlens.models.Tokens;
 import dev.jlens.models.loading.LoadedModel;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -105,14 +105,8 @@ final class SaeTrainCommand implements Callable<Integer> {
 
     /** The corpus's non-blank lines; an unreadable or nearly empty corpus is one sentence. */
     static List<String> documents(Path corpus) {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(corpus, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new JlensException("--corpus " + corpus + ": cannot be read as UTF-8 text (" + JlensException.describe(e) + ").");
-        }
         List<String> documents = new ArrayList<>();
-        for (String line : lines) if (!line.isBlank()) documents.add(line);
+        for (String line : TextLines.read(corpus, "--corpus")) if (!line.isBlank()) documents.add(line);
         if (documents.size() < 2) throw new JlensException("--corpus " + corpus + ": holds " + documents.size() + " documents; it needs at least 2 (one line each), one to hold out.");
         return documents;
     }

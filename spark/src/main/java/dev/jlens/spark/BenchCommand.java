@@ -2,6 +2,7 @@ package dev.jlens.spark;
 
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.hooks.NameFilter;
+import dev.jlens.engine.io.TextLines;
 import dev.jlens.models.HookedTransformer;
 import dev.jlens.models.hub.ShippedModels;
 import dev.jlens.models.loading.LoadedModel;
@@ -34,7 +35,7 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (!Files.isRegularFile(corpus)) throw new JlensException("--corpus " + corpus + ": is not a file.");
-        List<String> docs = Files.readAllLines(corpus);
+        List<String> docs = TextLines.read(corpus, "--corpus");
         ModelSource source = Files.isDirectory(Path.of(model)) ? new ModelSource(ModelSource.Kind.PATH, Path.of(model).toAbsolutePath().toString(), "default")
                 : new ModelSource(ModelSource.Kind.PATH, ShippedModels.resolve(model).toString(), "default");
         LoadedModel loaded = source.load();

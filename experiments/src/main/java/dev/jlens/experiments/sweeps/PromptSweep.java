@@ -5,14 +5,12 @@ import dev.jlens.analysis.Patching;
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.NameFilter;
+import dev.jlens.engine.io.TextLines;
 import dev.jlens.experiments.report.Table;
 import dev.jlens.models.HookedTransformer;
 import dev.jlens.models.Tokens;
 import dev.jlens.models.loading.LoadedModel;
-import java.io.IOException;
 import java.io.Serializable;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -63,12 +61,7 @@ public final class PromptSweep {
 
     /** The pairs of a file, one per line, its four fields separated by tabs; a malformed line is one sentence naming it. */
     public static List<Pair> read(Path file) {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new JlensException("--prompts " + file + ": cannot be read as UTF-8 text (" + JlensException.describe(e) + ").");
-        }
+        List<String> lines = TextLines.read(file, "--prompts");
         List<Pair> pairs = new ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {
             if (lines.get(i).isBlank()) continue;
