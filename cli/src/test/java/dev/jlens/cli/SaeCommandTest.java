@@ -163,6 +163,36 @@ class SaeCommandTest {
         assertTrue(noHook.err().contains("names no hook point; give one with --hook."), noHook.err());
     }
 
+    /**
+     * Gemma Scope's own use: its npz spliced into a Gemma 2 (a random one of jlens's tiny shape, whose
+     * d_model the npz's 128 fits) at the residual stream, equal to the library's encoding of the
+     * model's activation there; the npz at a hook of another width is one sentence naming both.
+     */
+    @Test
+    void aGemmaScopeNpzRunsOnGemma2() throws Exception {
+        Path gemma = dir.resolve("gemma2-tiny");
+        CommandLineRun init = CommandLineRun.of("init", "--arch", "gemma2", "--preset", "tiny", "--seed", "4", "--out", gemma.toString());
+        assertEquals(0, init.exitCode(), init.err());
+        Path npz = Path.of(SaeCommandTest.class.getResource("/npz/params.npz").toURI());
+        Path out = dir.resolve("gemma-npz.safetensors");
+        CommandLineRun run = CommandLineRun.of("sae", "encode", "--model", gemma.toString(), "--sae", npz.toString(), "--hook", "blocks.1.hook_resid_post",
+                "--prompt", "The cat sat", "--out", out.toString());
+        assertEquals(0, run.exitCode(), run.err());
+        LoadedModel loaded = LoadedModel.load(gemma, WeightProcessing.Options.DEFAULTS);
+        assertEquals(dev.jlens.models.ModelFamily.GEMMA2, loaded.model().cfg().family());
+        Tokens tokens = Tokens.of(loaded.tokenizer().toTokens("The cat sat", true));
+        Tensor resid = loaded.model().runWithCache(tokens, NameFilter.exactly("blocks.1.hook_resid_post")).cache().get("blocks.1.hook_resid_post");
+        try (SafetensorsFile f = SafetensorsFile.open(out)) {
+            assertArrayEquals(dev.jlens.analysis.sae.SaeFiles.loadNpz(npz).encode(resid).data(), f.read("feature_acts", null).data(), 1e-5f);
+        }
+        Path never = dir.resolve("gemma-never.safetensors");
+        CommandLineRun wide = CommandLineRun.of("sae", "encode", "--model", gemma.toString(), "--sae", npz.toString(), "--hook", "blocks.0.mlp.hook_post",
+                "--prompt", "Hi", "--out", never.toString());
+        assertEquals(1, wide.exitCode());
+        assertEquals("jlens: the SAE's d_in is 128, but blocks.0.mlp.hook_post carries 384 values per position in this model.", wide.err().strip());
+        assertFalse(Files.exists(never));
+    }
+
     @Test
     void badInputIsOneSentenceAndWritesNothing() {
         Path out = dir.resolve("never.safetensors");

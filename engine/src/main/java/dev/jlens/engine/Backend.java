@@ -117,6 +117,12 @@ public interface Backend {
     /** dx += silu'(x)·dy. */
     void siluBackward(Tensor x, Tensor dy, Tensor dx);
 
+    /** y = cap·tanh(x / cap), with −∞ kept (Gemma 2's soft cap of scores and logits); y may be x. */
+    void softCap(Tensor x, Tensor y, float cap);
+
+    /** dx = (1 − (y / cap)²)·dy from the soft cap's output y; dx may be dy. */
+    void softCapBackward(Tensor y, Tensor dy, Tensor dx, float cap);
+
     void solu(Tensor x, Tensor y, int rows, int width);
 
     void soluBackward(Tensor x, Tensor dy, Tensor dx, int rows, int width);

@@ -15,6 +15,7 @@ import dev.jlens.kernels.Rotary;
 import dev.jlens.kernels.Silu;
 import dev.jlens.kernels.Simd;
 import dev.jlens.kernels.Softmax;
+import dev.jlens.kernels.SoftCap;
 import dev.jlens.kernels.Solu;
 
 /** The Java Vector API kernels of {@code dev.jlens.kernels}, over host arrays. */
@@ -234,6 +235,16 @@ final class CpuBackend implements Backend {
     @Override
     public void geluBackward(Gelu.Kind kind, Tensor x, Tensor dy, Tensor dx) {
         Gelu.backward(kind, x.data(), dy.data(), dx.data(), x.size());
+    }
+
+    @Override
+    public void softCap(Tensor x, Tensor y, float cap) {
+        SoftCap.forward(x.data(), y.data(), x.size(), cap);
+    }
+
+    @Override
+    public void softCapBackward(Tensor y, Tensor dy, Tensor dx, float cap) {
+        SoftCap.backward(y.data(), dy.data(), dx.data(), y.size(), cap);
     }
 
     @Override

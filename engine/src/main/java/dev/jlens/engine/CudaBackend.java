@@ -237,6 +237,16 @@ final class CudaBackend implements Backend {
     }
 
     @Override
+    public void softCap(Tensor x, Tensor y, float cap) {
+        kernels.elementwise("soft_cap", x.size(), at(x, 0), at(y, 0), cap, (long) x.size());
+    }
+
+    @Override
+    public void softCapBackward(Tensor y, Tensor dy, Tensor dx, float cap) {
+        kernels.elementwise("soft_cap_backward", y.size(), at(y, 0), at(dy, 0), at(dx, 0), cap, (long) y.size());
+    }
+
+    @Override
     public void solu(Tensor x, Tensor y, int rows, int width) {
         kernels.perRow("solu", rows, at(x, 0), at(y, 0), width);
     }

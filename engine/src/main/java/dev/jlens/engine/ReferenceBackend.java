@@ -4,6 +4,7 @@ import dev.jlens.kernels.AdamWUpdate;
 import dev.jlens.kernels.CausalMask;
 import dev.jlens.kernels.Gelu;
 import dev.jlens.kernels.Rotary;
+import dev.jlens.kernels.SoftCap;
 import dev.jlens.kernels.Solu;
 import java.util.List;
 
@@ -238,6 +239,16 @@ public final class ReferenceBackend implements Backend {
     @Override
     public void geluBackward(Gelu.Kind kind, Tensor x, Tensor dy, Tensor dx) {
         Gelu.backwardReference(kind, x.data(), dy.data(), dx.data(), x.size());
+    }
+
+    @Override
+    public void softCap(Tensor x, Tensor y, float cap) {
+        SoftCap.forwardReference(x.data(), y.data(), x.size(), cap);
+    }
+
+    @Override
+    public void softCapBackward(Tensor y, Tensor dy, Tensor dx, float cap) {
+        SoftCap.backwardReference(y.data(), dy.data(), dx.data(), y.size(), cap);
     }
 
     @Override

@@ -343,6 +343,22 @@ public final class Tensor {
         return Backend.of(this).sum(this, other);
     }
 
+    /**
+     * A new host tensor of this type and shape holding this one's values times {@code factor}, each
+     * computed in float32 and, for a 16-bit tensor, rounded once to nearest even.
+     */
+    public Tensor times(float factor) {
+        Tensor out = zeros(dtype(), shape);
+        float[] block = new float[(int) Math.min(elements, 1 << 16)];
+        for (long at = 0; at < elements; at += block.length) {
+            int n = (int) Math.min(block.length, elements - at);
+            read(at, block, 0, n);
+            for (int i = 0; i < n; i++) block[i] *= factor;
+            out.write(block, 0, at, n);
+        }
+        return out;
+    }
+
     /** dst[to..to + n) = this[from..from + n), between two host tensors held alike (in one type, both in arrays or both in segments). */
     public void copyTo(long from, Tensor dst, long to, long n) {
         if (dst.dtype() != dtype()) throw new IllegalArgumentException("cannot copy " + dtype() + " values into a " + dst.dtype() + " tensor");

@@ -184,6 +184,8 @@ class BackendParityTest {
         }
         same(candidate, 1e-5, (current, t) -> current.silu(t[0], t[1]), x, random(1, 4001));
         same(candidate, 1e-5, (current, t) -> current.siluBackward(t[0], t[1], t[2]), x, random(1, 4001), random(1, 4001));
+        same(candidate, 1e-5, (current, t) -> current.softCap(t[0], t[1], 0.7f), x, random(1, 4001));
+        same(candidate, 1e-5, (current, t) -> current.softCapBackward(t[0], t[1], t[2], 30f), x, random(1, 4001), random(1, 4001));
         same(candidate, 1e-5, (current, t) -> current.solu(t[0], t[1], 13, 517), random(3, 13, 517), random(1, 13, 517));
         same(candidate, 1e-5, (current, t) -> current.soluBackward(t[0], t[1], t[2], 13, 517), random(3, 13, 517), random(1, 13, 517), random(1, 13, 517));
     }

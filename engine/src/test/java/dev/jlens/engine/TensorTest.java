@@ -95,4 +95,20 @@ class TensorTest {
         assertEquals(0, bytes.get(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, 2), "the mapped bytes are never written");
         assertThrows(IllegalArgumentException.class, () -> Tensor.ofSegment(DataType.BFLOAT16, readOnly, 3));
     }
+
+    @Test
+    void timesScalesIntoANewTensorOfTheSameTypeRoundingSixteenBitValuesOnce() {
+        Tensor floats = Tensor.of(new float[] {1, -2, 0.1f, 3}, 2, 2);
+        Tensor scaled = floats.times(48f);
+        assertArrayEquals(new float[] {48, -96, 0.1f * 48f, 144}, scaled.data());
+        assertEquals(1f, floats.get(0, 0), "the original is left as it was");
+        // 1 + 2^-7 is exact in bfloat16; times 3 it is 3 + 3·2^-7, which needs a ninth bit and rounds to even (3 + 2^-5).
+        Tensor bf16 = Tensor.of(new float[] {1 + 0x1p-7f, 0.5f}, 2);
+        bf16.convertTo(DataType.BFLOAT16);
+        Tensor tripled = bf16.times(3f);
+        assertEquals(DataType.BFLOAT16, tripled.dtype());
+        assertEquals(3 + 0x1p-5f, tripled.valueAt(0));
+        assertEquals(1.5f, tripled.valueAt(1));
+        assertEquals(1 + 0x1p-7f, bf16.valueAt(0), "the original is left as it was");
+    }
 }

@@ -69,12 +69,22 @@ final class Architecture {
                         new Parameter[] {params.get(a + "b_Q"), keyValue(p, "b_K"), keyValue(p, "b_V")},
                         params.get(a + "W_O"), params.get(a + "b_O"), rotary,
                         cfg.qkNorm() ? new Attention.QkNorm(params.get(a + "q_norm.w"), params.get(a + "k_norm.w"), cfg.eps()) : null,
-                        cfg.slidingWindow(), cfg.useAttnResult(), fusedQkv);
+                        new Attention.Scoring(cfg.attnScale(), cfg.attnScoresSoftCap(), cfg.windowOf(layer)), cfg.useAttnResult(), fusedQkv);
+            }
+
+            @Override
+            public Norm ln1Post(HookPoints hooks) {
+                return cfg.useNormalizationBeforeAndAfter() ? norm(hooks, p + ".ln1_post", cfg.dModel()) : Norm.NONE;
             }
 
             @Override
             public Norm ln2(HookPoints hooks) {
                 return norm(hooks, p + ".ln2", cfg.dModel());
+            }
+
+            @Override
+            public Norm ln2Post(HookPoints hooks) {
+                return cfg.useNormalizationBeforeAndAfter() ? norm(hooks, p + ".ln2_post", cfg.dModel()) : Norm.NONE;
             }
 
             @Override

@@ -61,6 +61,7 @@ public final class HookedTransformer {
         lnFinal = parts.norm(hooks, "ln_final", cfg.dModel());
         unembed = params.containsKey("unembed.W_U") ? Unembed.of(params.get("unembed.W_U"), params.get("unembed.b_U"))
                 : Unembed.tiedTo(params.get("embed.W_E"), params.get("unembed.b_U"));
+        unembed.softCapped(cfg.outputLogitsSoftCap());
     }
 
     /**

@@ -18,6 +18,12 @@ public enum ModelFamily {
     QWEN3("qwen3", "Qwen3ForCausalLM"),
     /** MistralForCausalLM: a sliding window. */
     MISTRAL("mistral", "MistralForCausalLM"),
+    /**
+     * Gemma2ForCausalLM: the Llama layout plus norms after attention and the MLP, with its norm
+     * weights stored as w − 1 (Gemma's RMS norm scales by 1 + w) and its embedding stored unscaled
+     * (the model multiplies it by √d_model). TransformerLens, and jlens, hold 1 + w and the scaled W_E.
+     */
+    GEMMA2("gemma2", "Gemma2ForCausalLM"),
     /** A TransformerLens config and state dict (Neel Nanda's SoLU and GELU models, jlens's SoLU organism). */
     HOOKED_TRANSFORMER("hooked_transformer", null);
 
@@ -31,7 +37,17 @@ public enum ModelFamily {
 
     /** Whether it is one of the Llama family's layouts (model.layers.{i}.self_attn.q_proj, ...). */
     public boolean llamaLayout() {
-        return this == LLAMA || this == QWEN2 || this == QWEN3 || this == MISTRAL;
+        return this == LLAMA || this == QWEN2 || this == QWEN3 || this == MISTRAL || this == GEMMA2;
+    }
+
+    /** What the checkpoint's RMS norm weights are stored less than the weights they scale by: 1 for Gemma, else 0. */
+    public float storedNormWeightOffset() {
+        return this == GEMMA2 ? 1 : 0;
+    }
+
+    /** Whether the checkpoint's embedding is stored unscaled, to be multiplied by √d_model (Gemma). */
+    public boolean scalesEmbedding() {
+        return this == GEMMA2;
     }
 
     /** The family whose {@code model_type} is {@code name}, or null. */

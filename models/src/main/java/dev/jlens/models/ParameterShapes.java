@@ -28,6 +28,7 @@ public final class ParameterShapes {
             }
             shapes.put(p + "attn.W_O", new int[] {h, dh, d});
             shapes.put(p + "attn.b_O", new int[] {d});
+            if (c.useNormalizationBeforeAndAfter()) norm(shapes, c, p + "ln1_post", d);
             norm(shapes, c, p + "ln2", d);
             if (c.gatedMlp()) shapes.put(p + "mlp.W_gate", new int[] {d, m});
             shapes.put(p + "mlp.W_in", new int[] {d, m});
@@ -35,6 +36,7 @@ public final class ParameterShapes {
             if (c.actFn() == Activation.SOLU_LN) norm(shapes, c, p + "mlp.ln", m);
             shapes.put(p + "mlp.W_out", new int[] {m, d});
             shapes.put(p + "mlp.b_out", new int[] {d});
+            if (c.useNormalizationBeforeAndAfter()) norm(shapes, c, p + "ln2_post", d);
         }
         norm(shapes, c, "ln_final", d);
         shapes.put("unembed.W_U", new int[] {d, c.dVocab()});
@@ -61,7 +63,7 @@ public final class ParameterShapes {
         return name.substring(name.lastIndexOf('.') + 1).matches("_?b(_.*)?");
     }
 
-    /** Layer-norm weights and biases, which a model with folded layer norms does not have. */
+    /** Layer-norm weights and biases, which a model with folded layer norms does not have (Gemma 2's ln1_post and ln2_post it keeps). */
     public static boolean isLayerNormParameter(String name) {
         return name.matches(".*(ln1|ln2|ln_final|mlp\\.ln)\\.[wb]");
     }

@@ -9,7 +9,7 @@ import java.util.Map;
 
 /** Real model shapes by architecture and name, for random-weight models ({@code jlens init}). */
 public final class Presets {
-    private static final int GPT2_VOCAB = 50257, NEOX_VOCAB = 50304, SOLU_VOCAB = 48262;
+    private static final int GPT2_VOCAB = 50257, NEOX_VOCAB = 50304, SOLU_VOCAB = 48262, GEMMA_VOCAB = 256000;
     private static final Map<String, Map<String, Config>> BY_ARCH = new LinkedHashMap<>();
 
     static {
@@ -57,6 +57,25 @@ public final class Presets {
         mistral.put("mistral-7b", llama(ModelFamily.MISTRAL, 32, 4096, 32, 8, 128, 14336, 32000, 32768, 10000, 1e-5f).slidingWindow(4096)
                 .bosToken(1).build());
         BY_ARCH.put("mistral", mistral);
+        Map<String, Config> gemma2 = new LinkedHashMap<>();
+        gemma2.put("tiny", gemma2(2, 128, 4, 2, 64, 384, 512, 1024, 64, 16, 50, 30));
+        gemma2.put("gemma-2-2b", gemma2(26, 2304, 8, 4, 256, 9216, GEMMA_VOCAB, 8192, 256, 4096, 50, 30));
+        gemma2.put("gemma-2-9b", gemma2(42, 3584, 16, 8, 256, 14336, GEMMA_VOCAB, 8192, 256, 4096, 50, 30));
+        BY_ARCH.put("gemma2", gemma2);
+    }
+
+    /**
+     * Gemma 2 as its config.json files on the hub have it: norms after attention and the MLP, a
+     * GELU-tanh gated MLP, scores over √query_pre_attn_scalar capped at {@code scoreCap}, logits
+     * capped at {@code logitCap}, a sliding window on the even layers, and BOS 2.
+     */
+    private static Config gemma2(int layers, int d, int heads, int kvHeads, int dHead, int dMlp, int vocab, int nCtx,
+                                 int queryPreAttnScalar, int window, float scoreCap, float logitCap) {
+        java.util.List<Config.AttentionType> types = new java.util.ArrayList<>();
+        for (int l = 0; l < layers; l++) types.add(l % 2 == 0 ? Config.AttentionType.LOCAL : Config.AttentionType.GLOBAL);
+        return llama(ModelFamily.GEMMA2, layers, d, heads, kvHeads, dHead, dMlp, vocab, nCtx, 10000, 1e-6f).actFn(Activation.GELU_NEW)
+                .useNormalizationBeforeAndAfter(true).attnScale(Math.sqrt(queryPreAttnScalar)).attnScoresSoftCap(scoreCap)
+                .outputLogitsSoftCap(logitCap).slidingWindow(window).attnTypes(types).bosToken(vocab == GEMMA_VOCAB ? 2 : vocab - 1).build();
     }
 
     /** A Llama-family shape: RMS norms, gated SiLU MLP, grouped-query attention, rotary over the whole head. */

@@ -9,7 +9,8 @@ import java.util.SplittableRandom;
 /**
  * Random TransformerLens-named weights for a config, initialised as GPT-2 is: normal(0, std) for
  * embeddings and input projections, std/√(2·n_layers) for the projections that write to the
- * residual stream, zero biases, unit layer-norm weights, and W_U = W_Eᵀ.
+ * residual stream, zero biases, unit layer-norm weights, and W_U = W_Eᵀ (for Gemma, W_U is the
+ * drawn embedding's transpose and W_E √d_model times it, as a tied Gemma checkpoint loads).
  */
 public final class RandomWeights {
     private RandomWeights() {}
@@ -38,7 +39,12 @@ public final class RandomWeights {
             t.convertTo(HeldTypes.isMatrix(name) ? type : DataType.FLOAT32);
             state.put(name, t);
         }
-        state.put("unembed.W_U", state.get("embed.W_E").transposeLastTwo());
+        Tensor embedding = state.get("embed.W_E");
+        if (cfg.family().scalesEmbedding()) {
+            // Gemma's checkpoint ties lm_head to the embedding it stores, which W_E is √d_model times.
+            state.put("embed.W_E", embedding.times((float) Math.sqrt(cfg.dModel())));
+        }
+        state.put("unembed.W_U", embedding.transposeLastTwo());
         return reorder(cfg, state);
     }
 

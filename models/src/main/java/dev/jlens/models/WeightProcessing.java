@@ -61,6 +61,9 @@ public final class WeightProcessing {
                 notes.add("center_writing_weights is skipped: the model's " + (cfg.normalization() == Config.Normalization.RMS ? "RMS norms keep"
                         : "lack of norms keeps") + " the residual stream's mean, so centring would change its outputs.");
             }
+            if (centerUnembed && cfg.outputLogitsSoftCap() > 0) {
+                notes.add("center_unembed is skipped: the logits' soft cap is not the same for logits shifted by a constant, so centring would change its outputs.");
+            }
             return notes;
         }
     }
@@ -84,14 +87,15 @@ public final class WeightProcessing {
         DataType held = HeldTypes.of(s);
         // A tied unembedding becomes a matrix of its own, as in TransformerLens, as soon as a step
         // changes W_E (center_writing_weights) or W_U (fold_ln, center_unembed).
-        boolean changesEitherSide = options.foldLn || options.centerUnembed || options.centerWritingWeights;
+        boolean changesEitherSide = options.foldLn || options.centerUnembed && cfg.outputLogitsSoftCap() == 0 || options.centerWritingWeights;
         if (!s.containsKey("unembed.W_U") && changesEitherSide) s.put("unembed.W_U", transpose(s.get("embed.W_E")));
         // Shortformer positions are added after ln1, so ln1's weights cannot be folded into W_Q and W_K;
         // TransformerLens skips fold_ln for such models too.
         if (options.foldLn && !cfg.shortformer()) foldLayerNorm(cfg, s);
         // As in TransformerLens, only a layer norm removes the residual's mean: an RMS norm keeps it, so centring is skipped.
         if (options.centerWritingWeights && cfg.normalization() == Config.Normalization.LN) centerWritingWeights(cfg, s);
-        if (options.centerUnembed) centerUnembed(s);
+        // A soft cap does not commute with adding a constant to every logit; TransformerLens skips it too.
+        if (options.centerUnembed && cfg.outputLogitsSoftCap() == 0) centerUnembed(s);
         if (options.foldValueBiases) foldValueBiases(cfg, s);
         if (options.refactorFactoredAttnMatrices) refactorFactoredAttnMatrices(cfg, s);
         HeldTypes.hold(s, held);

@@ -34,7 +34,7 @@ class GoldenTest {
     private static final double ZERO_FLOOR = 1e-7;
 
     @ParameterizedTest
-    @ValueSource(strings = {"gpt2-micro", "pythia-micro", "llama-micro", "qwen2-micro", "qwen3-micro", "mistral-micro"})
+    @ValueSource(strings = {"gpt2-micro", "pythia-micro", "llama-micro", "qwen2-micro", "qwen3-micro", "mistral-micro", "gemma2-micro"})
     void activationsMatchEveryHookPoint(String name) throws IOException {
         Path dir = Shared.path("golden/" + name);
         HookedTransformer model = ModelLoader.load(dir);
@@ -58,7 +58,7 @@ class GoldenTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"gpt2-micro", "pythia-micro", "llama-micro", "qwen2-micro", "qwen3-micro", "mistral-micro"})
+    @ValueSource(strings = {"gpt2-micro", "pythia-micro", "llama-micro", "qwen2-micro", "qwen3-micro", "mistral-micro", "gemma2-micro"})
     void lossAndEveryParameterGradientMatch(String name) throws IOException {
         Path dir = Shared.path("golden/" + name);
         HookedTransformer model = ModelLoader.load(dir);

@@ -59,9 +59,21 @@ public final class TestModels {
                 .slidingWindow(5).build();
     }
 
+    /**
+     * Gemma 2: norms after attention and the MLP, a GELU-tanh gated MLP, d_head 8 (n_heads·d_head 32,
+     * not d_model), scores over √6 capped at 2 and logits capped at 3 (low enough that both caps bend
+     * them), and a window of 3 positions on the even layers only.
+     */
+    public static Config gemma2Like() {
+        return llamaLike().toBuilder().family(ModelFamily.GEMMA2).dHead(8).rotary(8).rotaryScaling(null).rotaryBase(10000)
+                .actFn(Activation.GELU_NEW).useNormalizationBeforeAndAfter(true).attnScale(Math.sqrt(6)).attnScoresSoftCap(2)
+                .outputLogitsSoftCap(3).slidingWindow(3).attnTypes(java.util.List.of(Config.AttentionType.LOCAL, Config.AttentionType.GLOBAL))
+                .bosToken(2).build();
+    }
+
     /** Every architecture the micro configs cover. */
     public static java.util.stream.Stream<Config> all() {
-        return java.util.stream.Stream.of(gpt2(), neox(), solu(), shortformer(), groupedQuery(), llamaLike(), qwen3Like(), mistralLike());
+        return java.util.stream.Stream.of(gpt2(), neox(), solu(), shortformer(), groupedQuery(), llamaLike(), qwen3Like(), mistralLike(), gemma2Like());
     }
 
     public static HookedTransformer random(Config cfg, long seed) {

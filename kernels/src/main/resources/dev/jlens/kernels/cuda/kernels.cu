@@ -279,6 +279,20 @@ extern "C" __global__ void silu_backward(const float* x, const float* dy, float*
     }
 }
 
+// Gemma 2's soft cap, cap·tanh(x / cap), keeping masked −∞ scores; backward from the output.
+extern "C" __global__ void soft_cap(const float* x, float* y, float cap, long n) {
+    for (long i = blockIdx.x * (long) blockDim.x + threadIdx.x; i < n; i += (long) gridDim.x * blockDim.x) {
+        y[i] = x[i] == -INFINITY ? x[i] : cap * tanhf(x[i] / cap);
+    }
+}
+
+extern "C" __global__ void soft_cap_backward(const float* y, const float* dy, float* dx, float cap, long n) {
+    for (long i = blockIdx.x * (long) blockDim.x + threadIdx.x; i < n; i += (long) gridDim.x * blockDim.x) {
+        float ratio = fmaxf(y[i] / cap, -1.0f);
+        dx[i] = (1.0f - ratio * ratio) * dy[i];
+    }
+}
+
 // GPT-NeoX rotate-half on the first rotaryDim dims of each head of [b·t, h, d]; direction −1 and
 // accumulate for backward.
 extern "C" __global__ void rotary(const float* cosTable, const float* sinTable, const float* in, float* out,

@@ -21,7 +21,9 @@ import dev.jlens.kernels.Rotary;
  *
  * <p>Qwen3 normalizes each head's q and k (RMS over d_head, {@code attn.q_norm}, {@code attn.k_norm})
  * after {@code hook_q}/{@code hook_k} and before rotary. Mistral's sliding window masks, as the
- * future is masked, every key {@code window} or more positions before the query.
+ * future is masked, every key {@code window} or more positions before the query. Gemma 2 divides
+ * q·kᵀ by √query_pre_attn_scalar rather than √d_head and soft-caps the scores,
+ * cap·tanh(scores / cap), before the mask; {@code hook_attn_scores} sees them capped.
  *
  * <p>Which keys a query sees is the {@link Span}'s: none in the future, none in a sequence's left
  * padding, and with a KV cache the cached positions' too. Shapes: x, out [B, T, D]; q, z
@@ -34,12 +36,13 @@ public final class Attention {
     public final HookPoint hookQ, hookK, hookV, hookRotQ, hookRotK, hookAttnScores, hookPattern, hookZ, hookResult;
     /** Qwen3's per-head norms of q and k, or null. */
     public final RmsNorm qNorm, kNorm;
-    private final int dModel, nHeads, nKeyValueHeads, dHead, slidingWindow;
+    private final int dModel, nHeads, nKeyValueHeads, dHead;
+    private final Scoring scoring;
     private final Rotary.Table rotary;
     private boolean useAttnResult;
 
     // saved for backward: what each step consumed, and the fused projection forward used
-    private Tensor x, v, rotQ, rotK, pattern, z, qkPositions, positionGradient;
+    private Tensor x, v, rotQ, rotK, cappedScores, pattern, z, qkPositions, positionGradient;
     private CausalMask mask;
     private int[] positionIds;
     /** Shared by every layer of a model, which run one at a time: the fused [D, (H + 2G)·Dh] projection. */
@@ -47,10 +50,10 @@ public final class Attention {
 
     /**
      * @param qkNorm        null, or the weights of q_norm and k_norm (each [d_head]) with their eps
-     * @param slidingWindow 0, or the positions each query sees, itself included
+     * @param scoring       how q·kᵀ becomes the scores, and which keys each query sees
      */
     public Attention(HookPoints hooks, String prefix, Parameter[] qkv, Parameter[] qkvBias, Parameter wO, Parameter bO,
-                     Rotary.Table rotary, QkNorm qkNorm, int slidingWindow, boolean useAttnResult, FusedQkvBuffer fused) {
+                     Rotary.Table rotary, QkNorm qkNorm, Scoring scoring, boolean useAttnResult, FusedQkvBuffer fused) {
         this.W_Q = qkv[0];
         this.W_K = qkv[1];
         this.W_V = qkv[2];
@@ -64,7 +67,7 @@ public final class Attention {
         this.dModel = W_Q.value().dim(1);
         this.dHead = W_Q.value().dim(2);
         this.rotary = rotary;
-        this.slidingWindow = slidingWindow;
+        this.scoring = scoring;
         this.useAttnResult = useAttnResult;
         this.fused = fused;
         hookQ = hooks.register(prefix + ".hook_q");
@@ -82,6 +85,17 @@ public final class Attention {
 
     /** Qwen3's q_norm and k_norm weights, and the eps of their RMS. */
     public record QkNorm(Parameter q, Parameter k, float eps) {}
+
+    /**
+     * How scores are made: q·kᵀ / {@code divisor}, then soft-capped at {@code softCap} (0: not), with
+     * keys {@code window} or more positions back masked (0: no window).
+     */
+    public record Scoring(double divisor, float softCap, int window) {
+        /** TransformerLens's default: q·kᵀ/√d_head, uncapped, no window. */
+        public static Scoring standard(int dHead) {
+            return new Scoring(Math.sqrt(dHead), 0, 0);
+        }
+    }
 
     /** Whether {@code hook_result} (per-head outputs) is computed, as TransformerLens's use_attn_result. */
     public void setUseAttnResult(boolean on) {
@@ -124,14 +138,15 @@ public final class Attention {
             cached.store(ops, rotK, v, span.past());
             keys = cached.keys();
             values = cached.values();
-            mask = span.cachedMask(nHeads, nKeyValueHeads, slidingWindow);
+            mask = span.cachedMask(nHeads, nKeyValueHeads, scoring.window());
         } else {
             keys = everyQueryHead(ops, rotK);
             values = everyQueryHead(ops, v);
-            mask = span.mask(nHeads, slidingWindow);
+            mask = span.mask(nHeads, scoring.window());
         }
         Tensor scores = ops.empty(batch, nHeads, pos, span.keys());
         ops.attentionScores(rotQ, keys, scores, mask, dHead, scale());
+        if (scoring.softCap() > 0) ops.softCap(scores, scores, scoring.softCap());
         Tensor pattern = ops.empty(batch, nHeads, pos, span.keys());
         ops.attentionPattern(hookAttnScores.forward(scores), pattern, mask);
         Tensor patternT = hookPattern.forward(pattern);
@@ -159,6 +174,7 @@ public final class Attention {
             this.v = values;
             this.rotQ = rotQ;
             this.rotK = keys;
+            this.cappedScores = scoring.softCap() > 0 ? scores : null;
             this.pattern = patternT;
             this.z = W_O.requiresGrad() ? zT : null;
             this.mask = mask;
@@ -192,7 +208,13 @@ public final class Attention {
         Tensor dScores = ops.zeros(batch, nHeads, pos, pos);
         ops.attentionPatternBackward(pattern, hookPattern.backward(dPattern), dScores, mask);
         Tensor dq = ops.zeros(batch, pos, nHeads, dHead), dKeys = ops.zeros(batch, pos, nHeads, dHead);
-        ops.attentionScoresBackward(hookAttnScores.backward(dScores), rotQ, rotK, dq, dKeys, mask, dHead, scale());
+        Tensor dCapped = hookAttnScores.backward(dScores), dRaw = dCapped;
+        if (cappedScores != null) {
+            // Not in place: a backward hook may hold on to the gradient it saw.
+            dRaw = ops.empty(dCapped.shape());
+            ops.softCapBackward(cappedScores, dCapped, dRaw, scoring.softCap());
+        }
+        ops.attentionScoresBackward(dRaw, rotQ, rotK, dq, dKeys, mask, dHead, scale());
         Tensor dk = sumOverGroups(ops, dKeys), dv = sumOverGroups(ops, dValues);
         if (rotary != null) {
             dq = unrotate(ops, hookRotQ.backward(dq), positionIds);
@@ -271,7 +293,7 @@ public final class Attention {
     }
 
     private float scale() {
-        return (float) (1 / Math.sqrt(dHead));
+        return (float) (1 / scoring.divisor());
     }
 
     /** After a backward with shortformer positions: dL/dpositions [B, T, D], else null. */
@@ -375,7 +397,7 @@ public final class Attention {
     }
 
     public void release() {
-        x = v = rotQ = rotK = pattern = z = qkPositions = positionGradient = null;
+        x = v = rotQ = rotK = cappedScores = pattern = z = qkPositions = positionGradient = null;
         mask = null;
         positionIds = null;
         if (qNorm != null) {

@@ -8,7 +8,9 @@ import dev.jlens.engine.Parameter;
 import dev.jlens.engine.Tensor;
 
 /**
- * logits = x·W_U + b_U. W_U [d_model, d_vocab], b_U [d_vocab].
+ * logits = x·W_U + b_U. W_U [d_model, d_vocab], b_U [d_vocab]. Gemma 2 then soft-caps them,
+ * logits = cap·tanh(logits / cap) (TransformerLens's output_logits_soft_cap), after which no
+ * constant added to every logit leaves the log-probabilities as they were.
  *
  * <p>A checkpoint that ties the unembedding to the embedding (GPT-2) needs no copy of it to run:
  * until W_U is asked for, logits are x·W_Eᵀ. Asking for W_U (a backward, the parameter list,
@@ -20,9 +22,11 @@ public final class Unembed {
     private Parameter wU;
     public final Parameter b_U;
     private final int dModel, dVocab;
+    /** 0, or the logits' soft cap. */
+    private float softCap;
     /** Whether the W_U a tie will be made into takes gradients (a W_U of its own carries its own flag). */
     private boolean tiedRequiresGrad = true;
-    private Tensor x;
+    private Tensor x, cappedLogits;
     private int[] inputShape;
 
     private Unembed(Parameter wU, Parameter tiedEmbedding, Parameter bU, int dModel, int dVocab) {
@@ -40,6 +44,12 @@ public final class Unembed {
     /** An unembedding that is W_Eᵀ until {@link #W_U()} is first called. */
     public static Unembed tiedTo(Parameter wE, Parameter bU) {
         return new Unembed(null, wE, bU, wE.value().dim(1), wE.value().dim(0));
+    }
+
+    /** Soft-caps the logits at {@code cap} from now on (0: not at all). */
+    public Unembed softCapped(float cap) {
+        this.softCap = cap;
+        return this;
     }
 
     /** Whether the unembedding still runs on W_Eᵀ, with no W_U of its own yet. */
@@ -84,6 +94,7 @@ public final class Unembed {
         if ((long) n * dVocab <= Tensor.MAX_ARRAY) {
             logits = Backend.of(b_U.value()).empty(x.dim(0), x.dim(1), dVocab);
             unembedRows(x, 0, n, logits);
+            if (softCap > 0) Backend.of(logits).softCap(logits, logits, softCap);
         } else {
             logits = inNativeMemory(x, Math.max(1, BLOCK_VALUES / dVocab));
         }
@@ -91,6 +102,7 @@ public final class Unembed {
             // x feeds only W_U's gradient; its shape is all dx needs.
             this.x = requiresGrad() ? x : null;
             this.inputShape = x.shape();
+            this.cappedLogits = softCap > 0 ? logits : null;
         }
         return logits;
     }
@@ -103,6 +115,7 @@ public final class Unembed {
             int rows = Math.min(blockRows, n - first);
             Tensor block = Backend.of(b_U.value()).empty(rows, dVocab);
             unembedRows(x, first, rows, block);
+            if (softCap > 0) Backend.of(block).softCap(block, block, softCap);
             logits.write(block.data(), 0, (long) first * dVocab, rows * dVocab);
         }
         return logits;
@@ -116,9 +129,14 @@ public final class Unembed {
         else Linear.forward(ops, in, Matrix.of(wU.value(), dModel, dVocab), b_U.value(), logits);
     }
 
-    /** db_U += Σ dlogits, dW_U += xᵀ·dlogits (each where wanted), dx = dlogits·W_Uᵀ. */
-    public Tensor backward(Tensor dLogits) {
+    /** Back through the cap; then db_U += Σ dlogits, dW_U += xᵀ·dlogits (each where wanted), dx = dlogits·W_Uᵀ. */
+    public Tensor backward(Tensor dCapped) {
         Backend ops = Backend.of(b_U.value());
+        Tensor dLogits = dCapped;
+        if (softCap > 0) {
+            dLogits = ops.empty(dCapped.shape());
+            ops.softCapBackward(cappedLogits, dCapped, dLogits, softCap);
+        }
         int n = dLogits.size() / dVocab;
         Tensor dx = ops.empty(inputShape);
         if (b_U.requiresGrad()) Linear.biasGradient(ops, Matrix.of(dLogits, n, dVocab), b_U.grad());
@@ -131,7 +149,7 @@ public final class Unembed {
     }
 
     public void release() {
-        x = null;
+        x = cappedLogits = null;
         inputShape = null;
     }
 }

@@ -9,7 +9,7 @@ import java.util.Map;
 /**
  * TransformerLens's model names and aliases, as {@code from_pretrained} resolves them (case-insensitive),
  * for the architectures jlens runs: GPT-2, Pythia (GPT-NeoX), Neel Nanda's SoLU and GELU models, and
- * the Llama family (Llama 3.x, Qwen2 and 2.5, Qwen3, Mistral).
+ * the Llama family (Llama 3.x, Qwen2 and 2.5, Qwen3, Mistral) and Gemma 2 (whose repositories are gated).
  * Any {@code org/name} Hugging Face repository id is taken as it is.
  */
 public final class ModelNames {
@@ -63,6 +63,10 @@ public final class ModelNames {
         official("mistralai/Mistral-7B-v0.1", "mistral-7b");
         official("mistralai/Mistral-7B-Instruct-v0.1", "mistral-7b-instruct");
         official("mistralai/Mistral-Nemo-Base-2407", "mistral-nemo-base-2407");
+        for (String size : List.of("2b", "9b", "27b")) {
+            official("google/gemma-2-" + size, "gemma-2-" + size);
+            official("google/gemma-2-" + size + "-it", "gemma-2-" + size + "-it");
+        }
     }
 
     private ModelNames() {}
@@ -87,6 +91,6 @@ public final class ModelNames {
         if (repo != null) return repo;
         if (name.matches("[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*")) return name;
         throw new JlensException("'" + name + "' is neither a model directory, a model that ships with jlens, a TransformerLens model name "
-                + "(gpt2-small, pythia-70m, solu-1l, meta-llama/Llama-3.2-1B, Qwen/Qwen3-0.6B, mistral-7b, ...) nor a Hugging Face repository id (org/name).");
+                + "(gpt2-small, pythia-70m, solu-1l, meta-llama/Llama-3.2-1B, Qwen/Qwen3-0.6B, mistral-7b, gemma-2-2b, ...) nor a Hugging Face repository id (org/name).");
     }
 }

@@ -12,6 +12,8 @@ import dev.jlens.models.Config;
 import dev.jlens.models.ModelFamily;
 import dev.jlens.models.components.Activation;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Reads a model's {@code config.json} into a {@link Config}: Hugging Face's (model_type gpt2 or
@@ -29,7 +31,7 @@ public final class ConfigFile {
         ModelFamily family = ModelFamily.ofModelType(type);
         if (family == null) {
             throw new JlensException(file + ": model_type " + JlensException.quote(type)
-                    + " is not supported (jlens reads gpt2, gpt_neox, llama, qwen2, qwen3 and mistral).");
+                    + " is not supported (jlens reads gpt2, gpt_neox, llama, qwen2, qwen3, mistral and gemma2).");
         }
         return switch (family) {
             case GPT2 -> gpt2(file, json);
@@ -72,8 +74,11 @@ public final class ConfigFile {
     }
 
     /**
-     * LlamaForCausalLM and its kin (Qwen2, Qwen3, Mistral): RMS norms, a gated MLP, grouped-query
-     * attention and rotary over the whole head, as Hugging Face's config.json describes them.
+     * LlamaForCausalLM and its kin (Qwen2, Qwen3, Mistral, Gemma 2): RMS norms, a gated MLP,
+     * grouped-query attention and rotary over the whole head, as Hugging Face's config.json
+     * describes them. Gemma 2 adds norms after attention and the MLP, scores divided by
+     * √query_pre_attn_scalar, soft caps on scores and logits, and a window on the layers
+     * layer_types marks sliding (by default the even ones).
      */
     private static Config llamaFamily(Path file, JsonNode json, ModelFamily family) {
         int d = integer(file, json, "hidden_size"), heads = integer(file, json, "num_attention_heads");
@@ -88,22 +93,91 @@ public final class ConfigFile {
         if (json.path("use_sliding_window").asBoolean(false)) {
             throw new JlensException(file + ": use_sliding_window is true; jlens applies a sliding window to Mistral only, not Qwen's per-layer one.");
         }
-        int window = family == ModelFamily.MISTRAL && json.hasNonNull("sliding_window") ? integer(file, json, "sliding_window") : 0;
+        boolean gemma = family == ModelFamily.GEMMA2;
+        int layers = integer(file, json, "num_hidden_layers");
+        int window = family == ModelFamily.MISTRAL || gemma ? window(file, json, gemma) : 0;
+        String activationField = gemma && json.has("hidden_activation") ? "hidden_activation" : "hidden_act";
         return Config.builder().family(family)
-                .nLayers(integer(file, json, "num_hidden_layers")).dModel(d).nHeads(heads).nKeyValueHeads(kv).dHead(dHead)
+                .nLayers(layers).dModel(d).nHeads(heads).nKeyValueHeads(kv).dHead(dHead)
                 .dMlp(integer(file, json, "intermediate_size"))
                 .dVocab(integer(file, json, "vocab_size"))
                 .nCtx(integer(file, json, "max_position_embeddings"))
                 .normalization(Config.Normalization.RMS)
                 .eps((float) number(file, json, "rms_norm_eps", 1e-6))
-                .actFn(Activation.fromName(json.path("hidden_act").asText("silu")))
+                .actFn(activation(file, json, activationField, gemma ? "gelu_pytorch_tanh" : "silu"))
                 .gatedMlp(true)
                 .rotary(dHead).rotaryBase(number(file, json, "rope_theta", 10000))
                 .rotaryScaling(ropeScaling(file, json.get("rope_scaling")))
                 .qkNorm(family == ModelFamily.QWEN3)
                 .slidingWindow(window)
-                .bosToken(json.hasNonNull("bos_token_id") ? integer(file, json, "bos_token_id") : 0)
+                .attnTypes(gemma ? gemmaLayerTypes(file, json, layers) : null)
+                .attnScale(gemma ? Math.sqrt(positive(file, json, "query_pre_attn_scalar", dHead)) : 0)
+                .attnScoresSoftCap(gemma ? softCap(file, json, "attn_logit_softcapping") : 0)
+                .outputLogitsSoftCap(gemma ? softCap(file, json, "final_logit_softcapping") : 0)
+                .useNormalizationBeforeAndAfter(gemma)
+                .bosToken(json.hasNonNull("bos_token_id") ? integer(file, json, "bos_token_id") : gemma ? 2 : 0)
                 .build();
+    }
+
+    /** The MLP's activation named by {@code field}, or {@code fallback} when the field is absent. */
+    private static Activation activation(Path file, JsonNode json, String field, String fallback) {
+        String name = json.hasNonNull(field) ? text(file, json, field) : fallback;
+        try {
+            return Activation.fromName(name);
+        } catch (JlensException e) {
+            throw new JlensException(file + ": " + field + " " + JlensException.quote(name) + " is not an activation jlens computes ("
+                    + "it knows gelu_pytorch_tanh, gelu_new, gelu_fast, gelu, silu, swish).");
+        }
+    }
+
+    /** Mistral's or Gemma 2's sliding_window: a number of positions (Mistral's may be null: no window). */
+    private static int window(Path file, JsonNode json, boolean required) {
+        if (!json.hasNonNull("sliding_window")) {
+            if (required) throw new JlensException(file + ": has no sliding_window, which Gemma 2's sliding layers need.");
+            return 0;
+        }
+        int window = integer(file, json, "sliding_window");
+        if (window <= 0) throw new JlensException(file + ": sliding_window is " + window + ", but a window must hold at least 1 position.");
+        return window;
+    }
+
+    /** Gemma 2's layer_types (sliding_attention or full_attention per layer); by default the even layers slide. */
+    private static List<Config.AttentionType> gemmaLayerTypes(Path file, JsonNode json, int layers) {
+        JsonNode types = json.get("layer_types");
+        List<Config.AttentionType> out = new ArrayList<>();
+        if (types == null || types.isNull()) {
+            for (int l = 0; l < layers; l++) out.add(l % 2 == 0 ? Config.AttentionType.LOCAL : Config.AttentionType.GLOBAL);
+            return out;
+        }
+        if (!types.isArray() || types.size() != layers) {
+            throw new JlensException(file + ": layer_types must list one type for each of the " + layers + " layers.");
+        }
+        for (JsonNode t : types) {
+            out.add(switch (t.asText()) {
+                case "sliding_attention" -> Config.AttentionType.LOCAL;
+                case "full_attention" -> Config.AttentionType.GLOBAL;
+                default -> throw new JlensException(file + ": layer_types holds " + JlensException.quote(t.asText())
+                        + ", where jlens knows sliding_attention and full_attention.");
+            });
+        }
+        return out;
+    }
+
+    /** A soft cap: absent or null is none (0); otherwise a positive number. */
+    private static float softCap(Path file, JsonNode json, String field) {
+        if (!json.hasNonNull(field)) return 0;
+        double cap = number(file, json, field, 0);
+        if (!(cap > 0) || Double.isInfinite(cap)) {
+            throw new JlensException(file + ": " + field + " is " + json.get(field) + ", but a soft cap must be a positive number (or null for none).");
+        }
+        return (float) cap;
+    }
+
+    /** A positive number, {@code fallback} when absent. */
+    private static double positive(Path file, JsonNode json, String field, double fallback) {
+        double v = number(file, json, field, fallback);
+        if (!(v > 0) || Double.isInfinite(v)) throw new JlensException(file + ": " + field + " is " + json.get(field) + ", but it must be a positive number.");
+        return v;
     }
 
     /** Hugging Face's rope_scaling: none, linear, or Llama 3's; any other kind is refused. */
@@ -124,7 +198,6 @@ public final class ConfigFile {
     /** TransformerLens's HookedTransformerConfig fields, as Neel Nanda's models' config.json holds them. */
     private static Config transformerLens(Path file, JsonNode json) {
         if (json.path("attn_only").asBoolean(false)) throw new JlensException(file + ": attention-only models are not supported yet.");
-        if (json.path("final_rms").asBoolean(false)) throw new JlensException(file + ": models with a final RMS norm are not supported yet.");
         JsonNode normNode = json.has("normalization") ? json.get("normalization") : json.get("normalization_type");
         Config.Normalization normalization = switch (normNode == null ? "LN" : normNode.isNull() ? "None" : normNode.asText()) {
             case "LN", "LNPre" -> Config.Normalization.LN;
@@ -133,9 +206,14 @@ public final class ConfigFile {
             default -> throw new JlensException(file + ": normalization " + JlensException.quote(normNode.asText())
                     + " is not supported (jlens knows LN, LNPre, RMS, RMSPre and None).");
         };
+        // final_rms makes ln_final an RMS norm, which it is already in an RMS model.
+        if (json.path("final_rms").asBoolean(false) && normalization != Config.Normalization.RMS) {
+            throw new JlensException(file + ": final_rms with " + normalization + " norms elsewhere is not supported.");
+        }
         String positions = json.path("shortformer_pos").asBoolean(false) ? "shortformer"
                 : json.path("positional_embedding_type").asText("standard");
         int dHead = integer(file, json, "d_head");
+        List<Config.AttentionType> attnTypes = attnTypes(file, json);
         // A Hugging Face model written in TransformerLens's names (ModelExport) keeps its class here.
         ModelFamily family = ModelFamily.ofHuggingFaceClass(json.path("original_architecture").asText(""));
         Config.Builder cfg = Config.builder().family(family == null ? ModelFamily.HOOKED_TRANSFORMER : family)
@@ -150,7 +228,12 @@ public final class ConfigFile {
                 .actFn(Activation.fromName(text(file, json, "act_fn")))
                 .gatedMlp(json.path("gated_mlp").asBoolean(false))
                 .qkNorm(json.path("use_qk_norm").asBoolean(false))
-                .slidingWindow(localWindow(file, json))
+                .slidingWindow(attnTypes != null && attnTypes.contains(Config.AttentionType.LOCAL) ? integer(file, json, "window_size") : 0)
+                .attnTypes(attnTypes)
+                .attnScale(json.path("use_attn_scale").asBoolean(true) ? positive(file, json, "attn_scale", Math.sqrt(dHead)) : 1)
+                .attnScoresSoftCap(transformerLensSoftCap(file, json, "attn_scores_soft_cap"))
+                .outputLogitsSoftCap(transformerLensSoftCap(file, json, "output_logits_soft_cap"))
+                .useNormalizationBeforeAndAfter(json.path("use_normalization_before_and_after").asBoolean(false))
                 .rotaryBase(number(file, json, "rotary_base", 10000))
                 .parallelAttnMlp(json.path("parallel_attn_mlp").asBoolean(false))
                 .bosToken(json.path("bos_token_id").asInt(0));
@@ -171,17 +254,29 @@ public final class ConfigFile {
         return cfg.build();
     }
 
-    /** TransformerLens's window_size with attn_types: jlens applies a window to every layer or none. */
-    private static int localWindow(Path file, JsonNode json) {
+    /** TransformerLens's attn_types ("global" or "local" per layer, local ones seeing window_size positions); null when absent. */
+    private static List<Config.AttentionType> attnTypes(Path file, JsonNode json) {
         JsonNode types = json.get("attn_types");
-        if (types == null || types.isNull()) return 0;
-        java.util.Set<String> kinds = new java.util.HashSet<>();
-        for (JsonNode t : types) kinds.add(t.asText());
-        if (kinds.equals(java.util.Set.of("global"))) return 0;
-        if (!kinds.equals(java.util.Set.of("local"))) {
-            throw new JlensException(file + ": attn_types mixes local and global layers, which jlens does not compute yet.");
+        if (types == null || types.isNull()) return null;
+        List<Config.AttentionType> out = new ArrayList<>();
+        for (JsonNode t : types) {
+            out.add(switch (t.asText()) {
+                case "global" -> Config.AttentionType.GLOBAL;
+                case "local" -> Config.AttentionType.LOCAL;
+                default -> throw new JlensException(file + ": attn_types holds " + JlensException.quote(t.asText()) + ", where TransformerLens has global and local.");
+            });
         }
-        return integer(file, json, "window_size");
+        if (out.contains(Config.AttentionType.LOCAL) && integer(file, json, "window_size") <= 0) {
+            throw new JlensException(file + ": window_size is " + json.get("window_size") + ", but local attention needs a window of at least 1 position.");
+        }
+        return out;
+    }
+
+    /** TransformerLens's soft caps: −1 (its default) or absent is none. */
+    private static float transformerLensSoftCap(Path file, JsonNode json, String field) {
+        JsonNode node = json.get(field);
+        if (node != null && node.isNumber() && (node.asDouble() == -1 || node.asDouble() == 0)) return 0;
+        return softCap(file, json, field);
     }
 
     private static int headDim(Path file, int d, int heads) {

@@ -8,14 +8,15 @@ import dev.jlens.kernels.Rotary;
 import dev.jlens.models.Config;
 import dev.jlens.models.ModelFamily;
 import dev.jlens.models.ParameterShapes;
+import dev.jlens.models.components.Activation;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * The inverse of {@link LlamaWeights}: TransformerLens parameters as a Llama-family checkpoint
- * (LlamaForCausalLM, Qwen2, Qwen3, Mistral), and its config.json. Each class holds a fixed set of
- * biases: Llama and Qwen3 have q, k, v and o biases only with {@code attention_bias}, Qwen2 always
- * has q, k and v biases and never o's, Mistral has none, and none has MLP biases.
+ * (LlamaForCausalLM, Qwen2, Qwen3, Mistral, Gemma 2), and its config.json. Each class holds a fixed
+ * set of biases: Llama and Qwen3 have q, k, v and o biases only with {@code attention_bias}, Qwen2
+ * always has q, k and v biases and never o's, Mistral and Gemma 2 have none, and none has MLP biases.
  */
 final class LlamaExport {
     private LlamaExport() {}
@@ -29,11 +30,19 @@ final class LlamaExport {
             boolean qkvBias = !ModelExport.allZero(s.get(p + "attn.b_Q")) || !ModelExport.allZero(s.get(p + ParameterShapes.keyValueName(c, "b_K")))
                     || !ModelExport.allZero(s.get(p + ParameterShapes.keyValueName(c, "b_V")));
             boolean outBias = !ModelExport.allZero(s.get(p + "attn.b_O"));
-            if (c.family() == ModelFamily.MISTRAL && (qkvBias || outBias)) return hfClass + " has no attention biases, which this model has";
+            boolean noBiases = c.family() == ModelFamily.MISTRAL || c.family() == ModelFamily.GEMMA2;
+            if (noBiases && (qkvBias || outBias)) return hfClass + " has no attention biases, which this model has";
             if (c.family() == ModelFamily.QWEN2 && outBias) return hfClass + " has no bias on o_proj, which this model has";
         }
         if (c.qkNorm() != (c.family() == ModelFamily.QWEN3)) return hfClass + (c.qkNorm() ? " has no q and k norms" : " needs q and k norms");
-        if (c.slidingWindow() > 0 && c.family() != ModelFamily.MISTRAL) return hfClass + " applies no sliding window to every layer";
+        boolean gemma = c.family() == ModelFamily.GEMMA2;
+        if (c.slidingWindow() > 0 && !gemma && (c.family() != ModelFamily.MISTRAL || c.mixedAttention())) {
+            return hfClass + " applies no sliding window to some layers only" + (c.family() == ModelFamily.MISTRAL ? "" : ", or to every layer");
+        }
+        if (!gemma && (c.useNormalizationBeforeAndAfter() || c.attnScoresSoftCap() > 0 || c.outputLogitsSoftCap() > 0 || c.attnScale() != Math.sqrt(c.dHead()))) {
+            return hfClass + " has no norms after attention and the MLP, soft caps or attention scale of its own, which this model has";
+        }
+        if (gemma && !c.useNormalizationBeforeAndAfter()) return hfClass + " needs norms after attention and the MLP";
         return null;
     }
 
@@ -46,10 +55,12 @@ final class LlamaExport {
         int d = c.dModel(), h = c.nHeads(), g = c.nKeyValueHeads(), dh = c.dHead();
         boolean biases = attentionBias(c, s);
         Map<String, Pending> out = new LinkedHashMap<>();
-        out.put("model.embed_tokens.weight", Pending.of(s.get("embed.W_E")));
+        boolean gemma = c.family() == ModelFamily.GEMMA2;
+        Tensor unembedding = s.get("unembed.W_U").transposeLastTwo(), embedding = embedding(c, s, unembedding);
+        out.put("model.embed_tokens.weight", Pending.of(embedding));
         for (int l = 0; l < c.nLayers(); l++) {
             String hf = "model.layers." + l + ".", tl = "blocks." + l + ".", attn = hf + "self_attn.";
-            out.put(hf + "input_layernorm.weight", Pending.of(s.get(tl + "ln1.w")));
+            out.put(hf + "input_layernorm.weight", norm(c, s.get(tl + "ln1.w")));
             out.put(attn + "q_proj.weight", outputMajor(s.get(tl + "attn.W_Q"), h, d, dh));
             out.put(attn + "k_proj.weight", outputMajor(s.get(tl + ParameterShapes.keyValueName(c, "W_K")), g, d, dh));
             out.put(attn + "v_proj.weight", outputMajor(s.get(tl + ParameterShapes.keyValueName(c, "W_V")), g, d, dh));
@@ -59,21 +70,49 @@ final class LlamaExport {
                 out.put(attn + "v_proj.bias", Pending.of(s.get(tl + ParameterShapes.keyValueName(c, "b_V")).reshape(g * dh)));
             }
             if (c.qkNorm()) {
-                out.put(attn + "q_norm.weight", Pending.of(s.get(tl + "attn.q_norm.w")));
-                out.put(attn + "k_norm.weight", Pending.of(s.get(tl + "attn.k_norm.w")));
+                out.put(attn + "q_norm.weight", norm(c, s.get(tl + "attn.q_norm.w")));
+                out.put(attn + "k_norm.weight", norm(c, s.get(tl + "attn.k_norm.w")));
             }
             out.put(attn + "o_proj.weight", transposed(s.get(tl + "attn.W_O").reshape(h * dh, d)));
             if (biases) out.put(attn + "o_proj.bias", Pending.of(s.get(tl + "attn.b_O")));
-            out.put(hf + "post_attention_layernorm.weight", Pending.of(s.get(tl + "ln2.w")));
+            if (gemma) {
+                out.put(hf + "post_attention_layernorm.weight", norm(c, s.get(tl + "ln1_post.w")));
+                out.put(hf + "pre_feedforward_layernorm.weight", norm(c, s.get(tl + "ln2.w")));
+                out.put(hf + "post_feedforward_layernorm.weight", norm(c, s.get(tl + "ln2_post.w")));
+            } else {
+                out.put(hf + "post_attention_layernorm.weight", norm(c, s.get(tl + "ln2.w")));
+            }
             out.put(hf + "mlp.gate_proj.weight", transposed(s.get(tl + "mlp.W_gate")));
             out.put(hf + "mlp.up_proj.weight", transposed(s.get(tl + "mlp.W_in")));
             out.put(hf + "mlp.down_proj.weight", transposed(s.get(tl + "mlp.W_out")));
         }
-        out.put("model.norm.weight", Pending.of(s.get("ln_final.w")));
-        Tensor unembedding = s.get("unembed.W_U").transposeLastTwo();
-        if (unembedding.sameValues(s.get("embed.W_E"))) unembedding.free();
+        out.put("model.norm.weight", norm(c, s.get("ln_final.w")));
+        if (unembedding.sameValues(embedding)) {
+            if (unembedding != embedding) unembedding.free(); // tied: the one tensor is embed_tokens
+        }
         else out.put("lm_head.weight", Pending.later(unembedding.dtype(), unembedding.shape(), () -> unembedding));
         return out;
+    }
+
+    /**
+     * embed_tokens: W_E, or for Gemma W_E / √d_model. Where the unembedding times √d_model gives W_E
+     * exactly, it is the embedding the checkpoint had (W_E was made from it), kept bit for bit.
+     */
+    private static Tensor embedding(Config c, Map<String, Tensor> s, Tensor unembedding) {
+        Tensor wE = s.get("embed.W_E");
+        if (!c.family().scalesEmbedding()) return wE;
+        float scale = (float) Math.sqrt(c.dModel());
+        if (unembedding.dtype() == wE.dtype() && unembedding.times(scale).sameValues(wE)) return unembedding;
+        return wE.times(1 / scale);
+    }
+
+    /** A norm's weight as the family stores it (Gemma's less 1). */
+    private static Pending norm(Config c, Tensor w) {
+        float offset = c.family().storedNormWeightOffset();
+        if (offset == 0) return Pending.of(w);
+        Tensor stored = Tensor.zeros(w.shape());
+        for (int i = 0; i < w.size(); i++) stored.data()[i] = w.valueAt(i) - offset;
+        return Pending.of(stored);
     }
 
     static ObjectNode config(Config c, Map<String, Tensor> s, boolean tied) {
@@ -87,7 +126,8 @@ final class LlamaExport {
         j.put("num_attention_heads", c.nHeads());
         j.put("num_key_value_heads", c.nKeyValueHeads());
         j.put("head_dim", c.dHead());
-        j.put("hidden_act", c.actFn().hfName());
+        j.put(c.family() == ModelFamily.GEMMA2 ? "hidden_activation" : "hidden_act", c.actFn() == Activation.GELU_NEW && c.family() == ModelFamily.GEMMA2
+                ? "gelu_pytorch_tanh" : c.actFn().hfName());
         j.put("max_position_embeddings", c.nCtx());
         j.put("rms_norm_eps", c.eps());
         j.put("rope_theta", c.rotaryBase());
@@ -105,9 +145,26 @@ final class LlamaExport {
             else j.putNull("sliding_window");
         }
         if (c.family() == ModelFamily.QWEN2 || c.family() == ModelFamily.QWEN3) j.put("use_sliding_window", false);
+        if (c.family() == ModelFamily.GEMMA2) {
+            j.put("attention_bias", false);
+            double scalar = c.attnScale() * c.attnScale();
+            // An integer in Hugging Face's configs; kept as one where the scale is the root of one.
+            if (scalar == Math.rint(scalar)) j.put("query_pre_attn_scalar", (long) scalar);
+            else j.put("query_pre_attn_scalar", scalar);
+            putCap(j, "attn_logit_softcapping", c.attnScoresSoftCap());
+            putCap(j, "final_logit_softcapping", c.outputLogitsSoftCap());
+            j.put("sliding_window", c.slidingWindow() > 0 ? c.slidingWindow() : c.nCtx());
+            var types = j.putArray("layer_types");
+            for (Config.AttentionType t : c.attnTypes()) types.add(t == Config.AttentionType.LOCAL ? "sliding_attention" : "full_attention");
+        }
         j.put("tie_word_embeddings", tied);
         j.put("bos_token_id", c.bosToken());
         return j;
+    }
+
+    private static void putCap(ObjectNode j, String field, float cap) {
+        if (cap > 0) j.put(field, cap);
+        else j.putNull(field);
     }
 
     /** Whether a Llama or Qwen3 model needs attention_bias: any of its attention biases is not zero. */

@@ -218,11 +218,15 @@ public final class ModelExport {
         }
         if (c.qkNorm()) j.put("use_qk_norm", true);
         if (c.slidingWindow() > 0) {
-            // TransformerLens's local attention (Gemma 2's), on every layer: Mistral's window.
+            // TransformerLens's local attention: Mistral's on every layer, Gemma 2's on some.
             j.put("window_size", c.slidingWindow());
             var types = j.putArray("attn_types");
-            for (int l = 0; l < c.nLayers(); l++) types.add("local");
+            for (Config.AttentionType t : c.attnTypes()) types.add(t == Config.AttentionType.LOCAL ? "local" : "global");
         }
+        if (c.attnScale() != Math.sqrt(c.dHead())) j.put("attn_scale", c.attnScale());
+        if (c.attnScoresSoftCap() > 0) j.put("attn_scores_soft_cap", c.attnScoresSoftCap());
+        if (c.outputLogitsSoftCap() > 0) j.put("output_logits_soft_cap", c.outputLogitsSoftCap());
+        if (c.useNormalizationBeforeAndAfter()) j.put("use_normalization_before_and_after", true);
         j.put("parallel_attn_mlp", c.parallelAttnMlp());
         j.put("attn_only", false);
         j.put("bos_token_id", c.bosToken());

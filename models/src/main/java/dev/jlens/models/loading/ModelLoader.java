@@ -113,7 +113,7 @@ public final class ModelLoader {
             state = switch (cfg.family()) {
                 case GPT2 -> Gpt2Weights.read(file, cfg, held);
                 case GPT_NEOX -> NeoxWeights.read(file, cfg, held);
-                case LLAMA, QWEN2, QWEN3, MISTRAL -> LlamaWeights.read(file, cfg, held);
+                case LLAMA, QWEN2, QWEN3, MISTRAL, GEMMA2 -> LlamaWeights.read(file, cfg, held);
                 case HOOKED_TRANSFORMER -> throw new JlensException(file.path() + ": has no TransformerLens-named weights (embed.W_E, ...), "
                         + "which a model with a TransformerLens config needs.");
             };

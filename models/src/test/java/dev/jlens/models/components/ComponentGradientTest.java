@@ -75,6 +75,7 @@ class ComponentGradientTest {
             case ROTARY -> Rotary.Table.of(2, T, 10000);
             case GROUPED_ROTARY_SCALED -> Rotary.Table.of(DH, T, 500000, new Rotary.Llama3Scaling(8, 1, 4, 2));
             case QK_NORM -> Rotary.Table.of(DH, T, 1000000);
+            case GEMMA2_CAPPED_WINDOW -> Rotary.Table.of(DH, T, 10000);
             case LINEAR_SCALED_WINDOW -> Rotary.Table.of(DH, T, 10000, new Rotary.LinearScaling(4));
             default -> null;
         };
@@ -83,7 +84,12 @@ class ComponentGradientTest {
                 new Parameter[] {param("b_Q", H, DH), param("b_K", g, DH), param("b_V", g, DH)},
                 param("W_O", H, DH, D), param("b_O", D), rotary,
                 kind == AttentionKind.QK_NORM ? new Attention.QkNorm(param("q_norm.w", DH), param("k_norm.w", DH), 1e-6f) : null,
-                kind == AttentionKind.LINEAR_SCALED_WINDOW ? 2 : 0, kind == AttentionKind.RESULT, new FusedQkvBuffer());
+                switch (kind) {
+                    case LINEAR_SCALED_WINDOW -> new Attention.Scoring(Math.sqrt(DH), 0, 2);
+                    // Gemma 2: scores over √(another scalar), capped low enough that the cap bends them, in a window
+                    case GEMMA2_CAPPED_WINDOW -> new Attention.Scoring(Math.sqrt(7), 0.5f, 2);
+                    default -> Attention.Scoring.standard(DH);
+                }, kind == AttentionKind.RESULT, new FusedQkvBuffer());
         List<Parameter> checked = new java.util.ArrayList<>(List.of(attn.W_Q, attn.W_K, attn.W_V, attn.b_Q, attn.b_V, attn.W_O, attn.b_O));
         if (attn.qNorm != null) checked.addAll(List.of(attn.qNorm.w, attn.kNorm.w));
         check(x -> attn.forward(x, true), attn::backward, checked, B, T, D);
@@ -94,7 +100,9 @@ class ComponentGradientTest {
         /** Qwen3: per-head RMS of q and k before rotary. */
         QK_NORM(true),
         /** Mistral's sliding window (2 positions, shorter than the sequence), with linearly scaled rotary. */
-        LINEAR_SCALED_WINDOW(false);
+        LINEAR_SCALED_WINDOW(false),
+        /** Gemma 2's soft-capped scores over √query_pre_attn_scalar, with a window, grouped. */
+        GEMMA2_CAPPED_WINDOW(true);
 
         final boolean grouped;
 
@@ -121,6 +129,13 @@ class ComponentGradientTest {
         List<Parameter> params = act == Activation.SOLU_LN ? List.of(mlp.W_in, mlp.b_in, mlp.W_out, mlp.b_out, soluNorm.w(), soluNorm.b())
                 : List.of(mlp.W_in, mlp.b_in, mlp.W_out, mlp.b_out);
         check(x -> mlp.forward(x, true), mlp::backward, params, B, T, D);
+    }
+
+    /** Gemma 2's logits, soft-capped at 0.5 so that the cap bends them. */
+    @Test
+    void unembedSoftCapped() {
+        Unembed unembed = Unembed.of(param("W_U", D, 9), param("b_U", 9)).softCapped(0.5f);
+        check(x -> unembed.forward(x, true), unembed::backward, List.of(unembed.W_U(), unembed.b_U), B, T, D);
     }
 
     @Test

@@ -217,6 +217,32 @@ class HubTest {
                 dev.jlens.models.loading.ModelLoader.load(snapshot).forward(tokens).data());
     }
 
+    /**
+     * Gemma 2's repositories are gated too: TransformerLens's name gemma-2-2b resolves to
+     * google/gemma-2-2b, refused in one sentence naming HF_TOKEN without it, and with it the
+     * checkpoint loads as the model it holds.
+     */
+    @Test
+    void gemma2ResolvesToItsGatedGoogleRepository() throws IOException {
+        Path golden = dev.jlens.testkit.Shared.path("golden/gemma2-micro");
+        String repoName = dev.jlens.models.hub.ModelNames.repository("gemma-2-2b");
+        assertEquals("google/gemma-2-2b", repoName);
+        assertEquals("google/gemma-2-9b", dev.jlens.models.hub.ModelNames.repository("Gemma-2-9B"));
+        Map<String, byte[]> repo = new LinkedHashMap<>();
+        repo.put("config.json", Files.readAllBytes(golden.resolve("config.json")));
+        repo.put("model.safetensors", Files.readAllBytes(golden.resolve("model.safetensors")));
+        hub.put(repoName, repo);
+        hub.gate(repoName, "hf_gemma");
+
+        JlensException refused = assertThrows(JlensException.class, () -> new HubDownloader(settings(false, null))
+                .snapshot(repoName, "main", "gemma-2-2b", HubDownloader.Listener.NONE));
+        assertTrue(refused.getMessage().endsWith("the hub refused access (HTTP 401); a gated or private model needs HF_TOKEN."), refused.getMessage());
+        Path snapshot = new HubDownloader(settings(false, "hf_gemma")).snapshot(repoName, "main", "gemma-2-2b", HubDownloader.Listener.NONE);
+        Tokens tokens = Tokens.of(2, 40, 41, 42, 300, 7);
+        assertArrayEquals(dev.jlens.models.loading.ModelLoader.load(golden).forward(tokens).data(),
+                dev.jlens.models.loading.ModelLoader.load(snapshot).forward(tokens).data());
+    }
+
     private static Tensor toBf16AndBack(Tensor t) {
         float[] out = t.data().clone();
         for (int i = 0; i < out.length; i++) out[i] = Float.intBitsToFloat(Float.floatToIntBits(out[i]) & 0xffff0000);

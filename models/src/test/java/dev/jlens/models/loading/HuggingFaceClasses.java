@@ -37,7 +37,7 @@ final class HuggingFaceClasses {
         return switch (huggingFaceClass) {
             case "GPT2LMHeadModel" -> gpt2LmHeadModel(c, tied);
             case "GPTNeoXForCausalLM" -> gptNeoxForCausalLM(c, tied);
-            case "LlamaForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM", "MistralForCausalLM" -> llamaFamily(huggingFaceClass, c, tied, false);
+            case "LlamaForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM", "MistralForCausalLM", "Gemma2ForCausalLM" -> llamaFamily(huggingFaceClass, c, tied, false);
             default -> throw new IllegalArgumentException(huggingFaceClass);
         };
     }
@@ -106,7 +106,8 @@ final class HuggingFaceClasses {
     /**
      * LlamaForCausalLM (modeling_llama.py) and the classes built like it: Qwen2 (q, k and v always
      * biased, modeling_qwen2.py), Qwen3 (q_norm and k_norm over head_dim, modeling_qwen3.py),
-     * Mistral (no biases, modeling_mistral.py). nn.Linear weights are [out, in].
+     * Mistral (no biases, modeling_mistral.py), Gemma 2 (no biases; pre_feedforward_layernorm and
+     * post_feedforward_layernorm besides, modeling_gemma2.py). nn.Linear weights are [out, in].
      */
     private static Parameters llamaFamily(String hfClass, Config c, boolean tied, boolean attentionBias) {
         int d = c.dModel(), m = c.dMlp(), v = c.dVocab(), q = c.nHeads() * c.dHead(), kv = c.nKeyValueHeads() * c.dHead();
@@ -131,6 +132,10 @@ final class HuggingFaceClasses {
                 p.put(h + "self_attn.k_norm.weight", shape(c.dHead()));
             }
             p.put(h + "post_attention_layernorm.weight", shape(d));
+            if (hfClass.equals("Gemma2ForCausalLM")) {
+                p.put(h + "pre_feedforward_layernorm.weight", shape(d));
+                p.put(h + "post_feedforward_layernorm.weight", shape(d));
+            }
             p.put(h + "mlp.gate_proj.weight", shape(m, d));
             p.put(h + "mlp.up_proj.weight", shape(m, d));
             p.put(h + "mlp.down_proj.weight", shape(d, m));

@@ -42,7 +42,7 @@ class HuggingFaceLayoutTest {
 
     static Stream<Config> huggingFaceFamilies() {
         return Stream.of(TestModels.gpt2(), TestModels.neox(), TestModels.llamaLike(), TestModels.qwen2Like(), TestModels.qwen3Like(),
-                TestModels.mistralLike());
+                TestModels.mistralLike(), TestModels.gemma2Like());
     }
 
     @ParameterizedTest

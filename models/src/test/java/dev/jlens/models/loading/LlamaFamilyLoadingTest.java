@@ -57,7 +57,7 @@ class LlamaFamilyLoadingTest {
         refused(withConfig("yarn", "\"rope_type\": \"llama3\"", "\"rope_type\": \"yarn\""),
                 "rope_scaling of type 'yarn' is not supported (jlens computes linear and llama3).");
         refused(withConfig("phi", "\"model_type\": \"llama\"", "\"model_type\": \"phi3\""),
-                "model_type 'phi3' is not supported (jlens reads gpt2, gpt_neox, llama, qwen2, qwen3 and mistral).");
+                "model_type 'phi3' is not supported (jlens reads gpt2, gpt_neox, llama, qwen2, qwen3, mistral and gemma2).");
         refused(withConfig("heads", "\"num_key_value_heads\": 2", "\"num_key_value_heads\": 3"),
                 "num_attention_heads 4 is not a multiple of num_key_value_heads 3.");
         refused(withConfig("mlpbias", "\"mlp_bias\": false", "\"mlp_bias\": true"),
