@@ -282,7 +282,7 @@ extern "C" __global__ void silu_backward(const float* x, const float* dy, float*
 // Gemma 2's soft cap, cap·tanh(x / cap), keeping masked −∞ scores; backward from the output.
 extern "C" __global__ void soft_cap(const float* x, float* y, float cap, long n) {
     for (long i = blockIdx.x * (long) blockDim.x + threadIdx.x; i < n; i += (long) gridDim.x * blockDim.x) {
-        y[i] = x[i] == -INFINITY ? x[i] : cap * tanhf(x[i] / cap);
+        y[i] = x[i] == NEG_INF ? x[i] : cap * tanhf(x[i] / cap);
     }
 }
 
