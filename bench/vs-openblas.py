@@ -15,7 +15,11 @@ OPENBLAS_L2_SIZE: this machine's environment sets both, which make OpenBLAS pick
 kernels and halve its speed. Only that command's environment changes; jlens, the tests and CI keep
 the environment as it is. The kernel OpenBLAS reports (threadpoolctl's "architecture") is printed.
 
-Usage: bench/vs-openblas.py [--repeats N] [--model DIR] [MxKxN ...]
+Each shape is timed in the forms --forms names (default NN): NN is A·B, NT is A·Bᵀ with B stored
+N×K (a layer's input gradient), TN is Aᵀ·B with A stored K×M (its weight gradient); numpy gets the
+same strides through transposed views, which it passes to sgemm as transposition flags.
+
+Usage: bench/vs-openblas.py [--repeats N] [--forms NN,NT,TN] [--model DIR] [MxKxN ...]
 """
 import argparse
 import os
@@ -32,10 +36,10 @@ SHAPES = ["256x768x3072", "256x3072x768", "256x768x50257", "2048x2048x2048"]
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def anchor_gflops(m, k, n, repeats, warmup_seconds):
+def anchor_gflops(m, k, n, form, repeats, warmup_seconds):
     """numpy's GFLOP/s for the shape, timed in a child process without ANCHOR_UNSET in its environment."""
     env = {key: value for key, value in os.environ.items() if key not in ANCHOR_UNSET}
-    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--numpy-worker", f"{m}x{k}x{n}", "--repeats", str(repeats),
+    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--numpy-worker", f"{m}x{k}x{n}", "--form", form, "--repeats", str(repeats),
                           "--warmup-seconds", str(warmup_seconds)], check=True, capture_output=True, text=True, env=env).stdout
     return float(out.strip().splitlines()[-1])
 
@@ -63,10 +67,11 @@ def anchor_blas_info():
                           env=env).stdout.strip()
 
 
-def numpy_gflops(m, k, n, repeats, warmup_seconds):
+def numpy_gflops(m, k, n, form, repeats, warmup_seconds):
     rng = np.random.default_rng(0)
-    a = rng.uniform(-1, 1, (m, k)).astype(np.float32)
-    b = rng.uniform(-1, 1, (k, n)).astype(np.float32)
+    # A transposed operand is stored the other way round and read through a transposed view, as jlens's is.
+    a = rng.uniform(-1, 1, (m, k)).astype(np.float32) if form[0] == "N" else rng.uniform(-1, 1, (k, m)).astype(np.float32).T
+    b = rng.uniform(-1, 1, (k, n)).astype(np.float32) if form[1] == "N" else rng.uniform(-1, 1, (n, k)).astype(np.float32).T
     end = time.perf_counter() + warmup_seconds
     while time.perf_counter() < end:
         a @ b
@@ -79,9 +84,9 @@ def numpy_gflops(m, k, n, repeats, warmup_seconds):
     return 2.0 * m * k * n / times[len(times) // 2] / 1e9
 
 
-def jlens_gflops(m, k, n, repeats, warmup_seconds):
+def jlens_gflops(m, k, n, form, repeats, warmup_seconds):
     out = subprocess.run(
-        [os.path.join(ROOT, "jlens"), "bench", "matmul", "--m", str(m), "--k", str(k), "--n", str(n),
+        [os.path.join(ROOT, "jlens"), "bench", "matmul", "--m", str(m), "--k", str(k), "--n", str(n), "--form", form,
          "--repeats", str(repeats), "--warmup-seconds", str(warmup_seconds)],
         check=True, capture_output=True, text=True).stdout
     result = re.search(r"^RESULT matmul ([0-9.]+) GFLOP/s$", out, re.MULTILINE)
@@ -103,6 +108,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--warmup-seconds", type=float, default=2.0)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--forms", default="NN", help="comma-separated: NN, NT (A·Bᵀ), TN (Aᵀ·B)")
+    parser.add_argument("--form", default="NN", help=argparse.SUPPRESS)
     parser.add_argument("--model", help="a model directory for the whole-step comparison")
     parser.add_argument("--numpy-worker", metavar="MxKxN", help=argparse.SUPPRESS)
     parser.add_argument("--blas-info", action="store_true", help=argparse.SUPPRESS)
@@ -112,7 +119,7 @@ def main():
         return
     if args.numpy_worker:
         m, k, n = (int(x) for x in args.numpy_worker.split("x"))
-        print(numpy_gflops(m, k, n, args.repeats, args.warmup_seconds))
+        print(numpy_gflops(m, k, n, args.form, args.repeats, args.warmup_seconds))
         return
 
     unset = [key for key in ANCHOR_UNSET if key in os.environ]
@@ -120,17 +127,18 @@ def main():
           + (f" (set here: {', '.join(f'{key}={os.environ[key]}' for key in unset)})" if unset else " (neither is set here)"))
     print(f"BLAS in the anchor's environment: {anchor_blas_info()}")
     print(f"BLAS in this environment (for comparison, not timed): {blas_info()}")
-    print(f"{'shape (MxKxN)':>16} {'OpenBLAS GFLOP/s':>17} {'jlens GFLOP/s':>14} {'jlens/OpenBLAS':>15}")
+    print(f"{'shape (MxKxN)':>16} {'form':>4} {'OpenBLAS GFLOP/s':>17} {'jlens GFLOP/s':>14} {'jlens/OpenBLAS':>15}")
     ratios, openblas = [], []
     for shape in args.shapes:
         m, k, n = (int(x) for x in shape.split("x"))
-        reference = ours = 0.0
-        for _ in range(args.rounds):
-            reference = max(reference, anchor_gflops(m, k, n, args.repeats, args.warmup_seconds))
-            ours = max(ours, jlens_gflops(m, k, n, args.repeats, args.warmup_seconds))
-        ratios.append(ours / reference)
-        openblas.append(reference)
-        print(f"{shape:>16} {reference:17.1f} {ours:14.1f} {ours / reference:15.2f}")
+        for form in args.forms.split(","):
+            reference = ours = 0.0
+            for _ in range(args.rounds):
+                reference = max(reference, anchor_gflops(m, k, n, form, args.repeats, args.warmup_seconds))
+                ours = max(ours, jlens_gflops(m, k, n, form, args.repeats, args.warmup_seconds))
+            ratios.append(ours / reference)
+            openblas.append(reference)
+            print(f"{shape:>16} {form:>4} {reference:17.1f} {ours:14.1f} {ours / reference:15.2f}", flush=True)
     geomean = float(np.exp(np.mean(np.log(ratios))))
     if args.model:
         anchor = float(np.mean(openblas))
