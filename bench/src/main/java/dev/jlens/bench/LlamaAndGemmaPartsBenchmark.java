@@ -1,6 +1,8 @@
 package dev.jlens.bench;
 
+import dev.jlens.kernels.AdamWUpdate;
 import dev.jlens.kernels.RmsNorm;
+import dev.jlens.kernels.Rotary;
 import dev.jlens.kernels.Silu;
 import dev.jlens.kernels.SoftCap;
 import java.util.concurrent.TimeUnit;
@@ -18,7 +20,9 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The Llama family's and Gemma 2's own elementwise kernels, forward and backward, each beside its
  * scalar reference, at gemma-2-2b's widths for 256 tokens: the RMS norm's statistic and its backward
- * (d_model 2304), SiLU (d_mlp 9216), and the soft cap over 8 heads' 256 × 256 scores.
+ * (d_model 2304), SiLU (d_mlp 9216), the soft cap over 8 heads' 256 × 256 scores, rotary over
+ * 8 heads of 256 (forward beside its explicit-matrix reference; backward), and the AdamW update of
+ * one MLP matrix (2304 × 9216).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -28,7 +32,10 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class LlamaAndGemmaPartsBenchmark {
     final int tokens = 256, c = 2304, mlp = 9216, scores = 8 * 256 * 256;
-    float[] x, rstd, dScale, dx, hidden, hiddenOut, hiddenGrad, hiddenDx, raw, capped, dCapped, dRaw;
+    final int heads = 8, dHead = 256;
+    float[] x, rstd, dScale, dx, hidden, hiddenOut, hiddenGrad, hiddenDx, raw, capped, dCapped, dRaw, q, rotated, w, g, m, v;
+    Rotary.Table rotary;
+    AdamWUpdate.Step step;
 
     @Setup
     public void setUp() {
@@ -47,6 +54,38 @@ public class LlamaAndGemmaPartsBenchmark {
         dRaw = new float[scores];
         RmsNorm.statistics(x, rstd, tokens, c, 1e-6f);
         SoftCap.forward(raw, capped, scores, 50f);
+        q = GemmBenchmark.Data.random(tokens * heads * dHead, 7);
+        rotated = new float[q.length];
+        rotary = Rotary.Table.of(dHead, tokens, 10000);
+        w = GemmBenchmark.Data.random(c * mlp, 8);
+        g = GemmBenchmark.Data.random(c * mlp, 9);
+        m = new float[c * mlp];
+        v = new float[c * mlp];
+        step = new AdamWUpdate.Step(0.9f, 0.95f, 0.1f, 0.05f, 1e-8f, 0.1f, 1e-4f);
+    }
+
+    @Benchmark
+    public float[] rotaryForward() {
+        Rotary.forward(rotary, q, rotated, 1, tokens, heads, dHead);
+        return rotated;
+    }
+
+    @Benchmark
+    public float[] rotaryForwardReference() {
+        Rotary.forwardReference(dHead, 10000, q, rotated, 1, tokens, heads, dHead);
+        return rotated;
+    }
+
+    @Benchmark
+    public float[] rotaryBackward() {
+        Rotary.backward(rotary, q, rotated, 1, tokens, heads, dHead);
+        return rotated;
+    }
+
+    @Benchmark
+    public float[] adamwUpdate() {
+        AdamWUpdate.apply(w, g, m, v, step);
+        return w;
     }
 
     @Benchmark
