@@ -43,7 +43,29 @@ final class LlamaExport {
             return hfClass + " has no norms after attention and the MLP, soft caps or attention scale of its own, which this model has";
         }
         if (gemma && !c.useNormalizationBeforeAndAfter()) return hfClass + " needs norms after attention and the MLP";
+        if (gemma) return whyNotExactly(c, s);
         return null;
+    }
+
+    /**
+     * Why Gemma's stored forms (each norm weight less 1, the embedding over √d_model) would not give
+     * these weights back bit for bit, or null when they would: w − 1 + 1 is w only for w in [0.5, 2]
+     * or so, and W_E / √d_model · √d_model is W_E only where √d_model is a power of two or W_E was
+     * made from the stored embedding.
+     */
+    private static String whyNotExactly(Config c, Map<String, Tensor> s) {
+        for (Map.Entry<String, Tensor> e : s.entrySet()) {
+            if (!e.getKey().matches(".*(ln1|ln1_post|ln2|ln2_post|ln_final|q_norm|k_norm)\\.w")) continue;
+            Tensor w = e.getValue();
+            for (int i = 0; i < w.size(); i++) {
+                float v = w.valueAt(i);
+                if ((v - 1f) + 1f != v) return c.family().huggingFaceClass() + " stores " + e.getKey() + " less 1, which would round it";
+            }
+        }
+        Tensor wE = s.get("embed.W_E"), unembedding = s.get("unembed.W_U").transposeLastTwo();
+        boolean exact = embedding(c, s, unembedding).times((float) Math.sqrt(c.dModel())).sameValues(wE);
+        unembedding.free();
+        return exact ? null : c.family().huggingFaceClass() + " stores the embedding over √d_model, which would round W_E";
     }
 
     /**

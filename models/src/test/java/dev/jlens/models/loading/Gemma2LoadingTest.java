@@ -112,6 +112,21 @@ class Gemma2LoadingTest {
         assertEquals(loaded.model().cfg(), ModelLoader.config(out));
     }
 
+    /** A norm weight that w − 1 + 1 would round (0.25 + 2⁻²⁵: w − 1 needs a bit more than float has) keeps the model out of Gemma's layout: written in TransformerLens's names, exact. */
+    @Test
+    void weightsGemmasStoredFormsWouldRoundAreWrittenInTransformerLensNames() throws IOException {
+        HookedTransformer model = ModelLoader.load(GOLDEN);
+        Map<String, Tensor> state = stateOf(model);
+        float w = 0.25f + 0x1p-25f;
+        state.get("blocks.0.ln2_post.w").data()[5] = w;
+        Path out = dir.resolve("rounding");
+        ModelExport.Layout layout = ModelExport.write(out, model.cfg(), state);
+        assertEquals("TransformerLens's names and config (Gemma2ForCausalLM stores blocks.0.ln2_post.w less 1, which would round it)", layout.describe());
+        HookedTransformer back = ModelLoader.load(out);
+        assertEquals(w, back.parameter("blocks.0.ln2_post.w").value().data()[5]);
+        assertEquals(model.cfg(), back.cfg(), "the TransformerLens config keeps every Gemma 2 field");
+    }
+
     /** Processing folds ln1, ln2 and ln_final as TransformerLens does, keeps ln1_post and ln2_post, and skips center_unembed with a note. */
     @Test
     void weightProcessingKeepsThePostNormsAndLeavesTheCappedUnembeddingUncentred() {
