@@ -24,6 +24,8 @@ import jdk.incubator.vector.VectorSpecies;
 public final class Gemm {
     private static final VectorSpecies<Float> S = Simd.SPECIES;
     private static final int L = Simd.LANES;
+    /** The MR values of one packed A strip row, moved as one vector. */
+    private static final VectorSpecies<Float> STRIP = FloatVector.SPECIES_256;
     /** Rows of the micro-tile. */
     static final int MR = 8;
     /** Columns of the micro-tile: two vectors. */
@@ -324,8 +326,15 @@ public final class Gemm {
         int strips = ceilDiv(mc, MR);
         for (int ir = 0; ir < strips; ir++) {
             int i = i0 + ir * MR, mr = Math.min(MR, mc - ir * MR), base = ir * kc * MR;
-            if (opA == Op.N) {
-                // As for B: a cache line of each stored row at a time.
+            if (opA == Op.N && mr == MR) {
+                // The strip's eight rows read side by side, each in order, into consecutive values of out.
+                int r0 = aOff + i * lda + pc, r1 = r0 + lda, r2 = r1 + lda, r3 = r2 + lda, r4 = r3 + lda, r5 = r4 + lda, r6 = r5 + lda, r7 = r6 + lda;
+                for (int p = 0, o = base; p < kc; p++, o += MR) {
+                    out[o] = a[r0 + p]; out[o + 1] = a[r1 + p]; out[o + 2] = a[r2 + p]; out[o + 3] = a[r3 + p];
+                    out[o + 4] = a[r4 + p]; out[o + 5] = a[r5 + p]; out[o + 6] = a[r6 + p]; out[o + 7] = a[r7 + p];
+                }
+            } else if (opA == Op.N) {
+                // A last, partial strip: a cache line of each stored row at a time.
                 if (mr < MR) java.util.Arrays.fill(out, base, base + kc * MR, 0f);
                 int src = aOff + i * lda + pc;
                 for (int p0 = 0; p0 < kc; p0 += TILE) {
@@ -339,8 +348,12 @@ public final class Gemm {
                 // op(A)(i, p) = a[p·lda + i]: the MR values of one p are contiguous in storage.
                 for (int p = 0; p < kc; p++) {
                     int src = aOff + (pc + p) * lda + i, dst = base + p * MR;
-                    System.arraycopy(a, src, out, dst, mr);
-                    if (mr < MR) java.util.Arrays.fill(out, dst + mr, dst + MR, 0f);
+                    if (mr == MR) {
+                        FloatVector.fromArray(STRIP, a, src).intoArray(out, dst);
+                    } else {
+                        System.arraycopy(a, src, out, dst, mr);
+                        java.util.Arrays.fill(out, dst + mr, dst + MR, 0f);
+                    }
                 }
             }
         }
