@@ -79,18 +79,22 @@ public final class Gemm {
     static void gemm(Op opA, Op opB, int m, int n, int k, float[] a, int aOff, int lda, float[] b, Half format, MemorySegment b16, int bOff, int ldb,
                      float[] c, int cOff, int ldc, boolean accumulate, float[] bias, int biasOff) {
         if (m <= 0 || n <= 0) return;
-        initialiseC(m, n, c, cOff, ldc, accumulate, bias, biasOff);
-        if (k <= 0) return;
-        int kSplits = kSplits(m, n, k);
-        if (kSplits > 1) {
-            multiplySplitK(kSplits, opA, opB, m, n, k, a, aOff, lda, b, format, b16, bOff, ldb, c, cOff, ldc);
+        int kSplits = k <= 0 ? 1 : kSplits(m, n, k);
+        if (k <= 0 || kSplits > 1) {
+            initialiseC(m, n, c, cOff, ldc, accumulate, bias, biasOff);
+            if (k > 0) multiplySplitK(kSplits, opA, opB, m, n, k, a, aOff, lda, b, format, b16, bOff, ldb, c, cOff, ldc);
             return;
         }
+        // Unless accumulating, the first block of K writes C (bias plus products) without reading it:
+        // C is neither zeroed beforehand nor read back on that pass (for the logits, 200 MB each way).
+        boolean writeFirst = !accumulate;
+        if (accumulate && bias != null) initialiseC(m, n, c, cOff, ldc, true, bias, biasOff);
         Grid grid = Grid.of(m, n, k);
         Parallel.forEach(grid.tasks(), t -> {
             int i0 = (t / grid.colBlocks) * grid.rowsPerTask, j0 = (t % grid.colBlocks) * grid.colsPerTask;
             int rows = Math.min(grid.rowsPerTask, m - i0), cols = Math.min(grid.colsPerTask, n - j0);
-            multiplyBlock(opA, opB, rows, cols, k, a, aOff, lda, i0, b, format, b16, bOff, ldb, j0, c, cOff + i0 * ldc + j0, ldc);
+            multiplyBlock(opA, opB, rows, cols, k, a, aOff, lda, i0, b, format, b16, bOff, ldb, j0, c, cOff + i0 * ldc + j0, ldc,
+                    writeFirst, bias, biasOff + j0);
         });
     }
 
@@ -125,7 +129,7 @@ public final class Gemm {
             used[s] = true;
             java.util.Arrays.fill(partial[s], 0, m * n, 0f);
             int aAt = aOff + (opA == Op.N ? k0 : k0 * lda), bAt = bOff + (opB == Op.N ? k0 * ldb : k0);
-            multiplyBlock(opA, opB, m, n, kLen, a, aAt, lda, 0, b, format, b16, bAt, ldb, 0, partial[s], 0, n);
+            multiplyBlock(opA, opB, m, n, kLen, a, aAt, lda, 0, b, format, b16, bAt, ldb, 0, partial[s], 0, n, false, null, 0);
         });
         Parallel.forEach(m, i -> {
             for (int s = 0; s < splits; s++) if (used[s]) Simd.add(partial[s], i * n, c, cOff + i * ldc, n);
@@ -151,7 +155,7 @@ public final class Gemm {
         if (m <= 0 || n <= 0) return;
         initialiseC(m, n, c, cOff, ldc, accumulate, null, 0);
         if (k <= 0) return;
-        multiplyBlock(opA, opB, m, n, k, a, aOff, lda, 0, b, null, null, bOff, ldb, 0, c, cOff, ldc);
+        multiplyBlock(opA, opB, m, n, k, a, aOff, lda, 0, b, null, null, bOff, ldb, 0, c, cOff, ldc, false, null, 0);
     }
 
     /** The plain triple loop every form is tested against (double accumulation). */
@@ -218,17 +222,22 @@ public final class Gemm {
         }
     }
 
-    /** C block (rows × cols at cOff) += op(A)[i0.., :]·op(B)[:, j0..], serially, with this thread's buffers. */
+    /**
+     * C block (rows × cols at cOff) += op(A)[i0.., :]·op(B)[:, j0..], serially, with this thread's
+     * buffers; with {@code writeFirst}, C = bias (when not null, from {@code biasOff}) + the product,
+     * C's old values never read.
+     */
     private static void multiplyBlock(Op opA, Op opB, int rows, int cols, int k,
                                       float[] a, int aOff, int lda, int i0,
                                       float[] b, Half format, MemorySegment b16, int bOff, int ldb, int j0,
-                                      float[] c, int cOff, int ldc) {
+                                      float[] c, int cOff, int ldc, boolean writeFirst, float[] bias, int biasOff) {
         Workspace ws = WORKSPACE.get();
         for (int jc = 0; jc < cols; jc += NC_MAX) {
             int nc = Math.min(NC_MAX, cols - jc);
             int panels = ceilDiv(nc, NR);
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
+                boolean write = writeFirst && pc == 0;
                 float[] bPacked = ws.packedB(panels * kc * NR);
                 if (b16 == null) packB(opB, b, bOff, ldb, pc, kc, j0 + jc, nc, bPacked);
                 else packHalfB(opB, format, b16, bOff, ldb, pc, kc, j0 + jc, nc, bPacked);
@@ -243,13 +252,18 @@ public final class Gemm {
                         for (int ir = 0; ir < strips; ir++) {
                             int mr = Math.min(MR, mc - ir * MR);
                             int cAt = cOff + (ic + ir * MR) * ldc + jc + jr * NR;
+                            int biasAt = biasOff + jc + jr * NR;
                             if (mr == MR && nr == NR) {
-                                microKernel(kc, aPacked, ir * kc * MR, bPacked, bAt, c, cAt, ldc);
+                                microKernel(kc, aPacked, ir * kc * MR, bPacked, bAt, c, cAt, ldc, write, write ? bias : null, biasAt);
                             } else {
                                 float[] tile = ws.clearedTile();
-                                microKernel(kc, aPacked, ir * kc * MR, bPacked, bAt, tile, 0, NR);
+                                microKernel(kc, aPacked, ir * kc * MR, bPacked, bAt, tile, 0, NR, false, null, 0);
                                 for (int r = 0; r < mr; r++) {
-                                    for (int q = 0; q < nr; q++) c[cAt + r * ldc + q] += tile[r * NR + q];
+                                    for (int q = 0; q < nr; q++) {
+                                        int at = cAt + r * ldc + q;
+                                        float start = !write ? c[at] : bias == null ? 0f : bias[biasAt + q];
+                                        c[at] = start + tile[r * NR + q];
+                                    }
                                 }
                             }
                         }
@@ -363,7 +377,8 @@ public final class Gemm {
      * C[MR×NR at cAt, row stride ldc] += A strip [kc][MR] · B panel [kc][NR]. Sixteen accumulators
      * in named locals (not an array) so that they stay in registers.
      */
-    private static void microKernel(int kc, float[] ap, int aAt, float[] bp, int bAt, float[] c, int cAt, int ldc) {
+    private static void microKernel(int kc, float[] ap, int aAt, float[] bp, int bAt, float[] c, int cAt, int ldc,
+                                    boolean write, float[] bias, int biasAt) {
         FloatVector c0a = FloatVector.zero(S), c0b = FloatVector.zero(S);
         FloatVector c1a = FloatVector.zero(S), c1b = FloatVector.zero(S);
         FloatVector c2a = FloatVector.zero(S), c2b = FloatVector.zero(S);
@@ -386,8 +401,25 @@ public final class Gemm {
             x = FloatVector.broadcast(S, ap[ai + 6]); c6a = x.fma(b0, c6a); c6b = x.fma(b1, c6b);
             x = FloatVector.broadcast(S, ap[ai + 7]); c7a = x.fma(b0, c7a); c7b = x.fma(b1, c7b);
         }
-        // Written out rather than in a helper: a helper taking vectors would box them.
+        // Written out rather than in a helper: a helper taking vectors would box them. Each row of C
+        // starts from its old values, or (writing) from the bias or zero, without reading C.
+        FloatVector startA = FloatVector.zero(S), startB = startA;
+        if (write && bias != null) {
+            startA = FloatVector.fromArray(S, bias, biasAt);
+            startB = FloatVector.fromArray(S, bias, biasAt + L);
+        }
         int r = cAt;
+        if (write) {
+            startA.add(c0a).intoArray(c, r); startB.add(c0b).intoArray(c, r + L); r += ldc;
+            startA.add(c1a).intoArray(c, r); startB.add(c1b).intoArray(c, r + L); r += ldc;
+            startA.add(c2a).intoArray(c, r); startB.add(c2b).intoArray(c, r + L); r += ldc;
+            startA.add(c3a).intoArray(c, r); startB.add(c3b).intoArray(c, r + L); r += ldc;
+            startA.add(c4a).intoArray(c, r); startB.add(c4b).intoArray(c, r + L); r += ldc;
+            startA.add(c5a).intoArray(c, r); startB.add(c5b).intoArray(c, r + L); r += ldc;
+            startA.add(c6a).intoArray(c, r); startB.add(c6b).intoArray(c, r + L); r += ldc;
+            startA.add(c7a).intoArray(c, r); startB.add(c7b).intoArray(c, r + L);
+            return;
+        }
         FloatVector.fromArray(S, c, r).add(c0a).intoArray(c, r); FloatVector.fromArray(S, c, r + L).add(c0b).intoArray(c, r + L);
         r += ldc;
         FloatVector.fromArray(S, c, r).add(c1a).intoArray(c, r); FloatVector.fromArray(S, c, r + L).add(c1b).intoArray(c, r + L);
