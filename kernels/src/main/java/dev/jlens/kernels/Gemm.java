@@ -2,6 +2,7 @@ package dev.jlens.kernels;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -293,8 +294,15 @@ public final class Gemm {
                 // op(B)(p, j) = b[j·ldb + p]: a tile of TILE values from each stored row at a time, so
                 // reads stay within one cache line per row and writes within a few lines of the panel.
                 if (nr < NR) java.util.Arrays.fill(out, base, base + kc * NR, 0f);
-                int src = bOff + j * ldb + pc;
-                for (int p0 = 0; p0 < kc; p0 += TILE) {
+                int src = bOff + j * ldb + pc, tiled = 0;
+                if (nr == NR && L == 16) {
+                    // Whole 16 × 16 tiles transposed in registers; what is left of kc value by value below.
+                    for (tiled = 0; tiled + L <= kc; tiled += L) {
+                        transposeTile(b, src + tiled, ldb, out, base + tiled * NR);
+                        transposeTile(b, src + L * ldb + tiled, ldb, out, base + tiled * NR + L);
+                    }
+                }
+                for (int p0 = tiled; p0 < kc; p0 += TILE) {
                     int p1 = Math.min(kc, p0 + TILE);
                     for (int q = 0; q < nr; q++) {
                         int row = src + q * ldb;
@@ -303,6 +311,79 @@ public final class Gemm {
                 }
             }
         }
+    }
+
+    /**
+     * out[dst + r·NR + q] = b[src + q·ldb + r] for r, q in [0, 16): a 16 × 16 tile of stored rows transposed
+     * in registers (four rounds of two-vector shuffles, each pairing rows 8, 4, 2, then 1 apart) into
+     * 16 rows of a B panel. Written out in named locals: vectors in an array would be boxed.
+     */
+    private static void transposeTile(float[] b, int src, int ldb, float[] out, int dst) {
+        FloatVector v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15;
+        v0 = FloatVector.fromArray(S, b, src); v1 = FloatVector.fromArray(S, b, src + 1 * ldb);
+        v2 = FloatVector.fromArray(S, b, src + 2 * ldb); v3 = FloatVector.fromArray(S, b, src + 3 * ldb);
+        v4 = FloatVector.fromArray(S, b, src + 4 * ldb); v5 = FloatVector.fromArray(S, b, src + 5 * ldb);
+        v6 = FloatVector.fromArray(S, b, src + 6 * ldb); v7 = FloatVector.fromArray(S, b, src + 7 * ldb);
+        v8 = FloatVector.fromArray(S, b, src + 8 * ldb); v9 = FloatVector.fromArray(S, b, src + 9 * ldb);
+        v10 = FloatVector.fromArray(S, b, src + 10 * ldb); v11 = FloatVector.fromArray(S, b, src + 11 * ldb);
+        v12 = FloatVector.fromArray(S, b, src + 12 * ldb); v13 = FloatVector.fromArray(S, b, src + 13 * ldb);
+        v14 = FloatVector.fromArray(S, b, src + 14 * ldb); v15 = FloatVector.fromArray(S, b, src + 15 * ldb);
+        FloatVector w0, w8, w1, w9, w2, w10, w3, w11, w4, w12, w5, w13, w6, w14, w7, w15;
+        w0 = v0.rearrange(LOW[0], v8); w8 = v0.rearrange(HIGH[0], v8);
+        w1 = v1.rearrange(LOW[0], v9); w9 = v1.rearrange(HIGH[0], v9);
+        w2 = v2.rearrange(LOW[0], v10); w10 = v2.rearrange(HIGH[0], v10);
+        w3 = v3.rearrange(LOW[0], v11); w11 = v3.rearrange(HIGH[0], v11);
+        w4 = v4.rearrange(LOW[0], v12); w12 = v4.rearrange(HIGH[0], v12);
+        w5 = v5.rearrange(LOW[0], v13); w13 = v5.rearrange(HIGH[0], v13);
+        w6 = v6.rearrange(LOW[0], v14); w14 = v6.rearrange(HIGH[0], v14);
+        w7 = v7.rearrange(LOW[0], v15); w15 = v7.rearrange(HIGH[0], v15);
+        v0 = w0.rearrange(LOW[1], w4); v4 = w0.rearrange(HIGH[1], w4);
+        v1 = w1.rearrange(LOW[1], w5); v5 = w1.rearrange(HIGH[1], w5);
+        v2 = w2.rearrange(LOW[1], w6); v6 = w2.rearrange(HIGH[1], w6);
+        v3 = w3.rearrange(LOW[1], w7); v7 = w3.rearrange(HIGH[1], w7);
+        v8 = w8.rearrange(LOW[1], w12); v12 = w8.rearrange(HIGH[1], w12);
+        v9 = w9.rearrange(LOW[1], w13); v13 = w9.rearrange(HIGH[1], w13);
+        v10 = w10.rearrange(LOW[1], w14); v14 = w10.rearrange(HIGH[1], w14);
+        v11 = w11.rearrange(LOW[1], w15); v15 = w11.rearrange(HIGH[1], w15);
+        w0 = v0.rearrange(LOW[2], v2); w2 = v0.rearrange(HIGH[2], v2);
+        w1 = v1.rearrange(LOW[2], v3); w3 = v1.rearrange(HIGH[2], v3);
+        w4 = v4.rearrange(LOW[2], v6); w6 = v4.rearrange(HIGH[2], v6);
+        w5 = v5.rearrange(LOW[2], v7); w7 = v5.rearrange(HIGH[2], v7);
+        w8 = v8.rearrange(LOW[2], v10); w10 = v8.rearrange(HIGH[2], v10);
+        w9 = v9.rearrange(LOW[2], v11); w11 = v9.rearrange(HIGH[2], v11);
+        w12 = v12.rearrange(LOW[2], v14); w14 = v12.rearrange(HIGH[2], v14);
+        w13 = v13.rearrange(LOW[2], v15); w15 = v13.rearrange(HIGH[2], v15);
+        v0 = w0.rearrange(LOW[3], w1); v1 = w0.rearrange(HIGH[3], w1);
+        v2 = w2.rearrange(LOW[3], w3); v3 = w2.rearrange(HIGH[3], w3);
+        v4 = w4.rearrange(LOW[3], w5); v5 = w4.rearrange(HIGH[3], w5);
+        v6 = w6.rearrange(LOW[3], w7); v7 = w6.rearrange(HIGH[3], w7);
+        v8 = w8.rearrange(LOW[3], w9); v9 = w8.rearrange(HIGH[3], w9);
+        v10 = w10.rearrange(LOW[3], w11); v11 = w10.rearrange(HIGH[3], w11);
+        v12 = w12.rearrange(LOW[3], w13); v13 = w12.rearrange(HIGH[3], w13);
+        v14 = w14.rearrange(LOW[3], w15); v15 = w14.rearrange(HIGH[3], w15);
+        v0.intoArray(out, dst + 0 * NR); v1.intoArray(out, dst + 1 * NR); v2.intoArray(out, dst + 2 * NR); v3.intoArray(out, dst + 3 * NR);
+        v4.intoArray(out, dst + 4 * NR); v5.intoArray(out, dst + 5 * NR); v6.intoArray(out, dst + 6 * NR); v7.intoArray(out, dst + 7 * NR);
+        v8.intoArray(out, dst + 8 * NR); v9.intoArray(out, dst + 9 * NR); v10.intoArray(out, dst + 10 * NR); v11.intoArray(out, dst + 11 * NR);
+        v12.intoArray(out, dst + 12 * NR); v13.intoArray(out, dst + 13 * NR); v14.intoArray(out, dst + 14 * NR); v15.intoArray(out, dst + 15 * NR);
+    }
+
+    /** The shuffles of {@link #transposeTile}'s rounds: LOW[i] and HIGH[i] interleave blocks of 8 >> i lanes of two rows. */
+    private static final VectorShuffle<Float>[] LOW = tileShuffles(0), HIGH = tileShuffles(1);
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] tileShuffles(int half) {
+        VectorShuffle<Float>[] out = new VectorShuffle[4];
+        for (int round = 0; round < 4; round++) {
+            int step = 8 >> round;
+            int[] lanes = new int[L];
+            for (int j = 0; j < L; j++) {
+                int block = j / (2 * step), lane = block * 2 * step + j % step + half * step;
+                // A lane of the second row is named by an index wrapped below zero.
+                lanes[j] = j % (2 * step) < step ? lane : lane - L;
+            }
+            out[round] = VectorShuffle.fromArray(S, lanes, 0);
+        }
+        return out;
     }
 
     /** As {@link #packB}, reading 16-bit values and widening each to the float32 it stands for. */
