@@ -37,6 +37,13 @@ public final class Gemm {
     static final int MC = 192;
     /** Values read from one stored row at a time when packing a transposed layout: one cache line. */
     private static final int TILE = 16;
+    /**
+     * Rows of A from which Bᵀ is packed by {@link #transposeTile} rather than value by value. The tiles
+     * are 3-4x faster once C2 has compiled them, but until then (about a second of a JVM's first
+     * products) C1 runs them with boxed vectors, 10x slower: a product of a few rows (a short
+     * command's prompt through a tied unembedding) keeps the scalar path, which needs no warm-up.
+     */
+    private static final int TILED_ROWS = 64;
     /** Widest block of C columns one task packs B for. */
     static final int NC_MAX = 1024;
 
@@ -240,7 +247,7 @@ public final class Gemm {
                 int kc = Math.min(KC, k - pc);
                 boolean write = writeFirst && pc == 0;
                 float[] bPacked = ws.packedB(panels * kc * NR);
-                if (b16 == null) packB(opB, b, bOff, ldb, pc, kc, j0 + jc, nc, bPacked);
+                if (b16 == null) packB(opB, b, bOff, ldb, pc, kc, j0 + jc, nc, bPacked, rows >= TILED_ROWS);
                 else packHalfB(opB, format, b16, bOff, ldb, pc, kc, j0 + jc, nc, bPacked);
                 for (int ic = 0; ic < rows; ic += MC) {
                     int mc = Math.min(MC, rows - ic);
@@ -275,7 +282,7 @@ public final class Gemm {
     }
 
     /** Packs op(B)[pc..pc+kc, j0..j0+nc] as panels [panel][p][NR], zero-padding the last panel. */
-    private static void packB(Op opB, float[] b, int bOff, int ldb, int pc, int kc, int j0, int nc, float[] out) {
+    private static void packB(Op opB, float[] b, int bOff, int ldb, int pc, int kc, int j0, int nc, float[] out, boolean inRegisters) {
         int panels = ceilDiv(nc, NR);
         for (int jr = 0; jr < panels; jr++) {
             int j = j0 + jr * NR, nr = Math.min(NR, nc - jr * NR), base = jr * kc * NR;
@@ -295,7 +302,7 @@ public final class Gemm {
                 // reads stay within one cache line per row and writes within a few lines of the panel.
                 if (nr < NR) java.util.Arrays.fill(out, base, base + kc * NR, 0f);
                 int src = bOff + j * ldb + pc, tiled = 0;
-                if (nr == NR && L == 16) {
+                if (inRegisters && nr == NR && L == 16) {
                     // Whole 16 × 16 tiles transposed in registers; what is left of kc value by value below.
                     for (tiled = 0; tiled + L <= kc; tiled += L) {
                         transposeTile(b, src + tiled, ldb, out, base + tiled * NR);
