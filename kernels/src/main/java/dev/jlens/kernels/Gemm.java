@@ -25,8 +25,9 @@ import jdk.incubator.vector.VectorSpecies;
 public final class Gemm {
     private static final VectorSpecies<Float> S = Simd.SPECIES;
     private static final int L = Simd.LANES;
-    /** The MR values of one packed A strip row, moved as one vector. */
+    /** The MR values of one packed A strip row, moved as one vector where the machine has 256-bit vectors. */
     private static final VectorSpecies<Float> STRIP = FloatVector.SPECIES_256;
+    private static final boolean STRIP_IN_ONE = Simd.SPECIES.vectorBitSize() >= STRIP.vectorBitSize();
     /** Rows of the micro-tile. */
     static final int MR = 8;
     /** Columns of the micro-tile: two vectors. */
@@ -375,7 +376,7 @@ public final class Gemm {
     }
 
     /** The shuffles of {@link #transposeTile}'s rounds: LOW[i] and HIGH[i] interleave blocks of 8 >> i lanes of two rows. */
-    private static final VectorShuffle<Float>[] LOW = tileShuffles(0), HIGH = tileShuffles(1);
+    private static final VectorShuffle<Float>[] LOW = L == 16 ? tileShuffles(0) : null, HIGH = L == 16 ? tileShuffles(1) : null;
 
     @SuppressWarnings("unchecked")
     private static VectorShuffle<Float>[] tileShuffles(int half) {
@@ -450,7 +451,7 @@ public final class Gemm {
                 // op(A)(i, p) = a[p·lda + i]: the MR values of one p are contiguous in storage.
                 for (int p = 0; p < kc; p++) {
                     int src = aOff + (pc + p) * lda + i, dst = base + p * MR;
-                    if (mr == MR) {
+                    if (mr == MR && STRIP_IN_ONE) {
                         FloatVector.fromArray(STRIP, a, src).intoArray(out, dst);
                     } else {
                         System.arraycopy(a, src, out, dst, mr);
