@@ -62,10 +62,38 @@ final class LlamaExport {
                 if ((v - 1f) + 1f != v) return c.family().huggingFaceClass() + " stores " + e.getKey() + " less 1, which would round it";
             }
         }
-        Tensor wE = s.get("embed.W_E"), unembedding = s.get("unembed.W_U").transposeLastTwo();
-        boolean exact = embedding(c, s, unembedding).times((float) Math.sqrt(c.dModel())).sameValues(wE);
+        // W_E comes back from W_E / √d_model, or from the unembedding it was made from: checked block by
+        // block, the transposed unembedding copied only when the first fails.
+        Tensor wE = s.get("embed.W_E");
+        float scale = (float) Math.sqrt(c.dModel());
+        if (sameAfterScaling(wE, wE, 1 / scale, scale)) return null;
+        Tensor unembedding = s.get("unembed.W_U").transposeLastTwo();
+        boolean exact = unembedding.dtype() == wE.dtype() && sameAfterScaling(unembedding, wE, scale);
         unembedding.free();
         return exact ? null : c.family().huggingFaceClass() + " stores the embedding over √d_model, which would round W_E";
+    }
+
+    /**
+     * Whether x times each factor in turn, rounded to x's type after each as {@link Tensor#times}
+     * rounds, is {@code target} bit for bit; a block at a time, with no copy of x made.
+     */
+    private static boolean sameAfterScaling(Tensor x, Tensor target, float... factors) {
+        if (!java.util.Arrays.equals(x.shape(), target.shape())) return false;
+        int block = (int) Math.min(x.elements(), 1 << 16);
+        float[] values = new float[block], expected = new float[block];
+        Tensor rounding = Tensor.zeros(x.dtype(), block);
+        for (long at = 0; at < x.elements(); at += block) {
+            int n = (int) Math.min(block, x.elements() - at);
+            x.read(at, values, 0, n);
+            for (float factor : factors) {
+                for (int i = 0; i < n; i++) values[i] *= factor;
+                rounding.write(values, 0, 0, n);
+                rounding.read(0, values, 0, n);
+            }
+            target.read(at, expected, 0, n);
+            for (int i = 0; i < n; i++) if (Float.floatToIntBits(values[i]) != Float.floatToIntBits(expected[i])) return false;
+        }
+        return true;
     }
 
     /**
@@ -124,7 +152,7 @@ final class LlamaExport {
         Tensor wE = s.get("embed.W_E");
         if (!c.family().scalesEmbedding()) return wE;
         float scale = (float) Math.sqrt(c.dModel());
-        if (unembedding.dtype() == wE.dtype() && unembedding.times(scale).sameValues(wE)) return unembedding;
+        if (unembedding.dtype() == wE.dtype() && sameAfterScaling(unembedding, wE, scale)) return unembedding;
         return wE.times(1 / scale);
     }
 
