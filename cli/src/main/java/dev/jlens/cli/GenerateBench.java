@@ -105,10 +105,14 @@ final class GenerateBench implements Callable<Integer> {
         return Sampling.argMax(logits, 0, logits.length);
     }
 
-    /** The bytes of every weight the model holds, less the embedding tables a token reads one row of (a tied unembedding reads W_E whole). */
+    /**
+     * The bytes of every weight the model holds, less the embedding tables a token reads one row of
+     * (a tied unembedding reads W_E whole, as a W_U still derived from the stored embedding reads it).
+     */
     static long weightBytesReadPerToken(HookedTransformer model) {
         long bytes = model.heldParameterBytes();
-        if (!model.unembed.tied()) bytes -= bytes(model.parameter("embed.W_E"));
+        boolean embeddingOfItsOwn = model.parameter("embed.W_E").value().derivation() == null;
+        if (!model.unembed.tied() && embeddingOfItsOwn) bytes -= bytes(model.parameter("embed.W_E"));
         if (model.cfg().positions() != Config.PositionalEmbedding.ROTARY) bytes -= bytes(model.parameter("pos_embed.W_pos"));
         return bytes;
     }

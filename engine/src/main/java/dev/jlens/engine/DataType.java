@@ -33,6 +33,11 @@ public enum DataType {
         return half != null;
     }
 
+    /** v as this type holds it: rounded to nearest even for a 16-bit type, unchanged for float32. */
+    public float round(float v) {
+        return half == null ? v : half.toFloat(half.fromFloat(v));
+    }
+
     /** The name PyTorch and the command line use: float32, bfloat16, float16. */
     public String flagName() {
         return name().toLowerCase(Locale.ROOT);

@@ -30,6 +30,12 @@ import java.util.Objects;
  * tensor widens it to float32 for good (kernels that read 16-bit weights never call it, so a model
  * held 16-bit stays so; code that wants floats still gets exactly the values). Views made by
  * {@link #reshape} move and convert with it.
+ *
+ * <p>A tensor may also be {@linkplain #derived derived}: defined by another tensor (a scaled or
+ * transposed copy of it) and holding no values of its own until something reads or writes them,
+ * when it is made once and is an ordinary tensor from then on. Code that can use the source as it
+ * is asks {@link #derivation()} first; a model then holds Gemma's embedding once although
+ * TransformerLens names it twice (W_E scaled, W_U transposed).
  */
 public final class Tensor {
     private static final ValueLayout.OfShort HALF_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -45,7 +51,10 @@ public final class Tensor {
     /** Frees the native memory of tensors that become unreachable without being converted. */
     private static final Cleaner NATIVE_MEMORY = Cleaner.create();
 
-    /** The values of a tensor and its views: exactly one of the three fields is set. */
+    /**
+     * The values of a tensor and its views: exactly one of the three fields is set, or none while
+     * {@link #pending} says how to make them.
+     */
     private static final class Storage {
         float[] host;
         DeviceBuffer device;
@@ -57,6 +66,15 @@ public final class Tensor {
         DataType type = DataType.FLOAT32;
         /** Frees {@link #segment} when this storage allocated it; null for memory the caller owns (a mapped checkpoint). */
         private Cleaner.Cleanable owned;
+        /** How the values follow from another tensor's, until they are first needed; then null. */
+        volatile Derivation pending;
+        /** The storage whose values this one took over ({@link #takeOver}), kept reachable so that its cleaner does not free them. */
+        private Storage donor;
+
+        Storage(Derivation pending, DataType type) {
+            this.pending = pending;
+            this.type = type;
+        }
 
         Storage(float[] host, DeviceBuffer device) {
             this.host = host;
@@ -98,6 +116,17 @@ public final class Tensor {
             segment = values.segment();
             owned = values.cleanable();
             this.type = type;
+        }
+
+        /** Makes another storage's values this one's (that storage is not used again). */
+        void takeOver(Storage other) {
+            host = other.host;
+            device = other.device;
+            segment = other.segment;
+            type = other.type;
+            owned = other.owned;
+            donor = other;
+            pending = null;
         }
 
         /** Drops the segment, freeing it now if this storage allocated it. */
@@ -172,6 +201,54 @@ public final class Tensor {
         return new Tensor(new int[0], new float[] {value});
     }
 
+    /**
+     * How a derived tensor's values follow from its source's. The source must not change while a
+     * tensor derived from it is pending: a loader derives from a tensor only it holds.
+     */
+    public sealed interface Derivation {
+        Tensor source();
+    }
+
+    /** source × factor, each value computed in float32 and rounded to the source's type, as {@link #times} makes it. */
+    public record Scaled(Tensor source, float factor) implements Derivation {}
+
+    /** The source [..., rows, cols] transposed in its last two axes, as {@link #transposeLastTwo} makes it. */
+    public record Transposed(Tensor source) implements Derivation {}
+
+    /** A tensor of the derivation's values, of its source's type, which holds none until they are first read or written. */
+    public static Tensor derived(Derivation how) {
+        int[] shape = how.source().shape();
+        if (how instanceof Transposed) {
+            if (shape.length < 2) throw new IllegalArgumentException("cannot transpose a tensor of shape " + Arrays.toString(shape));
+            int rows = shape[shape.length - 2];
+            shape[shape.length - 2] = shape[shape.length - 1];
+            shape[shape.length - 1] = rows;
+        }
+        return new Tensor(shape, new Storage(how, how.source().dtype()));
+    }
+
+    /** How this tensor's values follow from another's while they are not yet made; null for a tensor that holds its values. */
+    public Derivation derivation() {
+        return storage.pending;
+    }
+
+    /** The storage, its values made first if the tensor is derived and still pending. */
+    private Storage values() {
+        Storage s = storage;
+        if (s.pending != null) {
+            synchronized (s) { // kernels' threads may reach for it at once
+                if (s.pending != null) {
+                    Tensor made = switch (s.pending) {
+                        case Scaled scaled -> scaled.source().times(scaled.factor());
+                        case Transposed transposed -> transposed.source().transposeLastTwo();
+                    };
+                    s.takeOver(made.storage);
+                }
+            }
+        }
+        return s;
+    }
+
     public int[] shape() {
         return shape.clone();
     }
@@ -209,7 +286,7 @@ public final class Tensor {
      * widened to float32 for good if held 16-bit).
      */
     public float[] data() {
-        Storage s = storage;
+        Storage s = values();
         if (s.host == null) {
             if (elements > MAX_ARRAY) throw tooLargeForAnArray();
             if (s.segment != null) toArray();
@@ -223,7 +300,7 @@ public final class Tensor {
 
     /** Moves segment-held values into a float32 array (widening 16-bit ones exactly). */
     private void toArray() {
-        Storage s = storage;
+        Storage s = values();
         float[] wide = new float[size()];
         for (long at = 0; at < elements; at += WINDOW) read(at, wide, (int) at, (int) Math.min(WINDOW, elements - at));
         s.release();
@@ -236,18 +313,19 @@ public final class Tensor {
      * a 16-bit tensor, or of a float32 one held there (see {@link #zeros(DataType, int...)}).
      */
     public MemorySegment segment() {
-        if (storage.segment == null) throw new IllegalStateException("a tensor held in " + (isOnDevice() ? "GPU memory" : "an array") + " has no segment");
-        return storage.segment;
+        Storage s = values();
+        if (s.segment == null) throw new IllegalStateException("a tensor held in " + (isOnDevice() ? "GPU memory" : "an array") + " has no segment");
+        return s.segment;
     }
 
-    /** Whether the values are in a memory segment now (see {@link #segment()}). */
+    /** Whether the values are in a memory segment now (see {@link #segment()}); a derived tensor's are made first. */
     public boolean inSegment() {
-        return storage.segment != null;
+        return values().segment != null;
     }
 
     /** Values [from, from + n) as float32 into out[at..at + n), from wherever they are held. */
     public void read(long from, float[] out, int at, int n) {
-        Storage s = storage;
+        Storage s = values();
         if (s.segment == null) System.arraycopy(data(), Math.toIntExact(from), out, at, n);
         else if (s.type.isHalf()) s.type.half().widen(s.segment, from, out, at, n);
         else MemorySegment.copy(s.segment, FLOAT_LE, 4 * from, out, at, n);
@@ -255,7 +333,7 @@ public final class Tensor {
 
     /** Writes float32 values in[at..at + n) to [to, to + n), rounding them for a 16-bit tensor. */
     public void write(float[] in, int at, long to, int n) {
-        Storage s = storage;
+        Storage s = values();
         if (s.segment == null) System.arraycopy(in, at, data(), Math.toIntExact(to), n);
         else if (s.type.isHalf()) s.type.half().narrow(in, at, writableSegment(), to, n);
         else MemorySegment.copy(in, at, writableSegment(), FLOAT_LE, 4 * to, n);
@@ -266,8 +344,8 @@ public final class Tensor {
      * to nearest even, widening is exact. A tensor on the GPU is brought to the host first.
      */
     public void convertTo(DataType type) {
-        Storage s = storage;
-        if (s.type == type) return;
+        if (storage.type == type) return;
+        Storage s = values();
         if (elements <= MAX_ARRAY && !type.isHalf()) {
             data(); // widened into an array
             return;
@@ -291,7 +369,7 @@ public final class Tensor {
 
     /** The values in GPU memory (moved there if on the host; a 16-bit tensor goes as float32). */
     public DeviceBuffer deviceBuffer() {
-        Storage s = storage;
+        Storage s = values();
         if (s.device == null) {
             s.device = Cuda.get().upload(data());
             s.host = null;
@@ -322,9 +400,10 @@ public final class Tensor {
         int[] transposed = shape.clone();
         transposed[shape.length - 2] = cols;
         transposed[shape.length - 1] = rows;
-        if (storage.segment != null && storage.type.isHalf()) {
-            Storage out = Storage.allocate(storage.type, elements);
-            for (long b = 0; b < stack; b++) Half.transpose(storage.segment, out.segment, b * rows * cols, rows, cols);
+        Storage s = values();
+        if (s.segment != null && s.type.isHalf()) {
+            Storage out = Storage.allocate(s.type, elements);
+            for (long b = 0; b < stack; b++) Half.transpose(s.segment, out.segment, b * rows * cols, rows, cols);
             return new Tensor(transposed, out);
         }
         float[] in = data(), out = new float[size()];
@@ -362,16 +441,17 @@ public final class Tensor {
     /** dst[to..to + n) = this[from..from + n), between two host tensors held alike (in one type, both in arrays or both in segments). */
     public void copyTo(long from, Tensor dst, long to, long n) {
         if (dst.dtype() != dtype()) throw new IllegalArgumentException("cannot copy " + dtype() + " values into a " + dst.dtype() + " tensor");
-        if (storage.segment == null) System.arraycopy(data(), Math.toIntExact(from), dst.data(), Math.toIntExact(to), Math.toIntExact(n));
+        Storage s = values();
+        if (s.segment == null) System.arraycopy(data(), Math.toIntExact(from), dst.data(), Math.toIntExact(to), Math.toIntExact(n));
         else {
             long bytes = dtype().bytes();
-            MemorySegment.copy(storage.segment, bytes * from, dst.writableSegment(), bytes * to, bytes * n);
+            MemorySegment.copy(s.segment, bytes * from, dst.writableSegment(), bytes * to, bytes * n);
         }
     }
 
     /** The segment's values, copied out of a read-only mapping of a checkpoint first: edits never reach the file. */
     private MemorySegment writableSegment() {
-        Storage s = storage;
+        Storage s = values();
         if (s.segment.isReadOnly()) {
             Storage.Owned copy = s.allocateNative(s.segment.byteSize());
             copy.segment().copyFrom(s.segment);
@@ -383,15 +463,16 @@ public final class Tensor {
     /** Whether both hold the same type, shape and values, bit for bit. */
     public boolean sameValues(Tensor other) {
         if (dtype() != other.dtype() || !Arrays.equals(shape, other.shape)) return false;
-        if (storage.segment != null && other.storage.segment != null) return storage.segment.mismatch(other.storage.segment) == -1;
-        if (storage.segment == null && other.storage.segment == null) return Arrays.equals(data(), other.data());
+        Storage s = values(), o = other.values();
+        if (s.segment != null && o.segment != null) return s.segment.mismatch(o.segment) == -1;
+        if (s.segment == null && o.segment == null) return Arrays.equals(data(), other.data());
         for (long at = 0; at < elements; at++) if (Float.floatToIntBits(valueAt(at)) != Float.floatToIntBits(other.valueAt(at))) return false;
         return true;
     }
 
     /** Whether every value is zero (of either sign). */
     public boolean isAllZero() {
-        if (storage.segment != null) {
+        if (values().segment != null) {
             for (long at = 0; at < elements; at++) if (valueAt(at) != 0f) return false;
             return true;
         }
@@ -411,17 +492,18 @@ public final class Tensor {
 
     /** A copy, where this tensor lives and of its type. */
     public Tensor copy() {
+        Storage s = values();
         if (isOnDevice()) return Backend.of(this).copy(this);
-        if (storage.segment == null) return new Tensor(shape.clone(), storage.host.clone());
-        Storage out = Storage.allocate(storage.type, elements);
-        out.segment.copyFrom(storage.segment);
+        if (s.segment == null) return new Tensor(shape.clone(), s.host.clone());
+        Storage out = Storage.allocate(s.type, elements);
+        out.segment.copyFrom(s.segment);
         return new Tensor(shape.clone(), out);
     }
 
     /** The value at a flat (row-major) index. */
     public float valueAt(long index) {
         Objects.checkIndex(index, elements);
-        Storage s = storage;
+        Storage s = values();
         if (s.segment == null) return data()[(int) index];
         return s.type.isHalf() ? s.type.half().get(s.segment, index) : s.segment.getAtIndex(FLOAT_LE, index);
     }
@@ -434,7 +516,7 @@ public final class Tensor {
     /** Sets the value at a full index (rounded, in a 16-bit tensor). */
     public void set(float value, int... index) {
         long at = offset(index);
-        Storage s = storage;
+        Storage s = values();
         if (s.segment == null) data()[(int) at] = value;
         else if (s.type.isHalf()) s.type.half().set(writableSegment(), at, value);
         else writableSegment().setAtIndex(FLOAT_LE, at, value);

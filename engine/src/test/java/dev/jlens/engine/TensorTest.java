@@ -2,6 +2,10 @@ package dev.jlens.engine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import org.junit.jupiter.api.Test;
@@ -110,5 +114,66 @@ class TensorTest {
         assertEquals(3 + 0x1p-5f, tripled.valueAt(0));
         assertEquals(1.5f, tripled.valueAt(1));
         assertEquals(1 + 0x1p-7f, bf16.valueAt(0), "the original is left as it was");
+    }
+
+    @Test
+    void aDerivedTensorHoldsNoValuesUntilReadThenEqualsWhatTimesOrTransposeMakes() {
+        for (DataType type : DataType.values()) {
+            Tensor source = Tensor.of(new float[] {1 + 0x1p-7f, -2, 0.1f, 3, 5e-3f, -0.75f}, 2, 3);
+            source.convertTo(type);
+            Tensor scaled = Tensor.derived(new Tensor.Scaled(source, 48f)), transposed = Tensor.derived(new Tensor.Transposed(source));
+            assertArrayEquals(new int[] {2, 3}, scaled.shape());
+            assertArrayEquals(new int[] {3, 2}, transposed.shape());
+            assertEquals(type, scaled.dtype(), "of the source's type before it is made");
+            assertFalse(scaled.isOnDevice());
+            scaled.convertTo(type); // to its own type: nothing to make
+            assertSame(source, scaled.derivation().source(), "still pending");
+            assertSame(source, transposed.derivation().source());
+
+            Tensor expectedScaled = source.times(48f), expectedTransposed = source.transposeLastTwo();
+            // Any read makes the values: an element, a block, the whole as the kernels take it.
+            assertEquals(expectedScaled.valueAt(4), scaled.valueAt(4), type + ": " + scaled);
+            assertNull(scaled.derivation(), "made once read");
+            float[] block = new float[6];
+            transposed.read(0, block, 0, 6);
+            assertNull(transposed.derivation());
+            for (int i = 0; i < 6; i++) {
+                assertEquals(expectedScaled.valueAt(i), scaled.valueAt(i), type + " scaled " + i);
+                assertEquals(expectedTransposed.valueAt(i), block[i], type + " transposed " + i);
+            }
+            assertTrue(scaled.sameValues(expectedScaled) && transposed.sameValues(expectedTransposed), type.toString());
+            assertEquals(type, scaled.dtype());
+        }
+    }
+
+    @Test
+    void writingToADerivedTensorMakesItFirstAndLeavesTheSourceAsItWas() {
+        Tensor source = Tensor.of(new float[] {1, 2, 3, 4}, 2, 2);
+        Tensor scaled = Tensor.derived(new Tensor.Scaled(source, 2f)), view = scaled.reshape(4);
+        scaled.set(-1f, 0, 1);
+        assertArrayEquals(new float[] {2, -1, 6, 8}, view.data(), "made, then edited, and seen by its view");
+        assertArrayEquals(new float[] {1, 2, 3, 4}, source.data());
+        Tensor transposed = Tensor.derived(new Tensor.Transposed(source));
+        transposed.data()[1] = 9f;
+        assertArrayEquals(new float[] {1, 9, 2, 4}, transposed.data());
+        assertArrayEquals(new float[] {1, 2, 3, 4}, source.data());
+    }
+
+    @Test
+    void aDerivedTensorIsMadeOnceWhenManyThreadsReachForItAtOnce() throws Exception {
+        Tensor source = Tensor.of(new float[1 << 16], 256, 256);
+        for (int i = 0; i < source.size(); i++) source.data()[i] = i;
+        source.convertTo(DataType.BFLOAT16);
+        Tensor transposed = Tensor.derived(new Tensor.Transposed(source));
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            java.util.List<java.util.concurrent.Future<java.lang.foreign.MemorySegment>> segments = new java.util.ArrayList<>();
+            for (int t = 0; t < 8; t++) segments.add(pool.submit(transposed::segment));
+            java.lang.foreign.MemorySegment first = segments.getFirst().get();
+            for (var s : segments) assertEquals(first.address(), s.get().address(), "one set of values");
+        } finally {
+            pool.shutdown();
+        }
+        assertEquals(source.get(3, 200), transposed.get(200, 3));
     }
 }

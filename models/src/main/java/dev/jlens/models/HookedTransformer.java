@@ -1,6 +1,7 @@
 package dev.jlens.models;
 
 import dev.jlens.engine.Backend;
+import dev.jlens.engine.DataType;
 import dev.jlens.engine.Decoding;
 import dev.jlens.engine.Device;
 import dev.jlens.engine.JlensException;
@@ -22,9 +23,11 @@ import dev.jlens.models.components.Unembed;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A decoder-only transformer with TransformerLens's parameters and hook points: embed (+ pos_embed),
@@ -98,6 +101,17 @@ public final class HookedTransformer {
 
     /** A NaN or infinite weight makes every table NaN: refused when the model is made, naming the tensor. */
     private static void requireFinite(String name, Tensor value) {
+        switch (value.derivation()) {
+            case null -> {}
+            case Tensor.Transposed transposed -> {
+                requireFinite(name, transposed.source());
+                return;
+            }
+            case Tensor.Scaled scaled -> {
+                requireFiniteScaled(name, scaled, value.dtype());
+                return;
+            }
+        }
         if (value.isOnDevice()) return; // moved there after a check on the host
         if (value.dtype().isHalf()) {
             long at = value.dtype().half().firstNonFinite(value.segment(), value.elements());
@@ -106,6 +120,20 @@ public final class HookedTransformer {
         }
         for (float v : value.data()) {
             if (!Float.isFinite(v)) throw new JlensException("tensor " + name + " holds " + v + "; the model would compute NaN from it.");
+        }
+    }
+
+    /** As {@link #requireFinite} for source × factor, read a block at a time (scaling may overflow what the source holds). */
+    private static void requireFiniteScaled(String name, Tensor.Scaled scaled, DataType type) {
+        Tensor source = scaled.source();
+        float[] block = new float[(int) Math.min(source.elements(), 1 << 16)];
+        for (long at = 0; at < source.elements(); at += block.length) {
+            int n = (int) Math.min(block.length, source.elements() - at);
+            source.read(at, block, 0, n);
+            for (int i = 0; i < n; i++) {
+                float v = type.round(block[i] * scaled.factor());
+                if (!Float.isFinite(v)) throw new JlensException("tensor " + name + " holds " + v + "; the model would compute NaN from it.");
+            }
         }
     }
 
@@ -127,11 +155,18 @@ public final class HookedTransformer {
         return Collections.unmodifiableMap(all);
     }
 
-    /** Bytes of every weight the model holds now, each in its type (a tied unembedding holds none of its own). */
+    /**
+     * Bytes of every weight the model holds now, each in its type (a tied unembedding holds none of
+     * its own; weights derived from one tensor, as Gemma's W_E and W_U, hold it once between them).
+     */
     public long heldParameterBytes() {
-        // W_U is in the map when the checkpoint had it; made later from a tied W_E, only on the unembedding.
-        long n = unembed.tied() || params.containsKey("unembed.W_U") ? 0 : bytes(unembed.W_U().value());
-        for (Parameter p : params.values()) n += bytes(p.value());
+        Set<Tensor> held = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Parameter p : heldParameters()) {
+            Tensor.Derivation derivation = p.value().derivation();
+            held.add(derivation == null ? p.value() : derivation.source());
+        }
+        long n = 0;
+        for (Tensor t : held) n += bytes(t);
         return n;
     }
 

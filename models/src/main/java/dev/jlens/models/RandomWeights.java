@@ -41,10 +41,13 @@ public final class RandomWeights {
         }
         Tensor embedding = state.get("embed.W_E");
         if (cfg.family().scalesEmbedding()) {
-            // Gemma's checkpoint ties lm_head to the embedding it stores, which W_E is √d_model times.
-            state.put("embed.W_E", embedding.times((float) Math.sqrt(cfg.dModel())));
+            // Gemma's checkpoint ties lm_head to the embedding it stores, which W_E is √d_model times:
+            // both derived from it, as the loader derives them.
+            state.put("embed.W_E", Tensor.derived(new Tensor.Scaled(embedding, (float) Math.sqrt(cfg.dModel()))));
+            state.put("unembed.W_U", Tensor.derived(new Tensor.Transposed(embedding)));
+        } else {
+            state.put("unembed.W_U", embedding.transposeLastTwo());
         }
-        state.put("unembed.W_U", embedding.transposeLastTwo());
         return reorder(cfg, state);
     }
 

@@ -15,7 +15,9 @@ import dev.jlens.engine.Tensor;
  * <p>A checkpoint that ties the unembedding to the embedding (GPT-2) needs no copy of it to run:
  * until W_U is asked for, logits are x·W_Eᵀ. Asking for W_U (a backward, the parameter list,
  * analysis) makes it a parameter of its own, W_U = W_Eᵀ, independent from then on as in
- * TransformerLens.
+ * TransformerLens. Gemma's W_U, the stored embedding transposed, is a {@linkplain Tensor#derived
+ * derived} tensor until its values are asked for: products read the embedding through a transposed
+ * view meanwhile.
  */
 public final class Unembed {
     private final Parameter tiedEmbedding;
@@ -124,9 +126,14 @@ public final class Unembed {
     /** out [rows, V] = x[first .. first + rows)·W_U + b_U. */
     private void unembedRows(Tensor x, int first, int rows, Tensor out) {
         Backend ops = Backend.of(b_U.value());
-        Matrix in = Matrix.of(x, first * dModel, rows, dModel, dModel), logits = Matrix.of(out, rows, dVocab);
-        if (wU == null) ops.matmul(in, Matrix.of(tiedEmbedding.value(), dVocab, dModel).t(), b_U.value(), logits);
-        else Linear.forward(ops, in, Matrix.of(wU.value(), dModel, dVocab), b_U.value(), logits);
+        Linear.forward(ops, Matrix.of(x, first * dModel, rows, dModel, dModel), unembedding(), b_U.value(), Matrix.of(out, rows, dVocab));
+    }
+
+    /** W_U [D, V] as products read it: W_Eᵀ while tied, the source's transposed view while W_U is derived from it, else W_U. */
+    private Matrix unembedding() {
+        if (wU == null) return Matrix.of(tiedEmbedding.value(), dVocab, dModel).t();
+        if (wU.value().derivation() instanceof Tensor.Transposed transposed) return Matrix.of(transposed.source(), dVocab, dModel).t();
+        return Matrix.of(wU.value(), dModel, dVocab);
     }
 
     /** Back through the cap; then db_U += Σ dlogits, dW_U += xᵀ·dlogits (each where wanted), dx = dlogits·W_Uᵀ. */
@@ -141,8 +148,8 @@ public final class Unembed {
         Tensor dx = ops.empty(inputShape);
         if (b_U.requiresGrad()) Linear.biasGradient(ops, Matrix.of(dLogits, n, dVocab), b_U.grad());
         // A tied unembedding whose gradient nobody wants stays W_Eᵀ: dx = dlogits·W_E, with no copy made.
-        Matrix unembedding = wU == null && !tiedRequiresGrad ? Matrix.of(tiedEmbedding.value(), dVocab, dModel).t()
-                : Matrix.of(W_U().value(), dModel, dVocab);
+        if (wU == null && tiedRequiresGrad) W_U();
+        Matrix unembedding = unembedding();
         if (x != null) Linear.weightGradient(ops, Matrix.of(x, n, dModel), Matrix.of(dLogits, n, dVocab), Matrix.of(wU.grad(), dModel, dVocab));
         Linear.inputGradient(ops, Matrix.of(dLogits, n, dVocab), unembedding, Matrix.of(dx, n, dModel));
         return dx;

@@ -62,8 +62,10 @@ final class LlamaExport {
                 if ((v - 1f) + 1f != v) return c.family().huggingFaceClass() + " stores " + e.getKey() + " less 1, which would round it";
             }
         }
-        // W_E comes back from W_E / √d_model, or from the unembedding it was made from: checked block by
-        // block, the transposed unembedding copied only when the first fails.
+        // W_E comes back from the embedding it is still derived from, from W_E / √d_model, or from the
+        // unembedding it was made from: checked block by block, the transposed unembedding copied only
+        // when the second fails.
+        if (storedEmbedding(c, s) != null) return null;
         Tensor wE = s.get("embed.W_E");
         float scale = (float) Math.sqrt(c.dModel());
         if (sameAfterScaling(wE, wE, 1 / scale, scale)) return null;
@@ -106,7 +108,10 @@ final class LlamaExport {
         boolean biases = attentionBias(c, s);
         Map<String, Pending> out = new LinkedHashMap<>();
         boolean gemma = c.family() == ModelFamily.GEMMA2;
-        Tensor unembedding = s.get("unembed.W_U").transposeLastTwo(), embedding = embedding(c, s, unembedding);
+        // W_U still derived from the stored embedding is that embedding transposed: written as it is, never freed here.
+        Tensor wU = s.get("unembed.W_U");
+        boolean ownCopy = !(wU.derivation() instanceof Tensor.Transposed);
+        Tensor unembedding = ownCopy ? wU.transposeLastTwo() : wU.derivation().source(), embedding = embedding(c, s, unembedding);
         out.put("model.embed_tokens.weight", Pending.of(embedding));
         for (int l = 0; l < c.nLayers(); l++) {
             String hf = "model.layers." + l + ".", tl = "blocks." + l + ".", attn = hf + "self_attn.";
@@ -138,7 +143,7 @@ final class LlamaExport {
         }
         out.put("model.norm.weight", norm(c, s.get("ln_final.w")));
         if (unembedding.sameValues(embedding)) {
-            if (unembedding != embedding) unembedding.free(); // tied: the one tensor is embed_tokens
+            if (ownCopy && unembedding != embedding) unembedding.free(); // tied: the one tensor is embed_tokens
         }
         else out.put("lm_head.weight", Pending.later(unembedding.dtype(), unembedding.shape(), () -> unembedding));
         return out;
@@ -151,9 +156,17 @@ final class LlamaExport {
     private static Tensor embedding(Config c, Map<String, Tensor> s, Tensor unembedding) {
         Tensor wE = s.get("embed.W_E");
         if (!c.family().scalesEmbedding()) return wE;
+        Tensor stored = storedEmbedding(c, s);
+        if (stored != null) return stored;
         float scale = (float) Math.sqrt(c.dModel());
         if (unembedding.dtype() == wE.dtype() && sameAfterScaling(unembedding, wE, scale)) return unembedding;
         return wE.times(1 / scale);
+    }
+
+    /** The embedding W_E is still derived from as √d_model times it (a loaded Gemma's), or null. */
+    private static Tensor storedEmbedding(Config c, Map<String, Tensor> s) {
+        boolean scaledFromIt = s.get("embed.W_E").derivation() instanceof Tensor.Scaled scaled && scaled.factor() == (float) Math.sqrt(c.dModel());
+        return scaledFromIt ? s.get("embed.W_E").derivation().source() : null;
     }
 
     /** A norm's weight as the family stores it (Gemma's less 1). */

@@ -18,7 +18,8 @@ import java.util.Map;
  * <p>Gemma 2 names its norms differently (post_attention_layernorm is ln1_post there, the norm of
  * the attention's output, and pre_feedforward_layernorm is ln2), stores each norm's weight as w − 1
  * and the embedding unscaled: as TransformerLens, jlens holds 1 + w, W_E = √d_model·embed_tokens,
- * and an unscaled W_U = embed_tokensᵀ of its own when the checkpoint ties them.
+ * and an unscaled W_U = embed_tokensᵀ of its own when the checkpoint ties them (both {@linkplain
+ * Tensor#derived derived} from the stored embedding, made only when their values are asked for).
  */
 public final class LlamaWeights {
     private LlamaWeights() {}
@@ -27,15 +28,14 @@ public final class LlamaWeights {
         WeightSource src = new WeightSource(file, held, "model.");
         int d = c.dModel(), h = c.nHeads(), g = c.nKeyValueHeads(), dh = c.dHead(), m = c.dMlp();
         Map<String, Tensor> out = new LinkedHashMap<>();
-        Tensor tiedUnembedding = null;
+        Tensor embedding = src.get("embed_tokens.weight", c.dVocab(), d), tiedUnembedding = null;
         if (c.family().scalesEmbedding()) {
-            // W_E and an untied W_U both made from one reading of the stored embedding, which is then dropped.
-            Tensor[] both = src.derived("embed_tokens.weight", e -> new Tensor[] {e.times((float) Math.sqrt(d)),
-                src.has("lm_head.weight") ? null : e.transposeLastTwo()}, c.dVocab(), d);
-            out.put("embed.W_E", both[0]);
-            tiedUnembedding = both[1];
+            // W_E and W_U are two matrices in TransformerLens, both derived from the one stored embedding,
+            // which the model holds alone until something asks for either matrix's values.
+            out.put("embed.W_E", Tensor.derived(new Tensor.Scaled(embedding, (float) Math.sqrt(d))));
+            tiedUnembedding = Tensor.derived(new Tensor.Transposed(embedding));
         } else {
-            out.put("embed.W_E", src.get("embed_tokens.weight", c.dVocab(), d));
+            out.put("embed.W_E", embedding);
         }
         for (int l = 0; l < c.nLayers(); l++) {
             String hf = "layers." + l + ".", tl = "blocks." + l + ".", attn = hf + "self_attn.";

@@ -49,17 +49,6 @@ final class WeightSource {
         }
     }
 
-    /**
-     * What {@code make} derives from the stored tensor, which is dropped (its pages unmapped) as soon
-     * as {@code make} returns, as {@link #transposed} drops it: for weights held only in a form computed
-     * from the file's (Gemma's scaled embedding). {@code make} must not return the stored tensor itself.
-     */
-    <R> R derived(String name, java.util.function.Function<Tensor, R> make, int... shape) {
-        try (Arena stored = Arena.ofConfined()) {
-            return make.apply(get(name, stored, shape));
-        }
-    }
-
     /** An output-major [heads·dHead, d] projection as TransformerLens's [heads, d, dHead]: each head's rows transposed, as {@link #transposed}. */
     Tensor headsTransposed(String name, int heads, int dHead, int d) {
         try (Arena stored = Arena.ofConfined()) {

@@ -1,9 +1,11 @@
 package dev.jlens.models.loading;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.jlens.engine.DataType;
 import dev.jlens.engine.JlensException;
 import dev.jlens.engine.Tensor;
 import dev.jlens.engine.hooks.NameFilter;
@@ -97,6 +99,60 @@ class Gemma2LoadingTest {
         }
     }
 
+    /**
+     * The stored embedding is held once: W_E and W_U stay derived from it through forward, backward
+     * and export, and compute exactly what the two matrices would (in float32 and in bfloat16, where
+     * W_E's rows are rounded as the matrix holds them: √12 is no power of two, as gemma-2-2b's √2304
+     * is not); an optimizer's step makes them.
+     */
+    @Test
+    void theEmbeddingIsHeldOnceUntilEitherMatrixsValuesAreAskedFor() throws IOException {
+        Config twelveWide = dev.jlens.models.TestModels.gemma2Like().toBuilder().dModel(12).build();
+        for (DataType type : new DataType[] {DataType.FLOAT32, DataType.BFLOAT16}) {
+            actsAsItsTwoMatrices(ModelLoader.load(GOLDEN, WeightProcessing.Options.NONE, type), type + " gemma2-micro");
+            actsAsItsTwoMatrices(HookedTransformer.fromStateDict(twelveWide, dev.jlens.models.RandomWeights.of(twelveWide, 7, 0.5, type)), type + " d_model 12");
+        }
+    }
+
+    private void actsAsItsTwoMatrices(HookedTransformer model, String label) throws IOException {
+        Tensor wE = model.parameter("embed.W_E").value(), wU = model.parameter("unembed.W_U").value();
+        Tensor stored = wE.derivation().source();
+        assertSame(stored, wU.derivation().source(), label + ": one embedding behind both");
+        long all = 0;
+        for (var p : model.parameters().values()) all += p.value().dtype().bytes() * p.value().elements();
+        assertEquals(all - stored.dtype().bytes() * stored.elements(), model.heldParameterBytes(), label + ": held once");
+
+        Map<String, Tensor> matrices = new java.util.LinkedHashMap<>();
+        model.parameters().forEach((name, p) -> matrices.put(name, p.value()));
+        matrices.put("embed.W_E", stored.times((float) Math.sqrt(model.cfg().dModel())));
+        matrices.put("unembed.W_U", stored.transposeLastTwo());
+        HookedTransformer made = HookedTransformer.fromStateDict(model.cfg(), matrices);
+
+        int[] ids = dev.jlens.models.TestModels.randomTokens(model.cfg(), 8, 3);
+        Tokens tokens = Tokens.of(ids);
+        var cached = model.runWithCache(tokens, NameFilter.all());
+        var expected = made.runWithCache(tokens, NameFilter.all());
+        assertTrue(cached.cache().get("hook_embed").sameValues(expected.cache().get("hook_embed")), label + ": W_E's rows as the matrix holds them");
+        assertTrue(cached.logits().sameValues(expected.logits()), label + ": logits bit for bit");
+        assertEquals(model.lossAndBackward(tokens), made.lossAndBackward(tokens), label + ": loss");
+        for (String name : List.of("embed.W_E", "unembed.W_U", "blocks.0.attn.W_Q")) {
+            assertTrue(model.parameter(name).grad().sameValues(made.parameter(name).grad()), label + ": gradient of " + name);
+        }
+        assertTrue(wE.derivation() != null && wU.derivation() != null, label + ": still derived after forward and backward");
+
+        Path out = dir.resolve("export-" + label.replace(' ', '-'));
+        assertTrue(ModelExport.write(out, model.cfg(), stateOfHeld(model)).huggingFace(), label);
+        assertTrue(wE.derivation() != null && wU.derivation() != null, label + ": still derived after export");
+        try (SafetensorsFile written = SafetensorsFile.open(out.resolve("model.safetensors"))) {
+            Tensor embedTokens = written.read("model.embed_tokens.weight", stored.dtype(), java.lang.foreign.Arena.ofAuto());
+            assertTrue(embedTokens.sameValues(stored), label + ": the stored embedding written as it is");
+        }
+
+        new dev.jlens.models.training.AdamW(List.copyOf(model.parameters().values()), 0.9f, 0.999f, 1e-8f, 0f).step(1e-3f);
+        assertTrue(wE.derivation() == null && wU.derivation() == null, label + ": an update makes both, each of its own");
+        assertTrue(stored.sameValues(made.parameter("unembed.W_U").value().transposeLastTwo()), label + ": the stored embedding untouched by the update");
+    }
+
     /** Written back in Gemma2ForCausalLM's layout, every tensor is the file's own bit for bit, and the config reads back the same. */
     @Test
     void exportGivesBackTheCheckpointBitForBit() throws IOException {
@@ -178,6 +234,13 @@ class Gemma2LoadingTest {
     private static void refused(Path model, String ending) {
         JlensException e = assertThrows(JlensException.class, () -> ModelLoader.load(model));
         assertTrue(e.getMessage().endsWith(ending), e.getMessage());
+    }
+
+    /** The model's own tensors under their names, not copies. */
+    private static Map<String, Tensor> stateOfHeld(HookedTransformer m) {
+        Map<String, Tensor> s = new java.util.LinkedHashMap<>();
+        m.parameters().forEach((name, p) -> s.put(name, p.value()));
+        return s;
     }
 
     private static Map<String, Tensor> stateOf(HookedTransformer m) {
