@@ -145,7 +145,8 @@ final class LlamaExport {
         if (unembedding.sameValues(embedding)) {
             if (ownCopy && unembedding != embedding) unembedding.free(); // tied: the one tensor is embed_tokens
         }
-        else out.put("lm_head.weight", Pending.later(unembedding.dtype(), unembedding.shape(), () -> unembedding));
+        // A copy made here is freed once written; the embedding a derived W_U reads stays the model's.
+        else out.put("lm_head.weight", ownCopy ? Pending.later(unembedding.dtype(), unembedding.shape(), () -> unembedding) : Pending.of(unembedding));
         return out;
     }
 

@@ -153,6 +153,28 @@ class Gemma2LoadingTest {
         assertTrue(stored.sameValues(made.parameter("unembed.W_U").value().transposeLastTwo()), label + ": the stored embedding untouched by the update");
     }
 
+    /**
+     * A W_E of its own beside a W_U still derived (W_E edited): export writes lm_head from the stored
+     * embedding W_U reads, and the model computes as before afterwards (the export frees only copies it made).
+     */
+    @Test
+    void exportLeavesTheEmbeddingADerivedUnembeddingReads() throws IOException {
+        Config twelveWide = dev.jlens.models.TestModels.gemma2Like().toBuilder().dModel(12).build();
+        HookedTransformer model = HookedTransformer.fromStateDict(twelveWide, dev.jlens.models.RandomWeights.of(twelveWide, 11, 0.5, DataType.BFLOAT16));
+        model.parameter("embed.W_E").value().set(0.75f, 3, 4);
+        Tensor wU = model.parameter("unembed.W_U").value(), stored = wU.derivation().source();
+        Tokens tokens = Tokens.of(dev.jlens.models.TestModels.randomTokens(twelveWide, 8, 5));
+        Tensor before = model.forward(tokens);
+        Path out = dir.resolve("untied");
+        assertTrue(ModelExport.write(out, twelveWide, stateOfHeld(model)).huggingFace());
+        assertTrue(model.forward(tokens).sameValues(before), "the model as it was");
+        assertSame(stored, wU.derivation().source(), "W_U still derived");
+        try (SafetensorsFile written = SafetensorsFile.open(out.resolve("model.safetensors"))) {
+            assertTrue(written.read("lm_head.weight", DataType.BFLOAT16, java.lang.foreign.Arena.ofAuto()).sameValues(stored), "lm_head is the stored embedding");
+        }
+        assertTrue(ModelLoader.load(out).forward(tokens).sameValues(before), "and reads back to the same model");
+    }
+
     /** Written back in Gemma2ForCausalLM's layout, every tensor is the file's own bit for bit, and the config reads back the same. */
     @Test
     void exportGivesBackTheCheckpointBitForBit() throws IOException {
