@@ -490,8 +490,10 @@ public final class Tensor {
         if (storage.segment != null) storage.release();
     }
 
-    /** A copy, where this tensor lives and of its type. */
+    /** A copy, where this tensor lives and of its type (of a derived tensor still pending, another such tensor: nothing is made). */
     public Tensor copy() {
+        Derivation pending = storage.pending;
+        if (pending != null) return new Tensor(shape.clone(), new Storage(pending, storage.type));
         Storage s = values();
         if (isOnDevice()) return Backend.of(this).copy(this);
         if (s.segment == null) return new Tensor(shape.clone(), s.host.clone());

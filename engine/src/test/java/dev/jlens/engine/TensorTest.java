@@ -147,6 +147,19 @@ class TensorTest {
     }
 
     @Test
+    void aCopyOfAPendingDerivedTensorIsAnotherMakingNothingAndEditedApart() {
+        Tensor source = Tensor.of(new float[] {1, 2, 3, 4, 5, 6}, 2, 3);
+        Tensor transposed = Tensor.derived(new Tensor.Transposed(source)), copy = transposed.copy(), viewCopy = transposed.reshape(6).copy();
+        assertSame(source, copy.derivation().source());
+        assertSame(source, transposed.derivation().source(), "the original still pending");
+        assertArrayEquals(new int[] {6}, viewCopy.shape());
+        copy.set(-1f, 0, 0);
+        assertArrayEquals(new float[] {-1, 4, 2, 5, 3, 6}, copy.data());
+        assertArrayEquals(new float[] {1, 4, 2, 5, 3, 6}, transposed.data(), "the original unaffected by the copy's edit");
+        assertArrayEquals(new float[] {1, 4, 2, 5, 3, 6}, viewCopy.data());
+    }
+
+    @Test
     void writingToADerivedTensorMakesItFirstAndLeavesTheSourceAsItWas() {
         Tensor source = Tensor.of(new float[] {1, 2, 3, 4}, 2, 2);
         Tensor scaled = Tensor.derived(new Tensor.Scaled(source, 2f)), view = scaled.reshape(4);
