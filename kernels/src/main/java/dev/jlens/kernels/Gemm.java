@@ -47,6 +47,8 @@ public final class Gemm {
     private static final int TILED_ROWS = 64;
     /** Widest block of C columns one task packs B for. */
     static final int NC_MAX = 1024;
+    /** The most rows, and values, of A that the threads share one packing of ({@link #multiplySharedA}): 16 MB at most. */
+    static final int SHARED_A_ROWS = 1024, SHARED_A_VALUES = 1 << 22;
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
@@ -99,6 +101,10 @@ public final class Gemm {
         boolean writeFirst = !accumulate;
         if (accumulate && bias != null) initialiseC(m, n, c, cOff, ldc, true, bias, biasOff);
         Grid grid = Grid.of(m, n, k);
+        if (sharesA(m, n, k)) {
+            multiplySharedA(opA, opB, m, n, k, a, aOff, lda, b, format, b16, bOff, ldb, c, cOff, ldc, writeFirst, bias, biasOff);
+            return;
+        }
         Parallel.forEach(grid.tasks(), t -> {
             int i0 = (t / grid.colBlocks) * grid.rowsPerTask, j0 = (t % grid.colBlocks) * grid.colsPerTask;
             int rows = Math.min(grid.rowsPerTask, m - i0), cols = Math.min(grid.colsPerTask, n - j0);
@@ -231,6 +237,47 @@ public final class Gemm {
         }
     }
 
+    /** Whether the threads share one packing of A ({@link #multiplySharedA}) rather than each packing the rows of its block of C. */
+    static boolean sharesA(int m, int n, int k) {
+        long packed = (long) ceilDiv(m, MR) * MR * ceilDiv(k, KC) * KC;
+        return m <= SHARED_A_ROWS && packed <= SHARED_A_VALUES && Grid.of(m, n, k).colBlocks > 1;
+    }
+
+    /**
+     * A product whose grid would have every column task pack the same rows of A (A small beside B:
+     * a layer's activations times its weights): op(A) is packed once, the threads sharing it, and the
+     * columns of C are handed out a few panels at a time, so each thread packs only the columns of B
+     * it multiplies and a thread slowed by a neighbour on its core takes fewer of them. Each value of
+     * C sums its products in the same order as {@link #multiplyBlock}'s, so both give the same bits.
+     */
+    private static void multiplySharedA(Op opA, Op opB, int m, int n, int k, float[] a, int aOff, int lda,
+                                        float[] b, Half format, MemorySegment b16, int bOff, int ldb,
+                                        float[] c, int cOff, int ldc, boolean writeFirst, float[] bias, int biasOff) {
+        int kBlocks = ceilDiv(k, KC), strips = ceilDiv(m, MR), rowGroups = ceilDiv(m, MC);
+        // Block pb of K holds its strips from pb·strips·KC·MR on, each kc·MR values long.
+        float[] aPacked = WORKSPACE.get().sharedA(kBlocks * strips * KC * MR);
+        Parallel.forEach(kBlocks * rowGroups, t -> {
+            int pc = (t / rowGroups) * KC, kc = Math.min(KC, k - pc), i0 = (t % rowGroups) * MC;
+            packA(opA, a, aOff, lda, i0, Math.min(MC, m - i0), pc, kc, aPacked, (pc / KC) * strips * KC * MR + (i0 / MR) * kc * MR);
+        });
+        int taskCols = Math.min(NC_MAX, Math.max(NR, ceilDiv(ceilDiv(n, 4 * Parallel.threads()), NR) * NR));
+        Parallel.forEach(ceilDiv(n, taskCols), t -> {
+            int j0 = t * taskCols, cols = Math.min(taskCols, n - j0), panels = ceilDiv(cols, NR);
+            Workspace ws = WORKSPACE.get();
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc), blockAt = (pc / KC) * strips * KC * MR;
+                boolean write = writeFirst && pc == 0;
+                float[] bPacked = ws.packedB(panels * kc * NR);
+                if (b16 == null) packB(opB, b, bOff, ldb, pc, kc, j0, cols, bPacked, m >= TILED_ROWS);
+                else packHalfB(opB, format, b16, bOff, ldb, pc, kc, j0, cols, bPacked);
+                for (int ic = 0; ic < m; ic += MC) {
+                    multiplyPacked(kc, aPacked, blockAt + (ic / MR) * kc * MR, Math.min(MC, m - ic), bPacked, cols,
+                            c, cOff + ic * ldc + j0, ldc, write, bias, biasOff + j0, ws);
+                }
+            }
+        });
+    }
+
     /**
      * C block (rows × cols at cOff) += op(A)[i0.., :]·op(B)[:, j0..], serially, with this thread's
      * buffers; with {@code writeFirst}, C = bias (when not null, from {@code biasOff}) + the product,
@@ -252,29 +299,38 @@ public final class Gemm {
                 else packHalfB(opB, format, b16, bOff, ldb, pc, kc, j0 + jc, nc, bPacked);
                 for (int ic = 0; ic < rows; ic += MC) {
                     int mc = Math.min(MC, rows - ic);
-                    int strips = ceilDiv(mc, MR);
-                    float[] aPacked = ws.packedA(strips * kc * MR);
-                    packA(opA, a, aOff, lda, i0 + ic, mc, pc, kc, aPacked);
-                    for (int jr = 0; jr < panels; jr++) {
-                        int nr = Math.min(NR, nc - jr * NR);
-                        int bAt = jr * kc * NR;
-                        for (int ir = 0; ir < strips; ir++) {
-                            int mr = Math.min(MR, mc - ir * MR);
-                            int cAt = cOff + (ic + ir * MR) * ldc + jc + jr * NR;
-                            int biasAt = biasOff + jc + jr * NR;
-                            if (mr == MR && nr == NR) {
-                                microKernel(kc, aPacked, ir * kc * MR, bPacked, bAt, c, cAt, ldc, write, write ? bias : null, biasAt);
-                            } else {
-                                float[] tile = ws.clearedTile();
-                                microKernel(kc, aPacked, ir * kc * MR, bPacked, bAt, tile, 0, NR, false, null, 0);
-                                for (int r = 0; r < mr; r++) {
-                                    for (int q = 0; q < nr; q++) {
-                                        int at = cAt + r * ldc + q;
-                                        float start = !write ? c[at] : bias == null ? 0f : bias[biasAt + q];
-                                        c[at] = start + tile[r * NR + q];
-                                    }
-                                }
-                            }
+                    float[] aPacked = ws.packedA(ceilDiv(mc, MR) * kc * MR);
+                    packA(opA, a, aOff, lda, i0 + ic, mc, pc, kc, aPacked, 0);
+                    multiplyPacked(kc, aPacked, 0, mc, bPacked, nc, c, cOff + ic * ldc + jc, ldc, write, bias, biasOff + jc, ws);
+                }
+            }
+        }
+    }
+
+    /**
+     * C[mc × nc at cAt] (+)= A's packed strips (from aAt) · B's packed panels over one block of K:
+     * each B panel stays in L1 while the strips stream past. With {@code write}, C = bias + product.
+     */
+    private static void multiplyPacked(int kc, float[] aPacked, int aAt, int mc, float[] bPacked, int nc,
+                                       float[] c, int cAt, int ldc, boolean write, float[] bias, int biasAt, Workspace ws) {
+        int strips = ceilDiv(mc, MR), panels = ceilDiv(nc, NR);
+        for (int jr = 0; jr < panels; jr++) {
+            int nr = Math.min(NR, nc - jr * NR);
+            int bAt = jr * kc * NR;
+            for (int ir = 0; ir < strips; ir++) {
+                int mr = Math.min(MR, mc - ir * MR);
+                int tileAt = cAt + ir * MR * ldc + jr * NR;
+                int tileBias = biasAt + jr * NR;
+                if (mr == MR && nr == NR) {
+                    microKernel(kc, aPacked, aAt + ir * kc * MR, bPacked, bAt, c, tileAt, ldc, write, write ? bias : null, tileBias);
+                } else {
+                    float[] tile = ws.clearedTile();
+                    microKernel(kc, aPacked, aAt + ir * kc * MR, bPacked, bAt, tile, 0, NR, false, null, 0);
+                    for (int r = 0; r < mr; r++) {
+                        for (int q = 0; q < nr; q++) {
+                            int at = tileAt + r * ldc + q;
+                            float start = !write ? c[at] : bias == null ? 0f : bias[tileBias + q];
+                            c[at] = start + tile[r * NR + q];
                         }
                     }
                 }
@@ -424,11 +480,11 @@ public final class Gemm {
         }
     }
 
-    /** Packs op(A)[i0..i0+mc, pc..pc+kc] as strips [strip][p][MR], zero-padding the last strip. */
-    private static void packA(Op opA, float[] a, int aOff, int lda, int i0, int mc, int pc, int kc, float[] out) {
+    /** Packs op(A)[i0..i0+mc, pc..pc+kc] as strips [strip][p][MR] from out[outAt], zero-padding the last strip. */
+    private static void packA(Op opA, float[] a, int aOff, int lda, int i0, int mc, int pc, int kc, float[] out, int outAt) {
         int strips = ceilDiv(mc, MR);
         for (int ir = 0; ir < strips; ir++) {
-            int i = i0 + ir * MR, mr = Math.min(MR, mc - ir * MR), base = ir * kc * MR;
+            int i = i0 + ir * MR, mr = Math.min(MR, mc - ir * MR), base = outAt + ir * kc * MR;
             if (opA == Op.N && mr == MR) {
                 // The strip's eight rows read side by side, each in order, into consecutive values of out.
                 int r0 = aOff + i * lda + pc, r1 = r0 + lda, r2 = r1 + lda, r3 = r2 + lda, r4 = r3 + lda, r5 = r4 + lda, r6 = r5 + lda, r7 = r6 + lda;
@@ -538,6 +594,14 @@ public final class Gemm {
         float[] packedA(int size) {
             if (a.length < size) a = new float[size];
             return a;
+        }
+
+        private float[] sharedA = new float[0];
+
+        /** A packing of A that every thread reads, held by the thread that asked for the product. */
+        float[] sharedA(int size) {
+            if (sharedA.length < size) sharedA = new float[size];
+            return sharedA;
         }
 
         float[] packedB(int size) {

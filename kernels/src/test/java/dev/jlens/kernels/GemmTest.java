@@ -1,6 +1,7 @@
 package dev.jlens.kernels;
 
 import static dev.jlens.testkit.Close.assertClose;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jlens.kernels.Gemm.Op;
 import dev.jlens.testkit.RandomArrays;
@@ -83,6 +84,29 @@ class GemmTest {
         }
         Gemm.gemmBatched(count, Op.N, Op.T, m, n, k, a, 0, k, m * k, b, 0, k, n * k, actual, 0, n, m * n, false);
         assertClose(expected, actual, 1e-5, 1e-5, "batched");
+    }
+
+    /** With A packed once for all threads and columns handed out, every value of C is the one a single task computes, bit for bit. */
+    @ParameterizedTest
+    @EnumSource(Form.class)
+    void sharingOnePackingOfAGivesTheBitsOfOneTask(Form form) {
+        Random rng = new Random(13);
+        int[][] shapes = {{256, 768, 3072}, {100, 300, 700}, {257, 520, 1030}, {1000, 260, 1100}};
+        org.junit.jupiter.api.Assumptions.assumeTrue(Parallel.threads() > 1, "A is shared on machines with 2+ threads");
+        for (int[] shape : shapes) {
+            int m = shape[0], k = shape[1], n = shape[2];
+            assertTrue(Gemm.sharesA(m, n, k), m + "x" + k + "x" + n + " shares A");
+            int pad = 3, off = 5;
+            int lda = (form.opA == Op.N ? k : m) + pad, ldb = (form.opB == Op.N ? n : k) + pad, ldc = n + pad;
+            float[] a = RandomArrays.gaussian(rng, off + (form.opA == Op.N ? m : k) * lda, 1f);
+            float[] b = RandomArrays.gaussian(rng, off + (form.opB == Op.N ? k : n) * ldb, 1f);
+            for (boolean accumulate : new boolean[] {false, true}) {
+                float[] shared = RandomArrays.gaussian(rng, off + m * ldc, 1f), one = shared.clone();
+                Gemm.gemm(form.opA, form.opB, m, n, k, a, off, lda, b, off, ldb, shared, off, ldc, accumulate, null, 0);
+                Gemm.gemmSerial(form.opA, form.opB, m, n, k, a, off, lda, b, off, ldb, one, off, ldc, accumulate);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(one, shared, form + " " + m + "x" + k + "x" + n + (accumulate ? " accumulate" : ""));
+            }
+        }
     }
 
     @Test
