@@ -47,8 +47,12 @@ public final class Gemm {
     private static final int TILED_ROWS = 64;
     /** Widest block of C columns one task packs B for. */
     static final int NC_MAX = 1024;
-    /** The most rows, and values, of A that the threads share one packing of ({@link #multiplySharedA}): 16 MB at most. */
-    static final int SHARED_A_ROWS = 1024, SHARED_A_VALUES = 1 << 22;
+    /**
+     * The most rows, and values, of A that the threads share one packing of ({@link #multiplySharedA}):
+     * 4 MB at most. A larger A (256 × 8192: a K-heavy product) ran slower shared, its blocks read back
+     * from L3 by every column task, than packed by each thread into its own L2.
+     */
+    static final int SHARED_A_ROWS = 1024, SHARED_A_VALUES = 1 << 20;
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
