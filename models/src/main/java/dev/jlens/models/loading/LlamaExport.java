@@ -69,9 +69,11 @@ final class LlamaExport {
         Tensor wE = s.get("embed.W_E");
         float scale = (float) Math.sqrt(c.dModel());
         if (sameAfterScaling(wE, wE, 1 / scale, scale)) return null;
-        Tensor unembedding = s.get("unembed.W_U").transposeLastTwo();
+        Tensor wU = s.get("unembed.W_U");
+        boolean copied = isCopy(wU);
+        Tensor unembedding = unembeddingRows(wU);
         boolean exact = unembedding.dtype() == wE.dtype() && sameAfterScaling(unembedding, wE, scale);
-        unembedding.free();
+        if (copied) unembedding.free();
         return exact ? null : c.family().huggingFaceClass() + " stores the embedding over √d_model, which would round W_E";
     }
 
@@ -108,10 +110,9 @@ final class LlamaExport {
         boolean biases = attentionBias(c, s);
         Map<String, Pending> out = new LinkedHashMap<>();
         boolean gemma = c.family() == ModelFamily.GEMMA2;
-        // W_U still derived from the stored embedding is that embedding transposed: written as it is, never freed here.
         Tensor wU = s.get("unembed.W_U");
-        boolean ownCopy = !(wU.derivation() instanceof Tensor.Transposed);
-        Tensor unembedding = ownCopy ? wU.transposeLastTwo() : wU.derivation().source(), embedding = embedding(c, s, unembedding);
+        boolean ownCopy = isCopy(wU);
+        Tensor unembedding = unembeddingRows(wU), embedding = embedding(c, s, unembedding);
         out.put("model.embed_tokens.weight", Pending.of(embedding));
         for (int l = 0; l < c.nLayers(); l++) {
             String hf = "model.layers." + l + ".", tl = "blocks." + l + ".", attn = hf + "self_attn.";
@@ -166,8 +167,21 @@ final class LlamaExport {
 
     /** The embedding W_E is still derived from as √d_model times it (a loaded Gemma's), or null. */
     private static Tensor storedEmbedding(Config c, Map<String, Tensor> s) {
-        boolean scaledFromIt = s.get("embed.W_E").derivation() instanceof Tensor.Scaled scaled && scaled.factor() == (float) Math.sqrt(c.dModel());
-        return scaledFromIt ? s.get("embed.W_E").derivation().source() : null;
+        return s.get("embed.W_E").derivation() instanceof Tensor.Scaled scaled && scaled.factor() == (float) Math.sqrt(c.dModel())
+                ? scaled.source() : null;
+    }
+
+    /**
+     * W_U [d_model, d_vocab] as [d_vocab, d_model] rows: the stored embedding a still-derived W_U
+     * reads (the model's: never freed here), else a transposed copy ({@link #isCopy}).
+     */
+    private static Tensor unembeddingRows(Tensor wU) {
+        return wU.derivation() instanceof Tensor.Transposed transposed ? transposed.source() : wU.transposeLastTwo();
+    }
+
+    /** Whether {@link #unembeddingRows} of this W_U is a copy made for the export, to be freed once written. */
+    private static boolean isCopy(Tensor wU) {
+        return !(wU.derivation() instanceof Tensor.Transposed);
     }
 
     /** A norm's weight as the family stores it (Gemma's less 1). */
